@@ -1,0 +1,124 @@
+"""What came in: import batches, the files they read, and one UsageEvent per API request."""
+from django.conf import settings
+from django.db import models
+
+from costdash.accounts.models import Developer, Identity
+
+MONEY = {"max_digits": 24, "decimal_places": 12}
+
+
+class Source(models.TextChoices):
+    CLAUDE_CODE_JSONL = "claude_code_jsonl", "Claude Code transcripts (JSONL)"
+
+
+class ImportBatch(models.Model):
+    """One import: a CLI run, an upload or a push. Its counts and errors are shown to people."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    source = models.CharField(max_length=40, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    label = models.CharField(max_length=500, blank=True, help_text="What was imported: paths or the upload's name")
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    upload = models.FileField(upload_to="uploads/%Y/%m/", blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="sha256 of an uploaded file")
+    total_bytes = models.BigIntegerField(default=0)
+    processed_bytes = models.BigIntegerField(default=0)
+    files_read = models.PositiveIntegerField(default=0)
+    files_unchanged = models.PositiveIntegerField(default=0)
+    lines = models.BigIntegerField(default=0)
+    usage_lines = models.BigIntegerField(default=0)
+    requests_new = models.PositiveIntegerField(default=0)
+    requests_updated = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejected_by_reason = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first rejected lines: file, line, reason")
+    unpriced_models = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source} {self.status}"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_bytes:
+            return 0
+        return min(100, int(self.processed_bytes * 100 / self.total_bytes))
+
+
+class ImportedFile(models.Model):
+    """A file already read for a developer, by a cheap content fingerprint, so an unchanged one is skipped."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE)
+    fingerprint = models.CharField(max_length=64)
+    name = models.CharField(max_length=1000)
+    size = models.BigIntegerField()
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "fingerprint"], name="imported_file_unique"),
+        ]
+
+
+class UsageEvent(models.Model):
+    """One API request, priced. ``dedupe_key`` is unique across every source and import.
+
+    ``cost`` is NULL when the model has no known price ("unpriced"): never $0.
+    ``reported_cost`` is the source's own figure, if it gave one.
+    """
+
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    source = models.CharField(max_length=40, choices=Source.choices)
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL)
+    identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL)
+    timestamp = models.DateTimeField()
+    session_id = models.CharField(max_length=100, blank=True)
+    project = models.CharField(max_length=500, blank=True)
+    model = models.CharField(max_length=120, help_text="Normalised model id")
+    raw_model = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    message_id = models.CharField(max_length=100, blank=True)
+    input_tokens = models.BigIntegerField(default=0, help_text="Uncached input")
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+    service_tier = models.CharField(max_length=20, blank=True)
+    is_batch = models.BooleanField(default=False)
+    speed = models.CharField(max_length=16, blank=True)
+    inference_geo = models.CharField(max_length=32, blank=True)
+    cost = models.DecimalField(null=True, blank=True, **MONEY)
+    reported_cost = models.DecimalField(null=True, blank=True, **MONEY)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["developer", "timestamp"], name="usage_dev_time"),
+            models.Index(fields=["timestamp"], name="usage_time"),
+            models.Index(fields=["request_id"], name="usage_request_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.dedupe_key
+
+    @property
+    def unpriced(self) -> bool:
+        return self.cost is None

@@ -1,0 +1,30 @@
+"""The one definition of "day": a UTC timestamp's calendar date in the org's time zone."""
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def reporting_day(ts: datetime, tz: ZoneInfo | str) -> date:
+    """The org-local calendar day of an aware timestamp."""
+    if isinstance(tz, str):
+        tz = zone(tz)
+    if ts.tzinfo is None:
+        raise ValueError("reporting_day needs an aware datetime")
+    return ts.astimezone(tz).date()
+
+
+def day_bounds(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
+    """[start, end) of an org-local day as aware datetimes (23 or 25 hours across DST)."""
+    if isinstance(tz, str):
+        tz = zone(tz)
+    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from first to last inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

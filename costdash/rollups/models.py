@@ -1,0 +1,44 @@
+"""Daily rollups, recomputed (never incremented) from UsageEvent, and the days waiting for it."""
+from django.db import models
+
+from costdash.accounts.models import Developer
+from costdash.ingest.models import MONEY
+
+
+class DailyCost(models.Model):
+    """One developer's usage of one model on one org-local day."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="daily_costs")
+    day = models.DateField()
+    model = models.CharField(max_length=120)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+    sessions = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0, help_text="Requests with no known price: not in cost")
+    cost = models.DecimalField(default=0, **MONEY)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "day", "model"], name="daily_cost_unique"),
+        ]
+        indexes = [models.Index(fields=["day", "developer"], name="daily_cost_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.model} {self.cost}"
+
+
+class DirtyDay(models.Model):
+    """A developer-day whose events changed since its rollup was computed."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE)
+    day = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["developer", "day"], name="dirty_day_unique")]

@@ -1,0 +1,59 @@
+"""Personas (admin, billing, developer, outsider) and shared fixtures.
+
+Tests run against the real PostgreSQL (DATABASE_URL) that `make test` points at.
+Celery tasks run in-process here; tests marked `integration` start a real worker on Redis.
+"""
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import DeveloperFactory, UserFactory
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    from costdash.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"sample files not found at {SAMPLES}: shared/ must sit beside the checkout")
+    return SAMPLES
+
+
+def _user_in_group(username: str, group: str | None, superuser: bool = False):
+    user = UserFactory(username=username, is_superuser=superuser, is_staff=superuser)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user_in_group("admin", "admin")
+
+
+@pytest.fixture
+def billing_user(db):
+    return _user_in_group("billing", "billing")
+
+
+@pytest.fixture
+def developer_user(db):
+    user = _user_in_group("ana", None)
+    DeveloperFactory(email="ana@example.com", name="Ana", user=user)
+    return user
+
+
+@pytest.fixture
+def outsider_user(db):
+    """Logged in, but linked to no developer: sees no one's usage."""
+    return _user_in_group("outsider", None)

@@ -1,0 +1,49 @@
+"""factory_boy factories for the models tests need most."""
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from costdash.accounts.models import Developer, Team
+from costdash.rollups.models import DailyCost
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.django.Password("pw-for-tests-1")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class DeveloperFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Developer
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"dev{n}@example.com")
+    name = factory.Sequence(lambda n: f"Developer {n}")
+    team = factory.SubFactory(TeamFactory)
+
+
+class DailyCostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DailyCost
+
+    developer = factory.SubFactory(DeveloperFactory)
+    day = date(2026, 3, 2)
+    model = "claude-sonnet-4-6"
+    requests = 10
+    sessions = 1
+    cost = Decimal("5.00")
