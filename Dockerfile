@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COSTDASH_DATA_DIR=/data
+WORKDIR /app
+COPY requirements.lock pyproject.toml ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+COPY . .
+RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput
+RUN useradd --create-home costdash && mkdir -p /data && chown costdash /data
+USER costdash
+EXPOSE 8000
+CMD ["gunicorn", "costdash.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

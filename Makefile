@@ -1,0 +1,40 @@
+# costdash: `make run` serves the demo on http://localhost:8000, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite talks to the real servers at their default local addresses.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/costdash
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test install migrate demo check-services benchmark clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+install: $(STAMP)
+
+# The embedded default: SQLite in var/, tasks in-process, a demo team, an admin login printed.
+run: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py demo_load
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+check-services: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/python -m tests.check_services
+
+test: $(STAMP) check-services
+	DJANGO_DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		COSTDASH_TEST_REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/import_transcripts.py --generate 1GB
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,41 @@
+"""python manage.py import_usage PATH... --developer EMAIL"""
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from costdash.ingest.files import total_size
+from costdash.ingest.models import ImportBatch
+from costdash.ingest.services import transcripts_import
+from costdash.ingest.summary import batch_summary_lines
+
+
+class Command(BaseCommand):
+    help = (
+        "Import Claude Code transcripts (a .jsonl file, a copy of ~/.claude/projects, "
+        "or a .zip / .tar.gz of one) for one developer. Safe to run again: nothing is counted twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", type=Path)
+        parser.add_argument("--developer", required=True, help="the email of the developer these transcripts belong to")
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, paths, developer, no_progress, **options):
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise CommandError(f"no such file or folder: {', '.join(missing)}")
+        bar = tqdm(
+            total=total_size(paths), unit="B", unit_scale=True, unit_divisor=1024, desc="importing",
+            disable=no_progress or None, file=self.stderr._out,
+        )
+        try:
+            with bar:
+                batch = transcripts_import(paths, developer_email=developer, progress=bar.update)
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from None
+        for line in batch_summary_lines(batch):
+            self.stdout.write(line)
+        if batch.status == ImportBatch.Status.FAILED:
+            raise CommandError(f"import failed: {batch.failure}")

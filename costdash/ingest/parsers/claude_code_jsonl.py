@@ -1,0 +1,238 @@
+"""Claude Code local transcripts (~/.claude/projects/**/*.jsonl), per shared/formats/claude-code-jsonl.md.
+
+Speed matters (trees of many GB): the file is read in large chunks, only lines that contain
+``"usage"`` are JSON-parsed, and malformed lines are found by counting line starts and ends
+over whole chunks, with a per-line look only when those counts disagree.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+import hashlib
+from typing import BinaryIO
+
+import orjson
+
+from .base import ParsedRequest, ParseStats, Rejected, RowError
+
+SOURCE = "claude_code_jsonl"
+CHUNK = 8 * 1024 * 1024
+USAGE = b'"usage"'
+MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt line
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def detect(head: bytes, name: str) -> bool:
+    """A .jsonl file whose first lines look like Claude Code transcript lines."""
+    return name.lower().endswith(".jsonl") and (b'"sessionId"' in head or b'"type":"summary"' in head)
+
+
+def parse(
+    stream: BinaryIO, name: str, stats: ParseStats, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[ParsedRequest | Rejected]:
+    """Yield every billable request line of one transcript, and a Rejected for each bad line."""
+    for block, start, first_line, line in _lines_with_usage(stream, name, stats, on_bytes):
+        if isinstance(line, Rejected):
+            yield line
+            continue
+        try:
+            request = _request_from_line(line)
+        except (orjson.JSONDecodeError, RowError) as exc:
+            reason = str(exc) if isinstance(exc, RowError) else "malformed JSON (truncated or invalid line)"
+            # Line numbers are only worked out for the rare bad line: counting them for every
+            # line would cost more than the rest of the scan.
+            yield Rejected(name, first_line + block.count(b"\n", 0, start), reason)
+            continue
+        if request is None:
+            continue
+        if request is SYNTHETIC:
+            stats.synthetic += 1
+            continue
+        if not request.dedupe_key:
+            request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
+        stats.usage_lines += 1
+        yield request
+
+
+SYNTHETIC = object()
+
+
+def _lines_with_usage(stream, name, stats, on_bytes):
+    """(block, offset, block's first line number, line) for each line containing "usage",
+    and (…, Rejected) for each broken line without it."""
+    carry = b""
+    first_line = 1
+    while True:
+        chunk = stream.read(CHUNK)
+        if not chunk:
+            break
+        stats.bytes += len(chunk)
+        if on_bytes:
+            on_bytes(len(chunk))
+        buf = carry + chunk if carry else chunk
+        end = buf.rfind(b"\n")
+        if end < 0:
+            carry = buf
+            continue
+        block, carry = buf[: end + 1], buf[end + 1 :]
+        n_lines = block.count(b"\n")
+        yield from _scan_block(block, n_lines, first_line, name, stats)
+        first_line += n_lines
+    if carry:
+        yield from _scan_block(carry + b"\n", 1, first_line, name, stats)
+
+
+def _scan_block(block: bytes, n_lines: int, first_line: int, name: str, stats: ParseStats):
+    """Scan a run of whole lines (the block ends with a newline)."""
+    stats.lines += n_lines
+    # A block of well-formed lines is "{…}\n{…}\n…{…}\n": one count checks every joint.
+    if not (block[:1] == b"{" and block[-2:] == b"}\n" and block.count(b"}\n{") == n_lines - 1):
+        for line_no, rejected in _bad_lines(block, first_line, name):
+            yield block, 0, first_line, rejected
+    pos = 0
+    while True:
+        hit = block.find(USAGE, pos)
+        if hit < 0:
+            return
+        start = block.rfind(b"\n", 0, hit) + 1
+        stop = block.find(b"\n", hit)
+        yield block, start, first_line, block[start:stop]
+        pos = stop + 1
+
+
+def _bad_lines(block: bytes, first_line: int, name: str):
+    """The slow path: name each empty or non-object line that has no usage (usage lines fail in JSON)."""
+    for offset, raw in enumerate(block.split(b"\n")[:-1]):
+        line = raw.strip()
+        if not line:
+            reason = "empty line"
+        elif line[:1] == b"{" and line[-1:] == b"}":
+            continue
+        elif USAGE in line:
+            continue  # reported when its JSON fails to parse
+        else:
+            reason = "malformed JSON (truncated or not an object)"
+        yield first_line + offset, Rejected(name, first_line + offset, reason)
+
+
+def _request_from_line(line: bytes):
+    """A ParsedRequest, "synthetic", or None for a line that carries no billable usage."""
+    obj = orjson.loads(line)
+    if not isinstance(obj, dict):
+        raise RowError("line is not a JSON object")
+    kind = obj.get("type")
+    if kind == "assistant":
+        envelope = obj
+    elif kind == "progress":
+        data = obj.get("data")
+        if not isinstance(data, dict) or data.get("type") != "agent_progress":
+            return None
+        envelope = data.get("message")
+        if not isinstance(envelope, dict):
+            return None
+    else:
+        return None
+    message = envelope.get("message")
+    if not isinstance(message, dict):
+        return None
+    usage = message.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    model = message.get("model")
+    if model == "<synthetic>":
+        return SYNTHETIC
+    if not isinstance(model, str) or not model:
+        raise RowError("field message.model is missing")
+    return _request(obj, envelope, message, usage, model)
+
+
+def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) -> ParsedRequest:
+    message_id = _text(message.get("id"), "message.id")
+    request_id = _text(envelope.get("requestId"), "requestId")
+    tokens = _token_counts(usage, TOKEN_FIELDS)
+    write_5m, write_1h = tokens[2], 0
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):  # present: ignore the flat total (format spec)
+        write_5m = _tokens(split, "ephemeral_5m_input_tokens", "usage.cache_creation.")
+        write_1h = _tokens(split, "ephemeral_1h_input_tokens", "usage.cache_creation.")
+    server_tools = usage.get("server_tool_use")
+    searches = _tokens(server_tools, "web_search_requests", "usage.server_tool_use.") if isinstance(
+        server_tools, dict
+    ) else 0
+    tier = usage.get("service_tier") or ""
+    # Keyed on message.id alone: one response has one id, and a /btw replay that reuses it
+    # under another requestId must collapse into the original (format spec, dedupe rule 3).
+    key = f"cc:{message_id}" if message_id else (f"cc:req:{request_id}" if request_id else "")
+    return ParsedRequest(
+        dedupe_key=key,
+        timestamp=_timestamp(envelope.get("timestamp") or obj.get("timestamp")),
+        raw_model=model,
+        session_id=_text(obj.get("sessionId") or obj.get("session_id"), "sessionId")[:100],
+        project=_text(obj.get("cwd"), "cwd")[:500],
+        request_id=request_id[:100],
+        message_id=message_id[:100],
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        cache_write_5m_tokens=write_5m,
+        cache_write_1h_tokens=write_1h,
+        cache_read_tokens=tokens[3],
+        web_search_requests=searches,
+        service_tier=str(tier)[:20],
+        is_batch=tier == "batch",
+        speed=str(usage.get("speed") or "")[:16],
+        inference_geo=str(usage.get("inference_geo") or "")[:32],
+        reported_cost=_reported_cost(obj.get("costUSD")),
+    )
+
+
+def _text(value, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"field {field} is not a string")
+    return value
+
+
+def _token_counts(usage: dict, fields: tuple[str, ...]) -> list[int]:
+    """The counts of ``fields``: a fast path for the usual plain ints, else field-by-field checks."""
+    values = [usage.get(f, 0) for f in fields]
+    for value in values:
+        if type(value) is not int or not 0 <= value <= MAX_TOKENS:
+            return [_tokens(usage, f) for f in fields]
+    return values
+
+
+def _tokens(usage: dict, field: str, prefix: str = "usage.") -> int:
+    value = usage.get(field)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise RowError(f"field {prefix}{field} is not a whole number: {str(value)[:40]!r}")
+    if value < 0 or value > MAX_TOKENS:
+        raise RowError(f"field {prefix}{field} is out of range: {value}")
+    return value
+
+
+def _timestamp(value) -> datetime:
+    if not isinstance(value, str):
+        raise RowError("field timestamp is missing")
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise RowError(f"field timestamp is not an ISO-8601 time: {value[:40]!r}") from None
+    if ts.tzinfo is None:
+        raise RowError(f"field timestamp has no time zone: {value[:40]!r}")
+    return ts
+
+
+def _reported_cost(value) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise RowError(f"field costUSD is not a number: {str(value)[:40]!r}") from None

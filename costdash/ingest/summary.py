@@ -1,0 +1,29 @@
+"""The words people read after an import: one place for the CLI and the pages."""
+from .models import ImportBatch
+
+SHOWN_ERRORS = 10
+
+
+def batch_summary_lines(batch: ImportBatch) -> list[str]:
+    lines = [
+        f"Import #{batch.pk} ({batch.get_source_display()}) for {batch.developer}: {batch.status}",
+        f"  files:      {batch.files_read} read, {batch.files_unchanged} unchanged (skipped)",
+        f"  lines:      {batch.lines:,} read, {batch.usage_lines:,} with usage",
+        f"  requests:   {batch.requests_new:,} imported, {batch.requests_updated:,} updated to a larger copy, "
+        f"{batch.duplicates:,} already stored (duplicates)",
+        f"  rejected:   {batch.rejected:,}",
+    ]
+    for reason, count in sorted(batch.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+        lines.append(f"    {count:,} × {reason}")
+    for error in batch.errors[:SHOWN_ERRORS]:
+        lines.append(f"    {error['file']}:{error['line']}: {error['reason']}")
+    if batch.rejected > SHOWN_ERRORS:
+        lines.append(f"    … {batch.rejected - min(SHOWN_ERRORS, len(batch.errors)):,} more (see the import page)")
+    if batch.unpriced_models:
+        names = ", ".join(f"{u['model']} ({u['requests']} requests)" for u in batch.unpriced_models)
+        lines.append(f"  unpriced:   {names} (no known price: stored with tokens, cost left empty, not $0)")
+    else:
+        lines.append("  unpriced:   none")
+    if batch.failure:
+        lines.append(f"  failure:    {batch.failure}")
+    return lines
