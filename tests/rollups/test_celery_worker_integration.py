@@ -1,0 +1,84 @@
+"""An import's rollup arrives through a real Celery worker on the real Redis.
+
+The worker is a separate process pointed at this test run's PostgreSQL database, so the
+test commits for real (transaction=True) and waits for the worker's recompute.
+"""
+import os
+from pathlib import Path
+import subprocess
+import sys
+import time
+import uuid
+
+from django.db import connection
+import pytest
+import redis
+
+from costdash.celery import app
+from costdash.ingest.services import transcripts_import
+from costdash.rollups.models import DailyCost, DirtyDay
+from tests.ingest.transcripts import assistant_line, write_jsonl
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("COSTDASH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:  # a missing server fails the suite; it is never skipped
+        pytest.fail(f"Redis at {url} is needed for this test: {exc}")
+    return url
+
+
+@pytest.fixture
+def worker(redis_url, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.fail("the worker integration test needs PostgreSQL (DATABASE_URL)")
+    queue = f"costdash-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "DJANGO_DEBUG": "true",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
+    log = open(tmp_path / "worker.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "costdash", "worker", "--pool=solo", "-Q", queue,
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
+    app.close()  # drop any broker connection pool made for the old settings
+    app.conf.update(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
+    yield proc, tmp_path / "worker.log"
+    app.conf.update(saved)
+    app.close()
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+    redis.Redis.from_url(redis_url).delete(queue)
+
+
+def test_import_rollup_arrives_through_a_real_worker(worker, tmp_path):
+    proc, log_path = worker
+    lines = [
+        assistant_line(msg="m1", req="r1", ts="2026-03-02T10:00:00Z", output=100),
+        assistant_line(msg="m2", req="r2", ts="2026-03-02T11:00:00Z", output=300),
+    ]
+    batch = transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email="ana@example.com")
+    assert batch.status == "done"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not DailyCost.objects.exists():
+        assert proc.poll() is None, f"the worker died:\n{log_path.read_text()}"
+        time.sleep(0.2)
+    row = DailyCost.objects.filter(developer__email="ana@example.com").first()
+    assert row is not None, f"no rollup arrived within 60 s; worker log:\n{log_path.read_text()}"
+    assert (row.requests, row.output_tokens) == (2, 400)
+    assert not DirtyDay.objects.exists()
+    assert "daily_cost_recompute_dirty" in log_path.read_text()
