@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+import hashlib
 import logging
 from pathlib import Path
 
@@ -74,6 +75,34 @@ def transcripts_import(
         run.finish(failure=f"{type(exc).__name__}: {exc}")
         raise
     return run.finish()
+
+
+def upload_batch_create(upload, *, developer, user) -> ImportBatch:
+    """Store an uploaded file as a pending batch and queue its import once the row commits."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    batch = ImportBatch(
+        source=Source.CLAUDE_CODE_JSONL, label=upload.name[:500], developer=developer, created_by=user,
+        fingerprint=digest.hexdigest(), total_bytes=upload.size,
+    )
+    batch.upload.save(Path(upload.name).name, upload, save=False)
+    batch.save()
+    from .tasks import import_batch_run as task
+
+    transaction.on_commit(lambda: task.delay(batch.pk))
+    return batch
+
+
+def import_batch_run(batch_id: int) -> ImportBatch:
+    """Import a stored upload. A batch already finished or running is left alone (run twice: no-op)."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.RUNNING
+    )
+    batch = ImportBatch.objects.select_related("developer").get(pk=batch_id)
+    if not claimed:
+        return batch
+    return transcripts_import([Path(batch.upload.path)], developer_email=batch.developer.email, batch=batch)
 
 
 class TranscriptRun:

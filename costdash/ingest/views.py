@@ -1,12 +1,53 @@
+"""Upload transcripts and follow an import. Admins import for anyone; developers for themselves."""
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from costdash.accounts import roles
+from costdash.accounts.services import developer_for_email
+
+from .forms import TranscriptUploadForm
+from .models import ImportBatch, Source
+from .selectors import import_batches_visible_to
+from .services import upload_batch_create
 
 
 @login_required
 def upload(request):
-    return HttpResponse("placeholder")
+    role = roles.role_of(request.user)
+    if role == roles.BILLING:
+        raise PermissionDenied("Billing users read figures; importing is for admins and developers.")
+    is_admin = role == roles.ADMIN
+    own = getattr(request.user, "developer", None)
+    form = TranscriptUploadForm(request.POST or None, request.FILES or None, can_choose_developer=is_admin)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data.get("developer_email") or (own.email if own else "")
+        if not email:
+            form.add_error(None, "Your login is not linked to a developer: name whose transcripts these are.")
+        else:
+            try:
+                developer, _ = developer_for_email(email, source=Source.CLAUDE_CODE_JSONL)
+            except ValidationError as exc:
+                form.add_error("developer_email" if is_admin else None, exc.messages[0])
+            else:
+                batch = upload_batch_create(form.cleaned_data["file"], developer=developer, user=request.user)
+                messages.success(request, f"{batch.label} is queued for import.")
+                return redirect("ingest:batch", batch_id=batch.pk)
+    recent = import_batches_visible_to(request.user)[:10]
+    return render(
+        request, "ingest/upload.html",
+        {"form": form, "recent": recent, "can_upload_own": bool(own) or is_admin},
+    )
 
 
 @login_required
-def batch_detail(request, batch_id):
-    return HttpResponse("placeholder")
+def batch_detail(request, batch_id: int):
+    batch = get_object_or_404(import_batches_visible_to(request.user), pk=batch_id)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"status": batch.status, "progress_percent": batch.progress_percent,
+             "processed_bytes": batch.processed_bytes, "total_bytes": batch.total_bytes}
+        )
+    return render(request, "ingest/batch.html", {"batch": batch, "running": batch.status in ("pending", "running")})

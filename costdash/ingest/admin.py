@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from .models import ImportBatch, ImportedFile, UsageEvent
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "status", "developer", "requests_new", "duplicates", "rejected", "created_at")
+    list_filter = ("source", "status")
+    search_fields = ("label", "developer__email")
+    readonly_fields = [f.name for f in ImportBatch._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ImportedFile)
+class ImportedFileAdmin(admin.ModelAdmin):
+    list_display = ("name", "developer", "size", "batch", "created_at")
+    search_fields = ("name", "developer__email")
+    readonly_fields = [f.name for f in ImportedFile._meta.fields]
+
+
+@admin.register(UsageEvent)
+class UsageEventAdmin(admin.ModelAdmin):
+    list_display = ("timestamp", "developer", "model", "input_tokens", "output_tokens", "cache_read_tokens", "cost")
+    list_filter = ("source", "model")
+    search_fields = ("dedupe_key", "request_id", "message_id", "session_id", "developer__email")
+    date_hierarchy = "timestamp"
+    readonly_fields = [f.name for f in UsageEvent._meta.fields]
+    list_select_related = ("developer",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,28 @@
+from django import forms
+from django.conf import settings
+
+ACCEPTED = (".jsonl", ".zip", ".tar.gz", ".tgz", ".tar")
+
+
+class TranscriptUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="A transcript (.jsonl), or a .zip / .tar.gz of a ~/.claude/projects folder (subagent files included)."
+    )
+    developer_email = forms.EmailField(
+        required=False, help_text="Whose transcripts these are. Leave empty to import your own."
+    )
+
+    def __init__(self, *args, can_choose_developer: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_choose_developer:
+            del self.fields["developer_email"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(ACCEPTED):
+            raise forms.ValidationError(f"{upload.name}: expected one of {', '.join(ACCEPTED)}")
+        if upload.size > settings.COSTDASH_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name} is {upload.size:,} bytes; the limit is {settings.COSTDASH_UPLOAD_MAX_BYTES:,}"
+            )
+        return upload
