@@ -14,12 +14,15 @@ SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery(settings):
+def _eager_celery_and_fresh_prices(settings):
     from costdash.celery import app
+    from costdash.pricing.services import rate_table_invalidate
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    rate_table_invalidate()  # a test that adds a price must not leak it into the next test
     yield
+    rate_table_invalidate()
 
 
 @pytest.fixture

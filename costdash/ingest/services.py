@@ -19,11 +19,11 @@ from costdash.accounts.models import Developer, Identity, OrgSettings
 from costdash.accounts.services import developer_for_email
 from costdash.lib.dates import reporting_day, zone
 from costdash.pricing.rates import Usage, cost_of, normalize_model
-from costdash.pricing.services import rate_table
+from costdash.pricing.services import rate_table, rate_table_invalidate
 from costdash.rollups.services import daily_cost_mark_dirty
 
 from .files import InputError, InputFile, iter_input_files, total_size
-from .models import ImportBatch, ImportedFile, Source
+from .models import ImportBatch, ImportedFile, Source, UsageEvent
 from .parsers import claude_code_jsonl
 from .parsers.base import ParsedRequest, ParseStats, Rejected
 from .upsert import existing_output, upsert_events
@@ -77,6 +77,52 @@ def transcripts_import(
     return run.finish()
 
 
+def usage_events_reprice(models: list[str] | None = None) -> int:
+    """Price events again from the current rate table (all of ``models``, or every unpriced event).
+
+    Run after a price is added or corrected; the days whose cost changed are marked dirty.
+    Returns how many events changed.
+    """
+    rate_table_invalidate()  # another process may have changed the prices
+    table = rate_table()
+    events = UsageEvent.objects.filter(model__in=models) if models else UsageEvent.objects.filter(cost__isnull=True)
+    tz = zone(OrgSettings.get().time_zone)
+    changed, dirty = [], set()
+    for event in events.only(*REPRICE_FIELDS).iterator(chunk_size=2000):
+        cost = cost_of(_usage_of(event), event.timestamp, table)
+        if cost != event.cost:
+            event.cost = cost
+            changed.append(event)
+            if event.developer_id:
+                dirty.add((event.developer_id, reporting_day(event.timestamp, tz)))
+    with transaction.atomic():
+        UsageEvent.objects.bulk_update(changed, ["cost"], batch_size=1000)
+        daily_cost_mark_dirty(dirty)
+    return len(changed)
+
+
+REPRICE_FIELDS = (
+    "id", "developer_id", "timestamp", "model", "input_tokens", "output_tokens", "cache_write_5m_tokens",
+    "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests", "speed", "inference_geo", "is_batch", "cost",
+)
+
+
+def _usage_of(r) -> Usage:
+    """The pricing input of a parsed request or a stored event (they share these field names)."""
+    return Usage(
+        model=r.model if isinstance(r, UsageEvent) else normalize_model(r.raw_model),
+        input_tokens=r.input_tokens,
+        output_tokens=r.output_tokens,
+        cache_write_5m_tokens=r.cache_write_5m_tokens,
+        cache_write_1h_tokens=r.cache_write_1h_tokens,
+        cache_read_tokens=r.cache_read_tokens,
+        web_search_requests=r.web_search_requests,
+        speed=r.speed,
+        inference_geo=r.inference_geo,
+        is_batch=r.is_batch,
+    )
+
+
 def upload_batch_create(upload, *, developer, user) -> ImportBatch:
     """Store an uploaded file as a pending batch and queue its import once the row commits."""
     digest = hashlib.sha256()
@@ -121,6 +167,7 @@ class TranscriptRun:
         self.errors: list[dict] = []
         self.unpriced = Counter()
         self.tz = zone(OrgSettings.get().time_zone)
+        self.table = rate_table()
         self.known = set(
             ImportedFile.objects.filter(developer=developer).values_list("fingerprint", flat=True)
         )
@@ -190,20 +237,9 @@ class TranscriptRun:
             self._save_counts()
 
     def _row(self, r: ParsedRequest) -> tuple:
-        model = normalize_model(r.raw_model)
-        usage = Usage(
-            model=model,
-            input_tokens=r.input_tokens,
-            output_tokens=r.output_tokens,
-            cache_write_5m_tokens=r.cache_write_5m_tokens,
-            cache_write_1h_tokens=r.cache_write_1h_tokens,
-            cache_read_tokens=r.cache_read_tokens,
-            web_search_requests=r.web_search_requests,
-            speed=r.speed,
-            inference_geo=r.inference_geo,
-            is_batch=r.is_batch,
-        )
-        cost = cost_of(usage, r.timestamp, rate_table())
+        usage = _usage_of(r)
+        model = usage.model
+        cost = cost_of(usage, r.timestamp, self.table)
         if cost is None:
             self.unpriced[model] += 1
         return (

@@ -57,17 +57,22 @@ class ModelPriceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        _invalidate()
+        _invalidate([obj.model])
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        _invalidate()
+        _invalidate([obj.model])
 
     def delete_queryset(self, request, queryset):
+        models = sorted(set(queryset.filter(from_rate_file=False).values_list("model", flat=True)))
         super().delete_queryset(request, queryset.filter(from_rate_file=False))
-        _invalidate()
+        _invalidate(models)
 
 
-def _invalidate() -> None:
+def _invalidate(models: list[str]) -> None:
+    """Drop cached tables, then reprice the changed models' events and recompute their days."""
+    from costdash.ingest.tasks import usage_events_reprice
+
     rate_table_invalidate()  # this request's connection already sees the change
     transaction.on_commit(rate_table_invalidate)  # a table rebuilt mid-transaction elsewhere is stale
+    transaction.on_commit(lambda: usage_events_reprice.delay(models))

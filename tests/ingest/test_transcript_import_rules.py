@@ -210,3 +210,20 @@ def test_uploader_email_is_the_developer_and_invalid_email_is_refused(tmp_path):
     assert UsageEvent.objects.get().developer.email == "ana@example.com"
     with pytest.raises(ValidationError):
         transcripts_import([path], developer_email="not-an-email")
+
+
+def test_adding_a_price_prices_the_unpriced_events_and_their_days(tmp_path):
+    from costdash.ingest.services import usage_events_reprice
+    from costdash.pricing.models import ModelPrice
+
+    lines = [assistant_line(msg="m1", req="r1", model="claude-experimental-9", output=1000, read=0)]
+    transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
+    daily_cost_recompute_dirty()
+    assert DailyCost.objects.get().unpriced_requests == 1
+    ModelPrice.objects.create(model="claude-experimental-9", input=1, cache_write_5m=Decimal("1.25"),
+                              cache_write_1h=2, cache_read=Decimal("0.1"), output=5)
+    assert usage_events_reprice() == 1
+    daily_cost_recompute_dirty()
+    row = DailyCost.objects.get()
+    assert (row.unpriced_requests, row.cost) == (0, Decimal("0.005004"))  # 4 × $1 + 1000 × $5 per MTok
+    assert usage_events_reprice() == 0  # nothing left unpriced: running again changes nothing
