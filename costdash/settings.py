@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "costdash.ingest",
     "costdash.rollups",
     "costdash.dashboard",
+    "costdash.demo",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "costdash.dashboard.context_processors.role",
             ],
         },
     },
@@ -129,6 +131,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+# The embedded default keeps its SQLite file, uploads and collected static files here.
+for _folder in (DATA_DIR, STATIC_ROOT):
+    _folder.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -14,6 +14,11 @@ SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery_and_fresh_prices(settings):
     from costdash.celery import app
     from costdash.pricing.services import rate_table_invalidate

@@ -1,0 +1,224 @@
+"""Reads of spend for pages and the API. Rollups only: never UsageEvent.
+
+Every function is scoped by `developers`, a Developer queryset the caller has already
+limited to what the user may see (`roles.developers_visible_to(user)`). Ranges are
+inclusive org-local days: `since <= day <= until`.
+
+A developer-day is the sum of that developer's DailyCost rows (one per model) for a day.
+It is *active* when it has at least one request. Costs exclude requests with no known
+price (`unpriced_requests`): those are unknown, not $0, and `unpriced_models` lists them.
+
+Each public function costs one grouped query over DailyCost (plus one for developer
+names, and OrgSettings when the reference figures are not passed in); `spend_overview`
+builds everything a page needs from one fetch so a page does not repeat the aggregate.
+"""
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from costdash.accounts.models import Developer, OrgSettings
+from costdash.lib.money import ZERO
+from costdash.rollups.models import DailyCost
+from costdash.rollups.thresholds import classify_day, percentile
+
+P90 = Decimal("0.9")
+
+
+def _reference(average: Decimal | None, ceiling: Decimal | None) -> tuple[Decimal, Decimal]:
+    """The figures passed in, or the org's configured ones for any left as None."""
+    if average is None or ceiling is None:
+        org = OrgSettings.get()
+        average = org.average_daily_cost if average is None else average
+        ceiling = org.daily_ceiling if ceiling is None else ceiling
+    return average, ceiling
+
+
+def _in_range(developers: QuerySet[Developer], since: date, until: date) -> QuerySet[DailyCost]:
+    return DailyCost.objects.filter(developer__in=developers, day__gte=since, day__lte=until)
+
+
+def _day_rows(developers: QuerySet[Developer], since: date, until: date) -> list[dict]:
+    """A dict per developer-day, ordered by developer name then day.
+
+    Two queries: the developer-day aggregate, grouped on (developer_id, day) alone so the
+    database never sorts by name, and the names of the developers it found.
+    """
+    grouped = (
+        _in_range(developers, since, until)
+        .values("developer_id", "day")
+        .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"))
+        .values_list("developer_id", "day", "cost", "requests", "unpriced_requests")
+        .order_by()
+    )
+    days = list(grouped)
+    names = _names({developer_id for developer_id, *_ in days})
+    rows = [
+        {
+            "developer_id": developer_id,
+            "developer": names.get(developer_id, ("?", ""))[0],  # "?" only if deleted between queries
+            "team": names.get(developer_id, ("?", ""))[1],
+            "day": day,
+            "cost": cost or ZERO,
+            "requests": requests or 0,
+            "unpriced_requests": unpriced or 0,
+        }
+        for developer_id, day, cost, requests, unpriced in days
+    ]
+    rows.sort(key=lambda row: (row["developer"].lower(), row["developer_id"], row["day"]))
+    return rows
+
+
+def _names(developer_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """developer id -> (display name, team name or "")."""
+    if not developer_ids:
+        return {}
+    found = Developer.objects.filter(pk__in=developer_ids).values_list("pk", "name", "email", "team__name")
+    return {pk: (name or email, team or "") for pk, name, email, team in found}
+
+
+def _classified(rows: list[dict], average: Decimal, ceiling: Decimal) -> list[dict]:
+    return [{**row, "class": classify_day(row["cost"], average, ceiling)} for row in rows]
+
+
+def _p90_of(rows: Iterable[dict]) -> Decimal | None:
+    return percentile([row["cost"] for row in rows if row["requests"] > 0], P90)
+
+
+def _by_developer(rows: Iterable[dict], ceiling: Decimal) -> list[dict]:
+    """Fold developer-day rows into one row per developer, highest spend first."""
+    out: dict[int, dict] = {}
+    for row in rows:
+        dev = out.get(row["developer_id"])
+        if dev is None:
+            dev = out[row["developer_id"]] = {
+                "developer_id": row["developer_id"],
+                "developer": row["developer"],
+                "team": row["team"],
+                "spend": ZERO,
+                "requests": 0,
+                "active_days": 0,
+                "worst_day": None,
+                "worst_day_cost": None,
+                "days_over_ceiling": 0,
+                "unpriced_requests": 0,
+            }
+        dev["spend"] += row["cost"]
+        dev["requests"] += row["requests"]
+        dev["unpriced_requests"] += row["unpriced_requests"]
+        if row["requests"] > 0:
+            dev["active_days"] += 1
+        if row["cost"] > ceiling:
+            dev["days_over_ceiling"] += 1
+        # Rows arrive in day order, so ">" keeps the earliest of equally bad days.
+        if dev["worst_day_cost"] is None or row["cost"] > dev["worst_day_cost"]:
+            dev["worst_day"], dev["worst_day_cost"] = row["day"], row["cost"]
+    for dev in out.values():
+        dev["average_per_active_day"] = dev["spend"] / dev["active_days"] if dev["active_days"] else None
+    return sorted(out.values(), key=lambda d: (-d["spend"], d["developer"].lower(), d["developer_id"]))
+
+
+def _summary(rows: list[dict], ceiling: Decimal) -> dict:
+    active = [row for row in rows if row["requests"] > 0]
+    spend = sum((row["cost"] for row in rows), ZERO)
+    return {
+        "spend": spend,
+        "requests": sum(row["requests"] for row in rows),
+        "unpriced_requests": sum(row["unpriced_requests"] for row in rows),
+        "developers": len({row["developer_id"] for row in active}),
+        "active_days": len(active),
+        "average_per_active_day": spend / len(active) if active else None,
+        "days_over_ceiling": sum(1 for row in rows if row["cost"] > ceiling),
+    }
+
+
+def developer_day_costs(
+    developers: QuerySet[Developer],
+    since: date,
+    until: date,
+    *,
+    average: Decimal | None = None,
+    ceiling: Decimal | None = None,
+) -> list[dict]:
+    """One row per developer-day with any rollup row in range, by developer name (case-blind) then day.
+
+    Keys: developer_id, developer (display name), team, day, cost (Decimal), requests,
+    unpriced_requests, class ("under_average" | "over_average" | "over_ceiling", see
+    thresholds.classify_day). average/ceiling default to OrgSettings.
+    """
+    average, ceiling = _reference(average, ceiling)
+    return _classified(_day_rows(developers, since, until), average, ceiling)
+
+
+def team_p90(developers: QuerySet[Developer], since: date, until: date) -> Decimal | None:
+    """The 90th percentile (linear interpolation) of cost over active developer-days; None if none."""
+    return _p90_of(_day_rows(developers, since, until))
+
+
+def spend_by_developer(
+    developers: QuerySet[Developer], since: date, until: date, *, ceiling: Decimal | None = None
+) -> list[dict]:
+    """One row per developer with rollup rows in range, sorted by spend descending, then name.
+
+    Keys: developer_id, developer, team, spend, requests, active_days,
+    average_per_active_day (spend / active days; None with no active day),
+    worst_day and worst_day_cost (the costliest developer-day; the earliest on a tie),
+    days_over_ceiling (developer-days with cost > ceiling), unpriced_requests.
+    """
+    ceiling = _reference(None, ceiling)[1]
+    return _by_developer(_day_rows(developers, since, until), ceiling)
+
+
+def spend_summary(
+    developers: QuerySet[Developer], since: date, until: date, *, ceiling: Decimal | None = None
+) -> dict:
+    """Totals over the range.
+
+    Keys: spend, requests, unpriced_requests, developers (with an active day),
+    active_days (active developer-days), average_per_active_day (spend / active
+    developer-days; None with none), days_over_ceiling (developer-days with cost > ceiling).
+    """
+    ceiling = _reference(None, ceiling)[1]
+    return _summary(_day_rows(developers, since, until), ceiling)
+
+
+def unpriced_models(developers: QuerySet[Developer], since: date, until: date) -> list[dict]:
+    """Models with requests that had no known price: [{"model", "requests"}], most requests first.
+
+    `requests` counts only the unpriced requests; their cost is not in any total.
+    """
+    grouped = (
+        _in_range(developers, since, until)
+        .filter(unpriced_requests__gt=0)
+        .values("model")
+        .annotate(requests=Sum("unpriced_requests"))
+        .order_by("-requests", "model")
+    )
+    return [{"model": row["model"], "requests": row["requests"]} for row in grouped]
+
+
+def spend_overview(
+    developers: QuerySet[Developer],
+    since: date,
+    until: date,
+    *,
+    average: Decimal | None = None,
+    ceiling: Decimal | None = None,
+) -> dict:
+    """Everything the spend page shows: three queries (developer-days, their names, unpriced models).
+
+    Keys: days (developer_day_costs), p90 (team_p90), developers (spend_by_developer),
+    summary (spend_summary), unpriced_models, average, ceiling (the figures used).
+    """
+    average, ceiling = _reference(average, ceiling)
+    rows = _day_rows(developers, since, until)
+    return {
+        "days": _classified(rows, average, ceiling),
+        "p90": _p90_of(rows),
+        "developers": _by_developer(rows, ceiling),
+        "summary": _summary(rows, ceiling),
+        "unpriced_models": unpriced_models(developers, since, until),
+        "average": average,
+        "ceiling": ceiling,
+    }
