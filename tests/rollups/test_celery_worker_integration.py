@@ -38,6 +38,17 @@ def redis_url():
     return url
 
 
+def use_broker_settings(**conf) -> None:
+    """Point this process's Celery app at another broker and queue.
+
+    The app caches its connection pool and, in ``app.amqp`` (a cached_property), the queues and
+    producers built from the settings it first saw; both are dropped so the new settings apply.
+    """
+    app.close()
+    app.__dict__.pop("amqp", None)
+    app.conf.update(conf)
+
+
 @pytest.fixture
 def worker(redis_url, tmp_path):
     if connection.vendor != "postgresql":
@@ -54,11 +65,9 @@ def worker(redis_url, tmp_path):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
-    app.close()  # drop any broker connection pool made for the old settings
-    app.conf.update(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
+    use_broker_settings(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
     yield proc, tmp_path / "worker.log"
-    app.conf.update(saved)
-    app.close()
+    use_broker_settings(**saved)
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
