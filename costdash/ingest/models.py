@@ -86,9 +86,17 @@ class UsageEvent(models.Model):
 
     dedupe_key = models.CharField(max_length=200, unique=True)
     source = models.CharField(max_length=40, choices=Source.choices)
-    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL)
-    identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL)
+    # Every index and deferred FK check costs time on each of millions of inserts: the developer
+    # is served by the (developer, timestamp) index below; batch and identity are provenance that
+    # nothing looks events up by, and Django itself nulls them when their row is deleted.
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
+    )
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, db_index=False, db_constraint=False
+    )
     timestamp = models.DateTimeField()
     session_id = models.CharField(max_length=100, blank=True)
     project = models.CharField(max_length=500, blank=True)
@@ -110,11 +118,9 @@ class UsageEvent(models.Model):
     reported_cost = models.DecimalField(null=True, blank=True, **MONEY)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["developer", "timestamp"], name="usage_dev_time"),
-            models.Index(fields=["timestamp"], name="usage_time"),
-            models.Index(fields=["request_id"], name="usage_request_id"),
-        ]
+        # Only what reads need: rollups recompute by developer and time. (A request_id index
+        # belongs with the first cross-source match that looks events up by it.)
+        indexes = [models.Index(fields=["developer", "timestamp"], name="usage_dev_time")]
 
     def __str__(self) -> str:
         return self.dedupe_key

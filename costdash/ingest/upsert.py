@@ -39,20 +39,74 @@ def existing_output(keys: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def upsert_events(rows: Iterable[tuple]) -> None:
-    """Insert rows (tuples in COLUMNS order); on a key clash keep whichever has more output."""
+def upsert_events(rows: Iterable[tuple]) -> dict[str, int]:
+    """Insert rows (tuples in COLUMNS order); on a key clash keep whichever has more output.
+
+    Returns ``{dedupe_key: output_tokens}`` as stored *before* this write, for the keys that
+    were already there, so callers can tell new, grown and duplicate requests apart.
+    Must run inside a transaction. Keys must be unique within one call.
+    """
     rows = list(rows)
     if not rows:
-        return
-    table = UsageEvent._meta.db_table
+        return {}
+    if connection.vendor == "postgresql":
+        return _upsert_by_copy(rows)
+    stored = existing_output([row[0] for row in rows])
+    _upsert_by_values([row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]]])
+    return stored
+
+
+OUTPUT_AT = COLUMNS.index("output_tokens")
+
+
+def _conflict_clause() -> str:
     qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in COLUMNS)
+    table = qn(UsageEvent._meta.db_table)
     updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in UPDATED)
+    return (
+        f"ON CONFLICT ({qn('dedupe_key')}) DO UPDATE SET {updates} "
+        f"WHERE {table}.{qn('output_tokens')} < excluded.{qn('output_tokens')}"
+    )
+
+
+def _upsert_by_copy(rows: list[tuple]) -> dict[str, int]:
+    """PostgreSQL: COPY into a session temp table, then one INSERT … SELECT … ON CONFLICT.
+
+    COPY streams rows without building (and client-side parsing) a statement with tens of
+    thousands of parameters, which made the multi-row INSERT the slowest part of an import.
+    """
+    assert connection.in_atomic_block, "the staging table empties on commit: call inside a transaction"
+    qn = connection.ops.quote_name
+    table = qn(UsageEvent._meta.db_table)
+    cols = ", ".join(qn(c) for c in COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS "
+            f"AS SELECT {cols} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        key, out = qn("dedupe_key"), qn("output_tokens")
+        cursor.execute(f"SELECT e.{key}, e.{out} FROM {STAGE} s JOIN {table} e ON e.{key} = s.{key}")
+        stored = dict(cursor.fetchall())
+        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} {_conflict_clause()}")
+        cursor.execute(f"DELETE FROM {STAGE}")  # a second flush in the same transaction starts empty
+    return stored
+
+
+STAGE = "usage_event_stage"
+
+
+def _upsert_by_values(rows: list[tuple]) -> None:
+    """SQLite (the embedded default): multi-row INSERT … VALUES … ON CONFLICT."""
+    qn = connection.ops.quote_name
+    table = qn(UsageEvent._meta.db_table)
+    cols = ", ".join(qn(c) for c in COLUMNS)
     one = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
-    ts_at = COLUMNS.index("timestamp")
+    ts_at, cost_at, reported_at = (COLUMNS.index(c) for c in ("timestamp", "cost", "reported_cost"))
     adapt_dt = connection.ops.adapt_datetimefield_value
     adapt_dec = connection.ops.adapt_decimalfield_value
-    cost_at, reported_at = COLUMNS.index("cost"), COLUMNS.index("reported_cost")
     with connection.cursor() as cursor:
         for i in range(0, len(rows), ROWS_PER_STATEMENT):
             part = rows[i : i + ROWS_PER_STATEMENT]
@@ -64,8 +118,5 @@ def upsert_events(rows: Iterable[tuple]) -> None:
                 row[reported_at] = adapt_dec(row[reported_at], 24, 12)
                 params.extend(row)
             cursor.execute(
-                f"INSERT INTO {qn(table)} ({cols}) VALUES {', '.join([one] * len(part))} "
-                f"ON CONFLICT ({qn('dedupe_key')}) DO UPDATE SET {updates} "
-                f"WHERE {qn(table)}.{qn('output_tokens')} < excluded.{qn('output_tokens')}",
-                params,
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(part))} {_conflict_clause()}", params
             )

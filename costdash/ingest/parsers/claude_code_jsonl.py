@@ -31,28 +31,80 @@ def detect(head: bytes, name: str) -> bool:
 def parse(
     stream: BinaryIO, name: str, stats: ParseStats, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[ParsedRequest | Rejected]:
-    """Yield every billable request line of one transcript, and a Rejected for each bad line."""
-    for block, start, first_line, line in _lines_with_usage(stream, name, stats, on_bytes):
-        if isinstance(line, Rejected):
-            yield line
+    """Yield every billable request of one transcript, and a Rejected for each bad line.
+
+    Claude Code writes one response as consecutive lines whose output grows. Such a run is
+    grouped by a cheap byte-level read of message id and output, and only its largest copy is
+    JSON-parsed (then checked against the cheap read; on any doubt every copy is parsed).
+    """
+    group: list[tuple] = []  # consecutive usage lines of one message id
+    group_key = None
+    for item in _lines_with_usage(stream, name, stats, on_bytes):
+        if isinstance(item[3], Rejected):
+            yield item[3]
             continue
-        try:
-            request = _request_from_line(line)
-        except (orjson.JSONDecodeError, RowError) as exc:
-            reason = str(exc) if isinstance(exc, RowError) else "malformed JSON (truncated or invalid line)"
-            # Line numbers are only worked out for the rare bad line: counting them for every
-            # line would cost more than the rest of the scan.
-            yield Rejected(name, first_line + block.count(b"\n", 0, start), reason)
+        key, output = _cheap_key(item[3])
+        if key is not None and key == group_key:
+            group.append((output, item))
             continue
-        if request is None:
-            continue
-        if request is SYNTHETIC:
-            stats.synthetic += 1
-            continue
-        if not request.dedupe_key:
-            request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
-        stats.usage_lines += 1
-        yield request
+        yield from _parse_group(group, name, stats)
+        group, group_key = [(output, item)], key
+    yield from _parse_group(group, name, stats)
+
+
+def _parse_group(group: list[tuple], name: str, stats: ParseStats):
+    if not group:
+        return
+    if len(group) > 1:
+        best_output, best = max(group, key=lambda g: g[0])  # max() keeps the first of equals
+        request = _parse_one(best, name, stats)
+        if isinstance(request, ParsedRequest) and request.output_tokens == best_output:
+            stats.usage_lines += len(group) - 1
+            yield request
+            return
+        if isinstance(request, ParsedRequest):
+            stats.usage_lines -= 1  # the cheap read was wrong: parse every copy below instead
+    for _, item in group:
+        request = _parse_one(item, name, stats)
+        if request is not None:
+            yield request
+
+
+def _parse_one(item: tuple, name: str, stats: ParseStats) -> ParsedRequest | Rejected | None:
+    block, start, first_line, line = item
+    try:
+        request = _request_from_line(line)
+    except (orjson.JSONDecodeError, RowError) as exc:
+        reason = str(exc) if isinstance(exc, RowError) else "malformed JSON (truncated or invalid line)"
+        # Line numbers are only worked out for the rare bad line: counting them for every
+        # line would cost more than the rest of the scan.
+        return Rejected(name, first_line + block.count(b"\n", 0, start), reason)
+    if request is None:
+        return None
+    if request is SYNTHETIC:
+        stats.synthetic += 1
+        return None
+    if not request.dedupe_key:
+        request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
+    stats.usage_lines += 1
+    return request
+
+
+MESSAGE_ID = b'"id":"msg_'
+OUTPUT = b'"output_tokens":'
+
+
+def _cheap_key(line: bytes) -> tuple[bytes | None, int]:
+    """(message id, output tokens) read straight from the bytes, or (None, 0) when unsure."""
+    i = line.find(MESSAGE_ID)
+    j = line.rfind(OUTPUT)
+    if i < 0 or j < 0:
+        return None, 0
+    end = line.find(b'"', i + 6)
+    digits = line[j + len(OUTPUT) : j + len(OUTPUT) + 12].split(b",", 1)[0].split(b"}", 1)[0].strip()
+    if end < 0 or not digits.isdigit():
+        return None, 0
+    return line[i + 6 : end], int(digits)
 
 
 SYNTHETIC = object()
