@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 from pathlib import Path
 import shutil
 import subprocess
@@ -78,7 +79,6 @@ def _django() -> None:
 
 
 def _peak_mb() -> float:
-    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -106,6 +106,7 @@ def child_flush() -> dict:
 
 def child_import(tree: str) -> dict:
     _django()
+    from costdash.ingest import parallel
     from costdash.ingest.models import UsageEvent
     from costdash.ingest.services import transcripts_import
 
@@ -113,7 +114,12 @@ def child_import(tree: str) -> dict:
     started = time.perf_counter()
     batch = transcripts_import([Path(tree)], developer_email=DEVELOPER)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "baseline_mb": baseline, "status": batch.status,
+    # Parse workers are this process's children: the largest of them, reaped by now, times the
+    # number that ran at once, bounds what they added.
+    workers = parallel.worker_count() if batch.total_bytes >= parallel.MIN_BYTES_FOR_WORKERS else 0
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": _peak_mb() + workers * worker_mb, "main_mb": _peak_mb(),
+            "workers": workers, "worker_mb": worker_mb, "baseline_mb": baseline, "status": batch.status,
             "failure": batch.failure, "bytes": batch.total_bytes, "files_read": batch.files_read,
             "files_unchanged": batch.files_unchanged, "requests_new": batch.requests_new,
             "requests_updated": batch.requests_updated, "rejected": batch.rejected,
@@ -146,7 +152,8 @@ def report_first(first: dict, expected: int | None) -> bool:
     print(f"first import:  {mb:,.1f} MB in {first['seconds']:.1f} s = {rate:,.0f} MB/s "
           f"(target >= {TARGET_MB_S} MB/s: {mark(rate >= TARGET_MB_S)}), "
           f"{first['requests_new'] / first['seconds']:,.0f} requests/s, status {first['status']} {first['failure']}")
-    print(f"peak RSS:      {first['peak_mb']:,.0f} MB (process baseline {first['baseline_mb']:,.0f} MB; "
+    print(f"peak RSS:      {first['peak_mb']:,.0f} MB = importing process {first['main_mb']:,.0f} MB "
+          f"+ {first['workers']} parse workers x {first['worker_mb']:,.0f} MB (process baseline {first['baseline_mb']:,.0f} MB; "
           f"target < {TARGET_PEAK_MB} MB for 1 GB: {mark(first['peak_mb'] < TARGET_PEAK_MB)})")
     if expected is None:
         print(f"correctness:   {first['events']:,} events in the DB (no corpus-stats.json: nothing to check against)")

@@ -27,6 +27,7 @@ class InputFile:
     size: int
     open: Callable[[], BinaryIO]
     fingerprint: Callable[[], str]
+    path: Path | None = None  # set for a plain file (one a worker process can open by itself)
 
 
 def is_archive(path: Path) -> bool:
@@ -57,6 +58,7 @@ def _plain(path: Path) -> InputFile:
         size=size,
         open=lambda: open(path, "rb"),
         fingerprint=lambda: plain_fingerprint(path, size),
+        path=path,
     )
 
 

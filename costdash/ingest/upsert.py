@@ -12,19 +12,8 @@ from collections.abc import Iterable, Sequence
 from django.db import connection
 
 from .models import UsageEvent
+from .rows import COLUMNS, UPDATED
 
-COLUMNS = (
-    "dedupe_key", "source", "batch_id", "developer_id", "identity_id", "timestamp", "session_id",
-    "project", "model", "raw_model", "request_id", "message_id", "input_tokens", "output_tokens",
-    "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests",
-    "service_tier", "is_batch", "speed", "inference_geo", "cost", "reported_cost",
-)
-# What a larger copy of the same request may change. Time, person and batch stay as first seen,
-# so a replaced row never moves to another day's rollup.
-UPDATED = (
-    "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-    "cache_read_tokens", "web_search_requests", "cost", "reported_cost",
-)
 ROWS_PER_STATEMENT = 1000  # 24 columns: under SQLite's and PostgreSQL's parameter limits
 
 
@@ -39,11 +28,12 @@ def existing_output(keys: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def upsert_events(rows: Iterable[tuple]) -> dict[str, int]:
-    """Insert rows (tuples in COLUMNS order); on a key clash keep whichever has more output.
+def upsert_events(rows: Iterable[tuple | bytes]) -> dict[str, bool]:
+    """Insert rows as RowBuilder made them for this database (COPY text lines on PostgreSQL,
+    tuples in COLUMNS order elsewhere); on a key clash keep whichever has more output.
 
-    Returns ``{dedupe_key: output_tokens}`` as stored *before* this write, for the keys that
-    were already there, so callers can tell new, grown and duplicate requests apart.
+    Returns ``{dedupe_key: inserted}`` for the rows written: True for a new request, False for a
+    stored one replaced by a larger copy. Rows not in it were duplicates and changed nothing.
     Must run inside a transaction. Keys must be unique within one call.
     """
     rows = list(rows)
@@ -52,8 +42,9 @@ def upsert_events(rows: Iterable[tuple]) -> dict[str, int]:
     if connection.vendor == "postgresql":
         return _upsert_by_copy(rows)
     stored = existing_output([row[0] for row in rows])
-    _upsert_by_values([row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]]])
-    return stored
+    written = [row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]]]
+    _upsert_by_values(written)
+    return {row[0]: row[0] not in stored for row in written}
 
 
 OUTPUT_AT = COLUMNS.index("output_tokens")
@@ -69,7 +60,7 @@ def _conflict_clause() -> str:
     )
 
 
-def _upsert_by_copy(rows: list[tuple]) -> dict[str, int]:
+def _upsert_by_copy(rows: list[bytes]) -> dict[str, bool]:
     """PostgreSQL: COPY into a session temp table, then one INSERT … SELECT … ON CONFLICT.
 
     COPY streams rows without building (and client-side parsing) a statement with tens of
@@ -85,14 +76,15 @@ def _upsert_by_copy(rows: list[tuple]) -> dict[str, int]:
             f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        key, out = qn("dedupe_key"), qn("output_tokens")
-        cursor.execute(f"SELECT e.{key}, e.{out} FROM {STAGE} s JOIN {table} e ON e.{key} = s.{key}")
-        stored = dict(cursor.fetchall())
-        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} {_conflict_clause()}")
+            copy.write(b"".join(rows))
+        # xmax is 0 on a freshly inserted row version and set on an updated one.
+        cursor.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} {_conflict_clause()} "
+            f"RETURNING {qn('dedupe_key')}, (xmax = 0)"
+        )
+        written = dict(cursor.fetchall())
         cursor.execute(f"DELETE FROM {STAGE}")  # a second flush in the same transaction starts empty
-    return stored
+    return written
 
 
 STAGE = "usage_event_stage"

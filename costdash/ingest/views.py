@@ -9,7 +9,7 @@ from costdash.accounts import roles
 from costdash.accounts.services import developer_for_email
 
 from .forms import TranscriptUploadForm
-from .models import ImportBatch, Source
+from .models import Source
 from .selectors import import_batches_visible_to
 from .services import upload_batch_create
 

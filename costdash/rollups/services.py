@@ -87,9 +87,9 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
             .values("local_day", "model")
             .annotate(
                 **{f"sum_{f}": Sum(f) for f in TOKEN_SUMS},
-                n_requests=Count("id"),
+                n_requests=Count("pk"),
                 n_sessions=Count("session_id", distinct=True, filter=~Q(session_id="")),
-                n_unpriced=Count("id", filter=Q(cost__isnull=True)),
+                n_unpriced=Count("pk", filter=Q(cost__isnull=True)),
                 total_cost=Sum("cost"),
             )
         )

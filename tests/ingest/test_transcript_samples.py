@@ -74,3 +74,19 @@ def test_files_that_are_not_jsonl_and_files_without_usage_are_harmless(samples):
     assert batch.files_read == 4
     assert batch.rejected == 0
     assert batch.status == "done"
+
+
+def test_worker_processes_import_exactly_what_one_process_does(samples, monkeypatch):
+    """Large imports parse in spawned worker processes (no Django set up there): same events."""
+    from costdash.ingest import parallel
+
+    files = len(list((samples / "spotter").rglob("*.jsonl")))
+    transcripts_import([samples / "spotter"], developer_email="one@example.com")
+    in_process = sorted(UsageEvent.objects.values_list("dedupe_key", "output_tokens", "cost", "timestamp"))
+    UsageEvent.objects.all().delete()
+    monkeypatch.setattr(parallel, "MIN_BYTES_FOR_WORKERS", 0)
+    monkeypatch.setenv("COSTDASH_IMPORT_WORKERS", "2")
+    batch = transcripts_import([samples / "spotter"], developer_email="two@example.com")
+    assert batch.status == "done" and batch.files_read == files
+    assert sorted(UsageEvent.objects.values_list("dedupe_key", "output_tokens", "cost", "timestamp")) == in_process
+    assert batch.usage_lines == 1945

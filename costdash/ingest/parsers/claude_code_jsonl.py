@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import hashlib
+import re
 from typing import BinaryIO
 
 import orjson
@@ -21,6 +22,8 @@ CHUNK = 8 * 1024 * 1024
 USAGE = b'"usage"'
 MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt line
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+SEARCH_FIELDS = ("web_search_requests",)
 
 
 def detect(head: bytes, name: str) -> bool:
@@ -92,6 +95,7 @@ def _parse_one(item: tuple, name: str, stats: ParseStats) -> ParsedRequest | Rej
 
 MESSAGE_ID = b'"id":"msg_'
 OUTPUT = b'"output_tokens":'
+DIGITS = re.compile(rb"\s*(\d{1,12})[\s,}]")
 
 
 def _cheap_key(line: bytes) -> tuple[bytes | None, int]:
@@ -101,10 +105,10 @@ def _cheap_key(line: bytes) -> tuple[bytes | None, int]:
     if i < 0 or j < 0:
         return None, 0
     end = line.find(b'"', i + 6)
-    digits = line[j + len(OUTPUT) : j + len(OUTPUT) + 12].split(b",", 1)[0].split(b"}", 1)[0].strip()
-    if end < 0 or not digits.isdigit():
+    digits = DIGITS.match(line, j + len(OUTPUT))
+    if end < 0 or digits is None:
         return None, 0
-    return line[i + 6 : end], int(digits)
+    return line[i + 6 : end], int(digits.group(1))
 
 
 SYNTHETIC = object()
@@ -206,10 +210,9 @@ def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) 
     write_5m, write_1h = tokens[2], 0
     split = usage.get("cache_creation")
     if isinstance(split, dict):  # present: ignore the flat total (format spec)
-        write_5m = _tokens(split, "ephemeral_5m_input_tokens", "usage.cache_creation.")
-        write_1h = _tokens(split, "ephemeral_1h_input_tokens", "usage.cache_creation.")
+        write_5m, write_1h = _token_counts(split, SPLIT_FIELDS, "usage.cache_creation.")
     server_tools = usage.get("server_tool_use")
-    searches = _tokens(server_tools, "web_search_requests", "usage.server_tool_use.") if isinstance(
+    searches = _token_counts(server_tools, SEARCH_FIELDS, "usage.server_tool_use.")[0] if isinstance(
         server_tools, dict
     ) else 0
     tier = usage.get("service_tier") or ""
@@ -246,12 +249,12 @@ def _text(value, field: str) -> str:
     return value
 
 
-def _token_counts(usage: dict, fields: tuple[str, ...]) -> list[int]:
+def _token_counts(usage: dict, fields: tuple[str, ...], prefix: str = "usage.") -> list[int]:
     """The counts of ``fields``: a fast path for the usual plain ints, else field-by-field checks."""
     values = [usage.get(f, 0) for f in fields]
     for value in values:
         if type(value) is not int or not 0 <= value <= MAX_TOKENS:
-            return [_tokens(usage, f) for f in fields]
+            return [_tokens(usage, f, prefix) for f in fields]
     return values
 
 
