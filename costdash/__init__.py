@@ -1,3 +1,2 @@
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""costdash. The Celery app is loaded when Django starts (costdash.rollups.apps), not on import of
+this package, so processes that only parse (import workers) start without it."""

@@ -40,25 +40,26 @@ def wanted(name: str, suffixes: tuple[str, ...]) -> bool:
     return base.lower().endswith(suffixes) and not base.startswith("._")
 
 
-def plain_fingerprint(path: Path, size: int) -> str:
+def plain_fingerprint(path: str, size: int) -> str:
     """sha256 of size + first and last 4 KiB: transcripts only grow, and every line has its own uuid."""
-    digest = hashlib.sha256(f"file:{size}:".encode())
-    with open(path, "rb") as fh:
-        digest.update(fh.read(EDGE))
-        if size > EDGE:
-            fh.seek(max(EDGE, size - EDGE))
-            digest.update(fh.read(EDGE))
-    return digest.hexdigest()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        head = os.pread(fd, EDGE, 0)
+        tail = os.pread(fd, EDGE, max(EDGE, size - EDGE)) if size > EDGE else b""
+    finally:
+        os.close(fd)
+    return hashlib.sha256(b"file:%d:%b%b" % (size, head, tail)).hexdigest()
 
 
-def _plain(path: Path) -> InputFile:
-    size = path.stat().st_size
+def _plain(path: str, size: int | None = None) -> InputFile:
+    if size is None:
+        size = os.stat(path).st_size
     return InputFile(
-        name=str(path),
+        name=path,
         size=size,
         open=lambda: open(path, "rb"),
         fingerprint=lambda: plain_fingerprint(path, size),
-        path=path,
+        path=Path(path),
     )
 
 
@@ -99,14 +100,40 @@ def _tar_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
             )
 
 
-def _tree(root: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for filename in sorted(filenames):
-            if wanted(filename, suffixes):
-                candidate = Path(dirpath, filename)
-                if candidate.is_file():
-                    yield _plain(candidate)
+def _tree(root: str, suffixes: tuple[str, ...]) -> list[InputFile]:
+    """Every wanted file below ``root``, in a stable order, stat'ed once."""
+    found: list[InputFile] = []
+    with os.scandir(root) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            found.extend(_tree(entry.path, suffixes))
+        elif entry.is_file() and wanted(entry.name, suffixes):
+            found.append(_plain(entry.path, entry.stat().st_size))
+    return found
+
+
+class Inputs:
+    """The files of one import, walked once: their total size (for progress) and the files.
+
+    Folders are listed up front (one stat per file); archives are read member by member.
+    """
+
+    def __init__(self, paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",)):
+        self.suffixes = suffixes
+        self.paths = [Path(p) for p in paths]
+        self.trees = {p: _tree(str(p), suffixes) for p in self.paths if p.is_dir()}
+        self.total_bytes = sum(
+            sum(f.size for f in self.trees[p]) if p in self.trees else (p.stat().st_size if p.exists() else 0)
+            for p in self.paths
+        )
+
+    def __iter__(self) -> Iterator[InputFile]:
+        for path in self.paths:
+            if path in self.trees:
+                yield from self.trees[path]
+            else:
+                yield from iter_input_files([path], self.suffixes)
 
 
 def iter_input_files(paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",)) -> Iterator[InputFile]:
@@ -116,22 +143,10 @@ def iter_input_files(paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",))
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
         if path.is_dir():
-            yield from _tree(path, suffixes)
+            yield from _tree(str(path), suffixes)
         elif path.name.lower().endswith(".zip"):
             yield from _zip_members(path, suffixes)
         elif is_archive(path):
             yield from _tar_members(path, suffixes)
         else:
-            yield _plain(path)
-
-
-def total_size(paths: list[Path]) -> int:
-    """Bytes the import will read: plain files' sizes, or an archive's own size (for progress)."""
-    total = 0
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            total += sum(f.size for f in _tree(path, (".jsonl",)))
-        elif path.exists():
-            total += path.stat().st_size
-    return total
+            yield _plain(str(path))

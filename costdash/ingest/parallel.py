@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+import itertools
 import multiprocessing
 import os
 
@@ -84,22 +85,43 @@ def _tasks(jobs: Iterable[tuple]) -> Iterator[list[tuple]]:
         yield task
 
 
-def parse_in_workers(jobs: Iterable[tuple], builder: RowBuilder, workers: int) -> Iterator[tuple]:
-    """For each job ``(input_file, *extra)`` yield ``(input_file, *extra, entries, rejected, stats)``,
-    in the order of ``jobs``."""
-    pending_tasks = deque(_tasks(jobs))
+def parse_files(jobs: Iterator[tuple], builder: RowBuilder, read_here) -> Iterator[tuple]:
+    """For each job ``(input_file, *extra)`` yield ``(input_file, *extra, entries, rejected, stats,
+    parsed_here)``, in the order of ``jobs``.
+
+    ``jobs`` is consumed lazily (the caller fingerprints files as it goes). Once enough bytes are
+    waiting, the rest is parsed in worker processes; a small import is parsed here by ``read_here``.
+    """
+    workers = worker_count()
+    waiting, size = [], 0
+    for job in jobs:
+        waiting.append(job)
+        size += job[0].size
+        if workers and size >= MIN_BYTES_FOR_WORKERS:
+            yield from _parse_in_workers(itertools.chain(waiting, jobs), builder, workers)
+            return
+    for job in waiting:
+        yield (*job, *read_here(job[0]), True)
+
+
+def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) -> Iterator[tuple]:
+    tasks = _tasks(jobs)
     in_flight: deque = deque()
     bytes_out = 0
     # spawn: a fork would share this process's open database connection with the workers.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(builder,)) as pool:
-        while pending_tasks or in_flight:
-            while pending_tasks and (not in_flight or bytes_out < MAX_BYTES_IN_FLIGHT):
-                task = pending_tasks.popleft()
+        while True:
+            while not in_flight or bytes_out < MAX_BYTES_IN_FLIGHT:
+                task = next(tasks, None)
+                if task is None:
+                    break
                 files = [(str(job[0].path), job[0].name) for job in task]
                 in_flight.append((task, pool.submit(_parse_in_worker, files)))
                 bytes_out += sum(job[0].size for job in task)
+            if not in_flight:
+                return
             task, future = in_flight.popleft()
             bytes_out -= sum(job[0].size for job in task)
             for job, result in zip(task, future.result()):
-                yield (*job, *result)
+                yield (*job, *result, False)

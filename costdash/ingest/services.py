@@ -21,7 +21,7 @@ from costdash.pricing.rates import cost_of
 from costdash.pricing.services import rate_table, rate_table_invalidate
 from costdash.rollups.services import daily_cost_mark_dirty
 
-from .files import InputError, iter_input_files, total_size
+from .files import InputError, Inputs
 from .models import ImportBatch, Source, UsageEvent
 from .rows import usage_of
 from .transcript_run import TranscriptRun
@@ -35,12 +35,14 @@ def transcripts_import(
     developer_email: str,
     user=None,
     progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportBatch:
     """Import Claude Code transcripts (files, folder trees, .zip / .tar.gz) for one developer.
 
     Returns the finished ImportBatch; its status is "failed" (with ``failure``) when a path could
     not be read, and rows already committed stay. Rollups of touched days are queued on commit.
+    ``progress(n)`` is told of every n bytes read; ``on_total(n)`` of the bytes there are to read.
     """
     developer, identity = developer_for_email(developer_email, source=Source.CLAUDE_CODE_JSONL)
     paths = [Path(p) for p in paths]
@@ -54,11 +56,20 @@ def transcripts_import(
     batch.developer = developer
     batch.status = ImportBatch.Status.RUNNING
     batch.started_at = timezone.now()
-    batch.total_bytes = total_size(paths)
-    batch.save()
-    run = TranscriptRun(batch, developer, identity, progress)
+    inputs = None
     try:
-        run.read_all(iter_input_files(paths))
+        inputs = Inputs(paths)
+    except OSError as exc:
+        batch.failure = f"{exc.filename}: {exc.strerror}"
+    batch.total_bytes = inputs.total_bytes if inputs else 0
+    batch.save()
+    if on_total:
+        on_total(batch.total_bytes)
+    run = TranscriptRun(batch, developer, identity, progress)
+    if inputs is None:
+        return _finish(run, failure=batch.failure)
+    try:
+        run.read_all(iter(inputs))
         run.flush()
     except InputError as exc:
         run.flush()

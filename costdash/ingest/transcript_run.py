@@ -48,9 +48,16 @@ class TranscriptRun:
         self.known = set(ImportedFile.objects.filter(developer=developer).values_list("fingerprint", flat=True))
 
     def read_all(self, input_files) -> None:
-        """Read every file not already imported. Plain files are parsed in worker processes
-        when there is enough to parse; archive members (streams) are parsed here."""
-        plain = []
+        """Read every file not already imported. Plain files go to worker processes when there is
+        enough to parse; archive members (streams) are parsed here as they come."""
+        parsed = parallel.parse_files(self._new_plain_files(input_files), self.builder, self._parse_here)
+        for input_file, fingerprint, entries, rejected, stats, parsed_here in parsed:
+            if not parsed_here:  # a file parsed here has reported its progress chunk by chunk
+                self._on_progress(input_file.size)
+            self._take(input_file, fingerprint, entries, rejected, stats)
+
+    def _new_plain_files(self, input_files):
+        """(plain file, fingerprint) for each file not read before; archive members are read here."""
         for input_file in input_files:
             fingerprint = input_file.fingerprint()
             if fingerprint in self.known:
@@ -59,30 +66,20 @@ class TranscriptRun:
                 continue
             self.known.add(fingerprint)
             if input_file.path is None:
-                self._read_here(input_file, fingerprint)
+                self._take(input_file, fingerprint, *self._parse_here(input_file))
             else:
-                plain.append((input_file, fingerprint))
-        workers = parallel.worker_count()
-        if workers and sum(f.size for f, _ in plain) >= parallel.MIN_BYTES_FOR_WORKERS:
-            for input_file, fingerprint, entries, rejected, stats in parallel.parse_in_workers(
-                plain, self.builder, workers
-            ):
-                self.pending_bytes += input_file.size
-                self._on_progress(input_file.size)
-                self._take(input_file, fingerprint, entries, rejected, stats)
-        else:
-            for input_file, fingerprint in plain:
-                self._read_here(input_file, fingerprint)
+                yield input_file, fingerprint
 
-    def _read_here(self, input_file: InputFile, fingerprint: str) -> None:
+    def _parse_here(self, input_file: InputFile) -> tuple:
         stats = ParseStats()
         with input_file.open() as stream:
-            entries, rejected = parallel.read_file(stream, input_file.name, self.builder, stats, self._on_bytes)
-        self._take(input_file, fingerprint, entries, rejected, stats)
+            entries, rejected = parallel.read_file(stream, input_file.name, self.builder, stats, self._on_progress)
+        return entries, rejected, stats
 
     def _take(self, input_file, fingerprint, entries: dict[str, Entry], rejected, stats: ParseStats) -> None:
         """Fold in one parsed file."""
         self.batch.files_read += 1
+        self.pending_bytes += input_file.size
         for name in ("lines", "usage_lines", "synthetic", "bytes"):
             setattr(self.stats, name, getattr(self.stats, name) + getattr(stats, name))
         for item in rejected:
@@ -93,10 +90,6 @@ class TranscriptRun:
         self.pending_files.append((input_file, fingerprint))
         if len(pending) >= FLUSH_REQUESTS or self.pending_bytes >= FLUSH_BYTES:
             self.flush()
-
-    def _on_bytes(self, n: int) -> None:
-        self.pending_bytes += n
-        self._on_progress(n)
 
     def _on_progress(self, n: int) -> None:
         self.batch.processed_bytes += n

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from costdash.ingest.files import total_size
 from costdash.ingest.models import ImportBatch
 from costdash.ingest.services import transcripts_import
 from costdash.ingest.summary import batch_summary_lines
@@ -27,12 +26,17 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"no such file or folder: {', '.join(missing)}")
         bar = tqdm(
-            total=total_size(paths), unit="B", unit_scale=True, unit_divisor=1024, desc="importing",
+            total=None, unit="B", unit_scale=True, unit_divisor=1024, desc="importing",
             disable=no_progress or None, file=self.stderr._out,
         )
+
+        def on_total(n: int) -> None:
+            bar.total = n
+            bar.refresh()
+
         try:
             with bar:
-                batch = transcripts_import(paths, developer_email=developer, progress=bar.update)
+                batch = transcripts_import(paths, developer_email=developer, progress=bar.update, on_total=on_total)
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from None
         for line in batch_summary_lines(batch):
