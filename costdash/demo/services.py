@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 
-from costdash.accounts.models import Developer, Team
+from costdash.accounts.models import Developer, OrgSettings, Team
 from costdash.ingest.models import UsageEvent
 from costdash.rollups.models import DailyCost
 
@@ -76,6 +76,18 @@ def demo_admin_ensure(password: str | None = None) -> tuple[str, str]:
     return user.username, password
 
 
+DEMO_TIME_ZONE = "America/New_York"
+
+
+def demo_org_ensure() -> None:
+    """The demo team works New York hours: report its days there, unless data already exists
+    (then the org's zone was someone's choice, and changing it would move every day)."""
+    org = OrgSettings.get()
+    if org.time_zone == "UTC" and not UsageEvent.objects.exists():
+        org.name, org.time_zone = "Demo team", DEMO_TIME_ZONE
+        org.save()
+
+
 def demo_load(*, end: date, days: int = 60, seed: int = 7,
               each: Callable[[list[DemoDeveloper]], Iterable[DemoDeveloper]] = iter) -> DemoLoadResult:
     """Generate the demo team's transcripts into a temporary folder and import them.
@@ -86,6 +98,7 @@ def demo_load(*, end: date, days: int = 60, seed: int = 7,
     from costdash.rollups.services import daily_cost_recompute_dirty
 
     result = DemoLoadResult()
+    demo_org_ensure()
     with tempfile.TemporaryDirectory(prefix="costdash-demo-") as tmp:
         developers = write_demo_team(Path(tmp), end=end, days=days, seed=seed)
         demo_people_ensure(developers)

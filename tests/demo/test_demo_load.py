@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 import pytest
 
-from costdash.accounts.models import Developer, Team
+from costdash.accounts.models import Developer, OrgSettings, Team
 from costdash.ingest.models import UsageEvent
 from costdash.rollups.models import DailyCost
 
@@ -45,6 +45,7 @@ def test_demo_load_creates_the_team_its_usage_and_rollups():
     assert admin.is_superuser and admin.is_staff and admin.check_password("demo-admin-pw-1")
     assert "Admin login: username 'admin', password 'demo-admin-pw-1'" in output
     assert "14 developers" in output and "total spend" in output
+    assert OrgSettings.get().time_zone == "America/New_York"  # the demo team's working hours
 
 
 def test_running_demo_load_twice_doubles_nothing():
