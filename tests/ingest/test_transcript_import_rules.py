@@ -227,3 +227,13 @@ def test_adding_a_price_prices_the_unpriced_events_and_their_days(tmp_path):
     row = DailyCost.objects.get()
     assert (row.unpriced_requests, row.cost) == (0, Decimal("0.005004"))  # 4 × $1 + 1000 × $5 per MTok
     assert usage_events_reprice() == 0  # nothing left unpriced: running again changes nothing
+
+
+def test_text_with_tabs_backslashes_and_newlines_is_stored_exactly(tmp_path):
+    odd = "C:\\Users\\ana\\my\tproject\nline\rend"
+    line = assistant_line()
+    line["cwd"] = odd + "\x00"  # NUL cannot be stored in a text column: it is dropped
+    line["sessionId"] = "s\\1"
+    transcripts_import([write_jsonl(tmp_path / "s.jsonl", [line])], developer_email=ANA)
+    event = UsageEvent.objects.get()
+    assert (event.project, event.session_id) == (odd, "s\\1")

@@ -246,7 +246,8 @@ def _text(value, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise RowError(f"field {field} is not a string")
-    return value
+    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _token_counts(usage: dict, fields: tuple[str, ...], prefix: str = "usage.") -> list[int]:
