@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/costdash
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install migrate demo check-services benchmark clean
+.PHONY: run test lint install check-services benchmark clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: $(STAMP) check-services
 	DJANGO_DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 		COSTDASH_TEST_REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check costdash tests benchmarks
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/import_transcripts.py --generate 1GB

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 from pathlib import Path
+import resource
 import shutil
 import subprocess
 import sys
@@ -153,7 +153,8 @@ def report_first(first: dict, expected: int | None) -> bool:
           f"(target >= {TARGET_MB_S} MB/s: {mark(rate >= TARGET_MB_S)}), "
           f"{first['requests_new'] / first['seconds']:,.0f} requests/s, status {first['status']} {first['failure']}")
     print(f"peak RSS:      {first['peak_mb']:,.0f} MB = importing process {first['main_mb']:,.0f} MB "
-          f"+ {first['workers']} parse workers x {first['worker_mb']:,.0f} MB (process baseline {first['baseline_mb']:,.0f} MB; "
+          f"+ {first['workers']} parse workers x {first['worker_mb']:,.0f} MB "
+          f"(process baseline {first['baseline_mb']:,.0f} MB; "
           f"target < {TARGET_PEAK_MB} MB for 1 GB: {mark(first['peak_mb'] < TARGET_PEAK_MB)})")
     if expected is None:
         print(f"correctness:   {first['events']:,} events in the DB (no corpus-stats.json: nothing to check against)")

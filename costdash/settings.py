@@ -4,12 +4,12 @@ Every variable is listed in .env.example. A bad value fails loudly at start-up.
 Embedded default: SQLite and in-process tasks. DATABASE_URL / REDIS_URL switch
 to PostgreSQL / Redis.
 """
-from pathlib import Path
 import os
+from pathlib import Path
 import zoneinfo
 
-import dj_database_url
 from celery.schedules import crontab
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ Celery tasks run in-process here; tests marked `integration` start a real worker
 """
 from pathlib import Path
 
-import pytest
 from django.contrib.auth.models import Group
+import pytest
 
 from tests.factories import DeveloperFactory, UserFactory
 

@@ -2,8 +2,8 @@
 from datetime import date
 from decimal import Decimal
 
-import factory
 from django.contrib.auth import get_user_model
+import factory
 
 from costdash.accounts.models import Developer, Team
 from costdash.rollups.models import DailyCost

@@ -160,7 +160,7 @@ class Thread:
         outputs = sorted(rng.randint(1, max(1, final // 3)) for _ in blocks[1:]) + [final]
         message_id, request_id = new_id(rng, "msg_01", 22), new_id(rng, "req_011C", 20)
         line_uuids = []
-        for block, tokens in zip(blocks, outputs):
+        for block, tokens in zip(blocks, outputs, strict=True):
             uid = new_uuid(rng)
             session.now += rng.randint(300, 4_000)
             body = L.USAGE % (usage.input, usage.write, usage.read, usage.write_5m, usage.write_1h, tokens, self.geo)

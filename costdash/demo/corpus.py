@@ -13,9 +13,9 @@ from pathlib import Path
 import random
 import re
 
+from .conversation import Habits, Tally
 from .lines import new_uuid
 from .payloads import CORPUS_SHAPE, Payloads
-from .conversation import Habits, Tally
 from .session import Session, SessionPlan, session_slug
 
 START_MS = 1_772_323_200_000  # 2026-03-01T00:00:00Z

@@ -15,10 +15,10 @@ import random
 import re
 from zoneinfo import ZoneInfo
 
+from .conversation import Habits, Tally, Usage
 from .corpus import encode_cwd
 from .lines import new_uuid
 from .payloads import DEMO_SHAPE, Payloads
-from .conversation import Habits, Tally, Usage
 from .session import Session, SessionPlan, session_slug
 
 LOCAL = ZoneInfo("America/New_York")
@@ -97,7 +97,7 @@ def usage_cost(model: str, usage: Usage) -> float | None:
     if rates is None:
         return None
     tokens = (usage.input, usage.write_5m, usage.write_1h, usage.read, usage.output)
-    return sum(t * r for t, r in zip(tokens, rates)) / 1_000_000
+    return sum(t * r for t, r in zip(tokens, rates, strict=True)) / 1_000_000
 
 
 def _day_rng(profile: Profile, day: date, seed: int) -> random.Random:

@@ -123,5 +123,5 @@ def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) 
                 return
             task, future = in_flight.popleft()
             bytes_out -= sum(job[0].size for job in task)
-            for job, result in zip(task, future.result()):
+            for job, result in zip(task, future.result(), strict=True):
                 yield (*job, *result, False)

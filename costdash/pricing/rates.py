@@ -8,14 +8,14 @@ The rules come from /work/shared/formats/pricing.md; the figures live in ``rates
 """
 from __future__ import annotations
 
-import logging
-import re
-import tomllib
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
+import logging
 from pathlib import Path
+import re
+import tomllib
 from typing import Any, Iterable, Mapping
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
 import threading
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction

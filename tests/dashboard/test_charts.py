@@ -1,7 +1,7 @@
 """spend_per_developer_figure: plain JSON data, one trace per developer, three reference lines."""
-import json
 from datetime import date
 from decimal import Decimal as D
+import json
 
 from costdash.dashboard.charts import spend_per_developer_figure
 

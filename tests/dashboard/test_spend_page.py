@@ -1,11 +1,11 @@
 """The spend page: access matrix, date range handling, money formatting, warnings, empty states."""
-import json
 from datetime import timedelta
 from decimal import Decimal as D
+import json
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
+import pytest
 
 from costdash.accounts.models import OrgSettings
 from costdash.lib.dates import reporting_day

@@ -120,7 +120,7 @@ def cost(model: str, usage: dict) -> float | None:
     split = usage["cache_creation"]
     tokens = (usage["input_tokens"], split["ephemeral_5m_input_tokens"], split["ephemeral_1h_input_tokens"],
               usage["cache_read_input_tokens"], usage["output_tokens"])
-    return sum(t * r for t, r in zip(tokens, rates)) / 1e6
+    return sum(t * r for t, r in zip(tokens, rates, strict=True)) / 1e6
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,7 @@ def test_cache_reads_grow_as_the_conversation_grows(demo):
         by_file[c.file].append(c)
     for copies in by_file.values():
         copies.sort(key=lambda c: c.timestamp)
-        for before, after in zip(copies, copies[1:]):
+        for before, after in zip(copies, copies[1:], strict=False):
             pairs += 1
             prior = before.usage["cache_read_input_tokens"] + before.usage["cache_creation_input_tokens"]
             chained += after.usage["cache_read_input_tokens"] == prior

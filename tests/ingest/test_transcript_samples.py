@@ -1,8 +1,8 @@
 """Real sample transcripts from shared/samples/, against independently worked-out totals."""
 from decimal import Decimal
 
-import pytest
 from django.db.models import Sum
+import pytest
 
 from costdash.ingest.models import UsageEvent
 from costdash.ingest.services import transcripts_import

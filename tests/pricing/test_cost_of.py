@@ -3,9 +3,9 @@
 Rates are USD per MTok from /work/shared/formats/pricing.md; the arithmetic is written out in each
 test as (tokens x rate) summed in "micro-dollars" (USD x 1e6), then divided by 1e6.
 """
-import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+import json
 
 import pytest
 

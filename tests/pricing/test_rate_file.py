@@ -2,8 +2,8 @@
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from django.core.management import call_command
+import pytest
 
 from costdash.pricing.models import ModelPrice
 from costdash.pricing.rates import PRICE_FIELDS, RateTable, read_rate_file

@@ -144,7 +144,7 @@ def _scan_block(block: bytes, n_lines: int, first_line: int, name: str, stats: P
     stats.lines += n_lines
     # A block of well-formed lines is "{…}\n{…}\n…{…}\n": one count checks every joint.
     if not (block[:1] == b"{" and block[-2:] == b"}\n" and block.count(b"}\n{") == n_lines - 1):
-        for line_no, rejected in _bad_lines(block, first_line, name):
+        for _line_no, rejected in _bad_lines(block, first_line, name):
             yield block, 0, first_line, rejected
     pos = 0
     while True:
