@@ -3,6 +3,7 @@
 Tests run against the real PostgreSQL (DATABASE_URL) that `make test` points at.
 Celery tasks run in-process here; tests marked `integration` start a real worker on Redis.
 """
+import os
 from pathlib import Path
 
 from django.contrib.auth.models import Group
@@ -10,7 +11,9 @@ import pytest
 
 from tests.factories import DeveloperFactory, UserFactory
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+# shared/ sits beside the checkout (as in CI); COSTDASH_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("COSTDASH_SHARED_DIR") or Path(__file__).resolve().parent.parent.parent / "shared")
+SAMPLES = SHARED / "samples"
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +36,7 @@ def _eager_celery_and_fresh_prices(settings):
 @pytest.fixture
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.fail(f"sample files not found at {SAMPLES}: shared/ must sit beside the checkout")
+        pytest.fail(f"sample files not found at {SAMPLES}: put shared/ beside the checkout or set COSTDASH_SHARED_DIR")
     return SAMPLES
 
 
