@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 import zoneinfo
 
-from celery.schedules import crontab
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -161,14 +160,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Imports queue a recompute when they commit; the sweep catches any whose enqueue was lost.
+# Dirty marks are written in the same transaction as the events, so nothing else can drift.
 CELERY_BEAT_SCHEDULE = {
     "sweep-dirty-days": {
         "task": "costdash.rollups.tasks.daily_cost_recompute_dirty",
         "schedule": env_int("COSTDASH_SWEEP_SECONDS", 60),
-    },
-    "nightly-full-sweep": {
-        "task": "costdash.rollups.tasks.daily_cost_recompute_dirty",
-        "schedule": crontab(minute=17, hour=3),
     },
 }
 

@@ -63,6 +63,12 @@ def _plain(path: str, size: int | None = None) -> InputFile:
     )
 
 
+def _member(archive: Path, name: str, size: int, opener: Callable[[], BinaryIO], identity: str) -> InputFile:
+    """A file inside an archive, fingerprinted from the archive's own record of it (no read)."""
+    key = hashlib.sha256(identity.encode()).hexdigest()
+    return InputFile(name=f"{archive.name}:{name}", size=size, open=opener, fingerprint=lambda: key)
+
+
 def _zip_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
     try:
         archive = zipfile.ZipFile(path)
@@ -72,13 +78,8 @@ def _zip_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
             if info.is_dir() or not wanted(info.filename, suffixes):
                 continue
-            key = hashlib.sha256(f"zip:{info.file_size}:{info.CRC}".encode()).hexdigest()
-            yield InputFile(
-                name=f"{path.name}:{info.filename}",
-                size=info.file_size,
-                open=lambda info=info: archive.open(info),
-                fingerprint=lambda key=key: key,
-            )
+            yield _member(path, info.filename, info.file_size, lambda info=info: archive.open(info),
+                          identity=f"zip:{info.file_size}:{info.CRC}")
 
 
 def _tar_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
@@ -91,13 +92,8 @@ def _tar_members(path: Path, suffixes: tuple[str, ...]) -> Iterator[InputFile]:
         for info in archive:
             if not info.isfile() or not wanted(info.name, suffixes):
                 continue
-            key = hashlib.sha256(f"tar:{info.size}:{info.mtime}:{info.name}".encode()).hexdigest()
-            yield InputFile(
-                name=f"{path.name}:{info.name}",
-                size=info.size,
-                open=lambda info=info: archive.extractfile(info),
-                fingerprint=lambda key=key: key,
-            )
+            yield _member(path, info.name, info.size, lambda info=info: archive.extractfile(info),
+                          identity=f"tar:{info.size}:{info.mtime}:{info.name}")
 
 
 def _tree(root: str, suffixes: tuple[str, ...]) -> list[InputFile]:
