@@ -1,4 +1,18 @@
-"""What every parser yields: parsed requests and rejected lines."""
+"""What every parser yields: parsed requests and rejected lines.
+
+A parser is a module in this package with:
+- ``SOURCE``: its source name (also the ``UsageEvent.source`` value), e.g. "litellm_spendlogs";
+- ``detect(head: bytes, name: str) -> bool``: whether a file is this format, from its name and
+  its first 64 KiB (cheap; formats are told apart by their own keys or columns);
+- ``parse(stream, name, stats, on_bytes=None) -> Iterator[ParsedRequest | Rejected]``: every
+  request in a binary stream, and a ``Rejected`` (file, line or row number, reason naming the
+  field) for each bad record; ``stats`` counts lines/records read (``lines``), records with usage
+  (``usage_lines``) and ``bytes``; ``on_bytes(n)`` is told of progress.
+Register it in ``PARSERS`` (parsers/__init__.py). Keys: ``dedupe_key`` is namespaced by source
+("cc:", "litellm:", "otel:") and stable across re-imports; ``request_id`` (Anthropic's "req_…")
+and ``message_id`` ("msg_…") are filled wherever the source has them, so the same request can be
+matched across sources.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -29,6 +43,11 @@ class ParsedRequest:
     speed: str = ""
     inference_geo: str = ""
     reported_cost: Decimal | None = None
+    # Who, in the source's own terms (a LiteLLM user, an account uuid, an API key name); empty for
+    # transcripts, whose uploader names the developer. ``email`` when the source gives one: an
+    # identity whose email matches a developer's is linked to them automatically.
+    identity: str = ""
+    email: str = ""
 
 
 @dataclass(slots=True)
