@@ -108,11 +108,11 @@ def child_import(tree: str) -> dict:
     _django()
     from costdash.ingest import parallel
     from costdash.ingest.models import UsageEvent
-    from costdash.ingest.services import transcripts_import
+    from costdash.ingest.services import usage_import
 
     baseline = _peak_mb()
     started = time.perf_counter()
-    batch = transcripts_import([Path(tree)], developer_email=DEVELOPER)
+    batch = usage_import([Path(tree)], developer_email=DEVELOPER)
     seconds = time.perf_counter() - started
     # Parse workers are this process's children: the largest of them, reaped by now, times the
     # number that ran at once, bounds what they added.

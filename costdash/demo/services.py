@@ -94,7 +94,7 @@ def demo_load(*, end: date, days: int = 60, seed: int = 7,
 
     ``each`` wraps the per-developer import loop (a progress bar, say).
     """
-    from costdash.ingest.services import transcripts_import
+    from costdash.ingest.services import usage_import
     from costdash.rollups.services import daily_cost_recompute_dirty
 
     result = DemoLoadResult()
@@ -103,7 +103,7 @@ def demo_load(*, end: date, days: int = 60, seed: int = 7,
         developers = write_demo_team(Path(tmp), end=end, days=days, seed=seed)
         demo_people_ensure(developers)
         for demo in each(developers):
-            batch = transcripts_import([demo.path], developer_email=demo.email)
+            batch = usage_import([demo.path], developer_email=demo.email)
             _count(result, demo, batch)
     result.days_recomputed = daily_cost_recompute_dirty()
     emails = [d.email for d in developers]

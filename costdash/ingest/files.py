@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import hashlib
+import io
 import os
 from pathlib import Path
 import tarfile
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import zipfile
 
 EDGE = 4096  # bytes of head and tail that, with the size, fingerprint a plain file
+SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv")  # what a folder walk offers the parsers
 
 
 class InputError(ValueError):
@@ -115,7 +117,7 @@ class Inputs:
     Folders are listed up front (one stat per file); archives are read member by member.
     """
 
-    def __init__(self, paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",)):
+    def __init__(self, paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES):
         self.suffixes = suffixes
         self.paths = [Path(p) for p in paths]
         self.trees = {p: _tree(str(p), suffixes) for p in self.paths if p.is_dir()}
@@ -132,7 +134,7 @@ class Inputs:
                 yield from iter_input_files([path], self.suffixes)
 
 
-def iter_input_files(paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",)) -> Iterator[InputFile]:
+def iter_input_files(paths: list[Path], suffixes: tuple[str, ...] = SUFFIXES) -> Iterator[InputFile]:
     """Every file to read under ``paths``, in a stable order. Archives are read without unpacking."""
     for path in paths:
         path = Path(path)
@@ -146,3 +148,31 @@ def iter_input_files(paths: list[Path], suffixes: tuple[str, ...] = (".jsonl",))
             yield from _tar_members(path, suffixes)
         else:
             yield _plain(str(path))
+
+
+class Replay(io.RawIOBase):
+    """A stream whose first bytes were already read (to detect its format), read from the start."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:n], self.head[n:]
+            return data
+        return self.rest.read(n)
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.rest.close()
+        super().close()

@@ -9,6 +9,10 @@ MONEY = {"max_digits": 24, "decimal_places": 12}
 
 class Source(models.TextChoices):
     CLAUDE_CODE_JSONL = "claude_code_jsonl", "Claude Code transcripts (JSONL)"
+    LITELLM_SPENDLOGS = "litellm_spendlogs", "LiteLLM spend logs"
+    LITELLM_PAYLOAD = "litellm_payload", "LiteLLM logging payloads"
+    OTEL = "otel", "Claude Code OpenTelemetry"
+    FILES = "files", "Files (any supported format)"
 
 
 class ImportBatch(models.Model):
@@ -31,6 +35,7 @@ class ImportBatch(models.Model):
     processed_bytes = models.BigIntegerField(default=0)
     files_read = models.PositiveIntegerField(default=0)
     files_unchanged = models.PositiveIntegerField(default=0)
+    files_ignored = models.PositiveIntegerField(default=0, help_text="Files in no format costdash reads")
     lines = models.BigIntegerField(default=0)
     usage_lines = models.BigIntegerField(default=0)
     requests_new = models.PositiveIntegerField(default=0)
@@ -62,10 +67,14 @@ class ImportBatch(models.Model):
 
 
 class ImportedFile(models.Model):
-    """A file already read for a developer, by a cheap content fingerprint, so an unchanged one is skipped."""
+    """A file already read, by a cheap content fingerprint, so an unchanged one is skipped.
+
+    Transcripts are recorded per developer (the same file may be uploaded for someone else);
+    files whose rows name their own people have no developer.
+    """
 
     # The unique (developer, fingerprint) index serves lookups by developer.
-    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, db_index=False)
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.CASCADE, db_index=False)
     fingerprint = models.CharField(max_length=64)
     name = models.CharField(max_length=1000)
     size = models.BigIntegerField()

@@ -30,8 +30,9 @@ UPDATED = (
 )
 
 # A pending request: its output tokens (to keep the largest copy), its row (a tuple, or a line
-# of PostgreSQL COPY text), its org-local day, and its model when it has no price ("" if priced).
-Entry = tuple[int, tuple | bytes, date, str]
+# of PostgreSQL COPY text), its org-local day, its model when it has no price ("" if priced),
+# and its developer's id (None while its identity is unassigned).
+Entry = tuple[int, tuple | bytes, date, str, int | None]
 
 
 def usage_of(r, model: str | None = None) -> Usage:
@@ -52,21 +53,26 @@ def usage_of(r, model: str | None = None) -> Usage:
 
 @dataclass(frozen=True)
 class RowBuilder:
-    """Everything a row needs besides the request: who, which batch, the prices, the time zone."""
+    """Everything a row needs besides the request: which batch, the prices, the time zone, and
+    for transcripts (whose lines name nobody) the source and person the uploader named."""
 
-    source: str
     batch_id: int
-    developer_id: int
-    identity_id: int | None
     table: RateTable
     tz_name: str
     copy_text: bool = False  # build rows as COPY text lines (PostgreSQL) instead of tuples
+    source: str = ""
+    developer_id: int | None = None
+    identity_id: int | None = None
 
     def entry(self, r: ParsedRequest) -> Entry:
+        """The entry of a request whose person is the one this builder was made for."""
+        return self.entry_for(r, self.source, self.developer_id, self.identity_id)
+
+    def entry_for(self, r: ParsedRequest, source: str, developer_id: int | None, identity_id: int | None) -> Entry:
         usage = usage_of(r)
         cost = cost_of(usage, r.timestamp, self.table)
         row = (
-            r.dedupe_key, self.source, self.batch_id, self.developer_id, self.identity_id,
+            r.dedupe_key, source, self.batch_id, developer_id, identity_id,
             r.timestamp, r.session_id, r.project, usage.model, r.raw_model[:200], r.request_id, r.message_id,
             r.input_tokens, r.output_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,
             r.cache_read_tokens, r.web_search_requests, r.service_tier, r.is_batch, r.speed,
@@ -77,6 +83,7 @@ class RowBuilder:
             copy_line(row) if self.copy_text else row,
             reporting_day(r.timestamp, zone(self.tz_name)),
             "" if cost is not None else usage.model,
+            developer_id,
         )
 
 

@@ -22,33 +22,37 @@ from costdash.pricing.services import rate_table, rate_table_invalidate
 from costdash.rollups.services import daily_cost_mark_dirty
 
 from .files import InputError, Inputs
+from .import_run import ImportRun
 from .models import ImportBatch, Source, UsageEvent
 from .rows import usage_of
-from .transcript_run import TranscriptRun
 
 log = logging.getLogger(__name__)
 
 
-def transcripts_import(
+def usage_import(
     paths: list[Path],
     *,
-    developer_email: str,
+    developer_email: str | None = None,
     user=None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportBatch:
-    """Import Claude Code transcripts (files, folder trees, .zip / .tar.gz) for one developer.
+    """Import usage files: any format a parser recognises, as files, folder trees or .zip / .tar.gz.
 
+    Claude Code transcripts name nobody, so they need ``developer_email`` (the developer they
+    belong to); without it they are rejected. Other formats name their own people.
     Returns the finished ImportBatch; its status is "failed" (with ``failure``) when a path could
     not be read, and rows already committed stay. Rollups of touched days are queued on commit.
     ``progress(n)`` is told of every n bytes read; ``on_total(n)`` of the bytes there are to read.
     """
-    developer, identity = developer_for_email(developer_email, source=Source.CLAUDE_CODE_JSONL)
+    developer = identity = None
+    if developer_email:
+        developer, identity = developer_for_email(developer_email, source=Source.CLAUDE_CODE_JSONL)
     paths = [Path(p) for p in paths]
     if batch is None:
         batch = ImportBatch.objects.create(
-            source=Source.CLAUDE_CODE_JSONL,
+            source=Source.CLAUDE_CODE_JSONL if developer else Source.FILES,
             label=", ".join(str(p) for p in paths)[:500],
             developer=developer,
             created_by=user,
@@ -65,7 +69,7 @@ def transcripts_import(
     batch.save()
     if on_total:
         on_total(batch.total_bytes)
-    run = TranscriptRun(batch, developer, identity, progress)
+    run = ImportRun(batch, developer, identity, progress)
     if inputs is None:
         return _finish(run, failure=batch.failure)
     try:
@@ -81,7 +85,7 @@ def transcripts_import(
     return _finish(run)
 
 
-def _finish(run: TranscriptRun, failure: str = "") -> ImportBatch:
+def _finish(run: ImportRun, failure: str = "") -> ImportBatch:
     """Record the outcome, and queue the rollup of the touched days once everything is committed."""
     from costdash.rollups.tasks import daily_cost_recompute_dirty
 
@@ -149,4 +153,5 @@ def import_batch_run(batch_id: int) -> ImportBatch:
     batch = ImportBatch.objects.select_related("developer").get(pk=batch_id)
     if not claimed:
         return batch
-    return transcripts_import([Path(batch.upload.path)], developer_email=batch.developer.email, batch=batch)
+    email = batch.developer.email if batch.developer else None
+    return usage_import([Path(batch.upload.path)], developer_email=email, batch=batch)

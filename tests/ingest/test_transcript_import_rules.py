@@ -8,7 +8,7 @@ import pytest
 
 from costdash.accounts.models import OrgSettings
 from costdash.ingest.models import UsageEvent
-from costdash.ingest.services import transcripts_import
+from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost
 from costdash.rollups.services import daily_cost_recompute_dirty
 
@@ -20,18 +20,18 @@ ANA = "ana@example.com"
 
 def test_streamed_repeats_keep_the_copy_with_most_output(tmp_path):
     lines = [assistant_line(output=n) for n in (3, 250, 40)]  # one response written as three blocks
-    batch = transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
+    batch = usage_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
     event = UsageEvent.objects.get()
     assert event.output_tokens == 250
     assert batch.usage_lines == 3 and batch.requests_new == 1
 
 
 def test_larger_copy_in_a_later_import_replaces_and_smaller_never_shrinks(tmp_path):
-    transcripts_import([write_jsonl(tmp_path / "a.jsonl", [assistant_line(output=100)])], developer_email=ANA)
-    grown = transcripts_import(
+    usage_import([write_jsonl(tmp_path / "a.jsonl", [assistant_line(output=100)])], developer_email=ANA)
+    grown = usage_import(
         [write_jsonl(tmp_path / "b.jsonl", [assistant_line(output=300, session="other-file")])], developer_email=ANA
     )
-    shrunk = transcripts_import(
+    shrunk = usage_import(
         [write_jsonl(tmp_path / "c.jsonl", [assistant_line(output=5, session="third")])], developer_email=ANA
     )
     event = UsageEvent.objects.get()
@@ -52,7 +52,7 @@ def test_same_request_in_main_file_and_subagent_file_counted_once(tmp_path):
     }
     write_jsonl(tmp_path / "proj" / "s-1.jsonl", [progress])
     write_jsonl(tmp_path / "proj" / "s-1" / "subagents" / "agent-a1.jsonl", [dict(line, isSidechain=True)])
-    batch = transcripts_import([tmp_path], developer_email=ANA)
+    batch = usage_import([tmp_path], developer_email=ANA)
     assert UsageEvent.objects.count() == 1
     assert batch.files_read == 2 and batch.usage_lines == 2
 
@@ -60,7 +60,7 @@ def test_same_request_in_main_file_and_subagent_file_counted_once(tmp_path):
 def test_btw_replay_with_another_request_id_is_dropped(tmp_path):
     original = assistant_line(msg="msg_a", req="req_a", output=90)
     replay = dict(assistant_line(msg="msg_a", req="req_btw", output=90), isSidechain=True)
-    transcripts_import([write_jsonl(tmp_path / "s.jsonl", [original, replay])], developer_email=ANA)
+    usage_import([write_jsonl(tmp_path / "s.jsonl", [original, replay])], developer_email=ANA)
     assert UsageEvent.objects.count() == 1
 
 
@@ -74,7 +74,7 @@ def test_malformed_lines_are_reported_with_file_and_line_and_the_rest_lands(tmp_
         tmp_path / "s.jsonl",
         [good[0], "not json at all", truncated, good[1], "", wrong_type, no_time, good[2], '{"type":"user"'],
     )
-    batch = transcripts_import([path], developer_email=ANA)
+    batch = usage_import([path], developer_email=ANA)
     assert UsageEvent.objects.count() == 3
     assert batch.status == "done"
     by_line = {e["line"]: e["reason"] for e in batch.errors}
@@ -90,21 +90,21 @@ def test_a_file_with_a_final_line_cut_short_keeps_its_good_lines(tmp_path):
     write_jsonl(path, [assistant_line()])
     with open(path, "a") as fh:
         fh.write('{"type":"assistant","message":{"usage":{"output_tokens":')  # no newline: a crash mid-write
-    batch = transcripts_import([path], developer_email=ANA)
+    batch = usage_import([path], developer_email=ANA)
     assert UsageEvent.objects.count() == 1
     assert batch.errors == [{"file": str(path), "line": 2, "reason": "malformed JSON (truncated or invalid line)"}]
 
 
 def test_synthetic_lines_are_skipped_not_priced(tmp_path):
     synthetic = assistant_line(msg="msg_s", req="req_s", model="<synthetic>", input_tokens=0, output=0, read=0)
-    batch = transcripts_import([write_jsonl(tmp_path / "s.jsonl", [synthetic, assistant_line()])], developer_email=ANA)
+    batch = usage_import([write_jsonl(tmp_path / "s.jsonl", [synthetic, assistant_line()])], developer_email=ANA)
     assert list(UsageEvent.objects.values_list("model", flat=True)) == ["claude-sonnet-4-6"]
     assert batch.unpriced_models == []
 
 
 def test_unknown_model_is_stored_unpriced_never_zero(tmp_path):
     lines = [assistant_line(msg="m1", req="r1"), assistant_line(msg="m2", req="r2", model="claude-experimental-9")]
-    batch = transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
+    batch = usage_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
     daily_cost_recompute_dirty()
     unknown = UsageEvent.objects.get(model="claude-experimental-9")
     assert unknown.cost is None and unknown.unpriced and unknown.output_tokens == 100
@@ -116,7 +116,7 @@ def test_unknown_model_is_stored_unpriced_never_zero(tmp_path):
 
 def test_date_suffixed_model_ids_resolve_to_their_model(tmp_path):
     path = write_jsonl(tmp_path / "s.jsonl", [assistant_line(model="claude-haiku-4-5-20251001", output=1000, read=0)])
-    transcripts_import([path], developer_email=ANA)
+    usage_import([path], developer_email=ANA)
     event = UsageEvent.objects.get()
     assert event.model == "claude-haiku-4-5" and event.raw_model == "claude-haiku-4-5-20251001"
     assert event.cost == Decimal("0.005004")  # 4 × $1 + 1000 × $5 per MTok
@@ -126,11 +126,11 @@ def test_reimport_changes_nothing_and_skips_unchanged_files(tmp_path):
     lines = [assistant_line(msg=f"m{i}", req=f"r{i}", output=10 + i) for i in range(20)]
     write_jsonl(tmp_path / "p" / "a.jsonl", lines[:10])
     write_jsonl(tmp_path / "p" / "b.jsonl", lines[10:])
-    transcripts_import([tmp_path], developer_email=ANA)
+    usage_import([tmp_path], developer_email=ANA)
     daily_cost_recompute_dirty()
     before_events = list(UsageEvent.objects.order_by("pk").values())
     before_rollup = list(DailyCost.objects.order_by("pk").values_list("day", "model", "requests", "cost"))
-    again = transcripts_import([tmp_path], developer_email=ANA)
+    again = usage_import([tmp_path], developer_email=ANA)
     assert (again.files_read, again.files_unchanged, again.requests_new) == (0, 2, 0)
     assert daily_cost_recompute_dirty() == 0  # nothing was marked dirty
     assert list(UsageEvent.objects.order_by("pk").values()) == before_events
@@ -139,9 +139,9 @@ def test_reimport_changes_nothing_and_skips_unchanged_files(tmp_path):
 
 def test_a_grown_file_is_read_again_and_only_new_requests_land(tmp_path):
     path = write_jsonl(tmp_path / "s.jsonl", [assistant_line(msg="m1", req="r1")])
-    transcripts_import([path], developer_email=ANA)
+    usage_import([path], developer_email=ANA)
     write_jsonl(path, [assistant_line(msg="m1", req="r1"), assistant_line(msg="m2", req="r2")])
-    batch = transcripts_import([path], developer_email=ANA)
+    batch = usage_import([path], developer_email=ANA)
     assert (batch.files_read, batch.requests_new, batch.duplicates) == (1, 1, 1)
 
 
@@ -167,18 +167,18 @@ def test_zip_and_tar_gz_import_like_a_folder_and_dedupe_against_each_other(tmp_p
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
-    from_zip = transcripts_import([zpath], developer_email=ANA)
+    from_zip = usage_import([zpath], developer_email=ANA)
     assert (from_zip.files_read, from_zip.requests_new) == (2, 4)
-    from_tar = transcripts_import([tpath], developer_email=ANA)
+    from_tar = usage_import([tpath], developer_email=ANA)
     assert (from_tar.files_read, from_tar.requests_new, from_tar.duplicates) == (2, 0, 4)
-    assert transcripts_import([zpath], developer_email=ANA).files_unchanged == 2
+    assert usage_import([zpath], developer_email=ANA).files_unchanged == 2
     assert UsageEvent.objects.count() == 4
 
 
 def test_a_broken_archive_fails_the_batch_with_a_clear_message(tmp_path):
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"this is not a zip")
-    batch = transcripts_import([bad], developer_email=ANA)
+    batch = usage_import([bad], developer_email=ANA)
     assert batch.status == "failed"
     assert "broken.zip" in batch.failure and "zip" in batch.failure
 
@@ -197,7 +197,7 @@ def test_days_are_decided_in_the_org_time_zone(tmp_path, tz, timestamp, day):
     org = OrgSettings.get()
     org.time_zone = tz
     org.save()
-    transcripts_import([write_jsonl(tmp_path / "s.jsonl", [assistant_line(ts=timestamp)])], developer_email=ANA)
+    usage_import([write_jsonl(tmp_path / "s.jsonl", [assistant_line(ts=timestamp)])], developer_email=ANA)
     daily_cost_recompute_dirty()
     assert [d.isoformat() for d in DailyCost.objects.values_list("day", flat=True)] == [day]
 
@@ -206,10 +206,10 @@ def test_uploader_email_is_the_developer_and_invalid_email_is_refused(tmp_path):
     from django.core.exceptions import ValidationError
 
     path = write_jsonl(tmp_path / "s.jsonl", [assistant_line()])
-    transcripts_import([path], developer_email="  Ana@Example.com ")
+    usage_import([path], developer_email="  Ana@Example.com ")
     assert UsageEvent.objects.get().developer.email == "ana@example.com"
     with pytest.raises(ValidationError):
-        transcripts_import([path], developer_email="not-an-email")
+        usage_import([path], developer_email="not-an-email")
 
 
 def test_adding_a_price_prices_the_unpriced_events_and_their_days(tmp_path):
@@ -217,7 +217,7 @@ def test_adding_a_price_prices_the_unpriced_events_and_their_days(tmp_path):
     from costdash.pricing.models import ModelPrice
 
     lines = [assistant_line(msg="m1", req="r1", model="claude-experimental-9", output=1000, read=0)]
-    transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
+    usage_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
     daily_cost_recompute_dirty()
     assert DailyCost.objects.get().unpriced_requests == 1
     ModelPrice.objects.create(model="claude-experimental-9", input=1, cache_write_5m=Decimal("1.25"),
@@ -234,6 +234,23 @@ def test_text_with_tabs_backslashes_and_newlines_is_stored_exactly(tmp_path):
     line = assistant_line()
     line["cwd"] = odd + "\x00"  # NUL cannot be stored in a text column: it is dropped
     line["sessionId"] = "s\\1"
-    transcripts_import([write_jsonl(tmp_path / "s.jsonl", [line])], developer_email=ANA)
+    usage_import([write_jsonl(tmp_path / "s.jsonl", [line])], developer_email=ANA)
     event = UsageEvent.objects.get()
     assert (event.project, event.session_id) == (odd, "s\\1")
+
+
+def test_a_transcript_without_a_named_developer_is_rejected_not_guessed(tmp_path):
+    path = write_jsonl(tmp_path / "s.jsonl", [assistant_line()])
+    batch = usage_import([path])
+    assert not UsageEvent.objects.exists()
+    assert batch.rejected == 1 and "does not say whose it is" in batch.errors[0]["reason"]
+    assert batch.errors[0]["file"] == str(path)
+
+
+def test_files_in_no_known_format_are_counted_as_ignored(tmp_path):
+    write_jsonl(tmp_path / "p" / "s.jsonl", [assistant_line()])
+    (tmp_path / "p" / "sessions-index.json").write_text('{"sessions": []}')
+    (tmp_path / "p" / "notes.csv").write_text("a,b\n1,2\n")
+    batch = usage_import([tmp_path], developer_email=ANA)
+    assert (batch.files_read, batch.files_ignored, batch.rejected) == (1, 2, 0)
+    assert UsageEvent.objects.count() == 1

@@ -5,7 +5,7 @@ from django.db.models import Sum
 import pytest
 
 from costdash.ingest.models import UsageEvent
-from costdash.ingest.services import transcripts_import
+from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost
 from costdash.rollups.services import daily_cost_recompute_dirty
 
@@ -41,7 +41,7 @@ SNIFFLY = {
     [("claude-code-viewer", VIEWER), ("sniffly", SNIFFLY)],
 )
 def test_sample_totals_match_published_figures(samples, folder, expected):
-    batch = transcripts_import([samples / folder], developer_email="ana@example.com")
+    batch = usage_import([samples / folder], developer_email="ana@example.com")
     daily_cost_recompute_dirty()
     assert batch.status == "done" and batch.rejected == 0
     got = rollup_by_day("ana@example.com")
@@ -55,7 +55,7 @@ def test_sample_totals_match_published_figures(samples, folder, expected):
 def test_spotter_subagents_and_agent_progress_counted_once(samples):
     """Real 2.1.x tree: subagent files plus the same requests echoed as agent_progress lines."""
     root = samples / "spotter"
-    batch = transcripts_import([root], developer_email="ana@example.com")
+    batch = usage_import([root], developer_email="ana@example.com")
     daily_cost_recompute_dirty()
     expected = oracle_totals(root)
     got = rollup_by_day("ana@example.com")
@@ -69,7 +69,7 @@ def test_spotter_subagents_and_agent_progress_counted_once(samples):
 
 
 def test_files_that_are_not_jsonl_and_files_without_usage_are_harmless(samples):
-    batch = transcripts_import([samples / "sniffly"], developer_email="ana@example.com")
+    batch = usage_import([samples / "sniffly"], developer_email="ana@example.com")
     # four .jsonl files (one holding only a summary line); .continuation_cache.json and pricing.json ignored
     assert batch.files_read == 4
     assert batch.rejected == 0
@@ -81,12 +81,12 @@ def test_worker_processes_import_exactly_what_one_process_does(samples, monkeypa
     from costdash.ingest import parallel
 
     files = len(list((samples / "spotter").rglob("*.jsonl")))
-    transcripts_import([samples / "spotter"], developer_email="one@example.com")
+    usage_import([samples / "spotter"], developer_email="one@example.com")
     in_process = sorted(UsageEvent.objects.values_list("dedupe_key", "output_tokens", "cost", "timestamp"))
     UsageEvent.objects.all().delete()
     monkeypatch.setattr(parallel, "MIN_BYTES_FOR_WORKERS", 0)
     monkeypatch.setenv("COSTDASH_IMPORT_WORKERS", "2")
-    batch = transcripts_import([samples / "spotter"], developer_email="two@example.com")
+    batch = usage_import([samples / "spotter"], developer_email="two@example.com")
     assert batch.status == "done" and batch.files_read == files
     assert sorted(UsageEvent.objects.values_list("dedupe_key", "output_tokens", "cost", "timestamp")) == in_process
     assert batch.usage_lines == 1945

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from costdash.celery import app
-from costdash.ingest.services import transcripts_import
+from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DirtyDay
 from tests.ingest.transcripts import assistant_line, write_jsonl
 
@@ -80,7 +80,7 @@ def test_import_rollup_arrives_through_a_real_worker(worker, tmp_path):
         assistant_line(msg="m1", req="r1", ts="2026-03-02T10:00:00Z", output=100),
         assistant_line(msg="m2", req="r2", ts="2026-03-02T11:00:00Z", output=300),
     ]
-    batch = transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email="ana@example.com")
+    batch = usage_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email="ana@example.com")
     assert batch.status == "done"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not DailyCost.objects.exists():

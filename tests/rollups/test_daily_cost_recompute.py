@@ -6,7 +6,7 @@ from django.core.management import call_command
 import pytest
 
 from costdash.accounts.models import OrgSettings
-from costdash.ingest.services import transcripts_import
+from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DirtyDay
 from costdash.rollups.services import daily_cost_mark_all_dirty, daily_cost_recompute, daily_cost_recompute_dirty
 from tests.ingest.transcripts import assistant_line, write_jsonl
@@ -32,7 +32,7 @@ def two_days(tmp_path):
         assistant_line(msg="m3", req="r3", ts="2026-03-02T12:00:00Z", session="b", model="claude-opus-4-6"),
         assistant_line(msg="m4", req="r4", ts="2026-03-03T09:00:00Z", session="c", output=50),
     ]
-    transcripts_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
+    usage_import([write_jsonl(tmp_path / "s.jsonl", lines)], developer_email=ANA)
     return tmp_path
 
 
@@ -61,7 +61,7 @@ def test_recomputing_twice_yields_the_same_rows(two_days):
 def test_late_data_recomputes_only_its_day(two_days, tmp_path):
     daily_cost_recompute_dirty()
     late = write_jsonl(tmp_path / "late.jsonl", [assistant_line(msg="m9", req="r9", ts="2026-03-03T15:00:00Z")])
-    transcripts_import([late], developer_email=ANA)
+    usage_import([late], developer_email=ANA)
     assert [d.isoformat() for d in DirtyDay.objects.values_list("day", flat=True)] == ["2026-03-03"]
     assert daily_cost_recompute_dirty() == 1
     assert DailyCost.objects.get(day="2026-03-03").requests == 2

@@ -1,9 +1,22 @@
-"""The parser registry: one module per source, each with detect() and parse().
+"""The parser registry: one module per source, each with SOURCE, detect() and parse().
 
-Adding a source = one module + one line here + one test file.
+Adding a source = one module + one line here + one test file. Order matters where two formats
+could claim the same file: the more specific comes first, and Claude Code transcripts (any
+.jsonl of JSON objects no other parser claims) come last.
 """
+from types import ModuleType
+
 from . import claude_code_jsonl
 
-PARSERS = {
+PARSERS: dict[str, ModuleType] = {
     claude_code_jsonl.SOURCE: claude_code_jsonl,
 }
+HEAD_BYTES = 8 * 1024  # enough for every format's telltale keys or header row
+
+
+def parser_for(head: bytes, name: str) -> ModuleType | None:
+    """The parser that recognises a file from its name and first bytes, or None."""
+    for parser in PARSERS.values():
+        if parser.detect(head, name):
+            return parser
+    return None

@@ -6,19 +6,22 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from costdash.ingest.models import ImportBatch
-from costdash.ingest.services import transcripts_import
+from costdash.ingest.services import usage_import
 from costdash.ingest.summary import batch_summary_lines
 
 
 class Command(BaseCommand):
     help = (
-        "Import Claude Code transcripts (a .jsonl file, a copy of ~/.claude/projects, "
-        "or a .zip / .tar.gz of one) for one developer. Safe to run again: nothing is counted twice."
+        "Import usage files: Claude Code transcripts (a .jsonl file, a copy of ~/.claude/projects, "
+        "or a .zip / .tar.gz of one) for the developer named by --developer, and any other supported "
+        "format, whose rows name their own people. Safe to run again: nothing is counted twice."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", type=Path)
-        parser.add_argument("--developer", required=True, help="the email of the developer these transcripts belong to")
+        parser.add_argument(
+            "--developer", help="the email of the developer the Claude Code transcripts belong to (they name nobody)"
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, paths, developer, no_progress, **options):
@@ -36,7 +39,7 @@ class Command(BaseCommand):
 
         try:
             with bar:
-                batch = transcripts_import(paths, developer_email=developer, progress=bar.update, on_total=on_total)
+                batch = usage_import(paths, developer_email=developer, progress=bar.update, on_total=on_total)
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from None
         for line in batch_summary_lines(batch):

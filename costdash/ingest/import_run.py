@@ -1,17 +1,20 @@
-"""The state of one transcript import: what is waiting to be written, and the counts people see."""
+"""The state of one import: what is waiting to be written, and the counts people see."""
 from __future__ import annotations
 
 from collections import Counter
+from types import ModuleType
 
 from django.db import connection, transaction
 
 from costdash.accounts.models import Developer, Identity, OrgSettings
+from costdash.accounts.services import IdentityMap
 from costdash.pricing.services import rate_table
 from costdash.rollups.services import daily_cost_mark_dirty
 
 from . import parallel
-from .files import InputFile
+from .files import InputFile, Replay
 from .models import ImportBatch, ImportedFile, Source
+from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParseStats, Rejected
 from .rows import Entry, RowBuilder, keep_largest
 from .upsert import upsert_events
@@ -19,45 +22,58 @@ from .upsert import upsert_events
 FLUSH_REQUESTS = 5000
 FLUSH_BYTES = 64 * 1024 * 1024
 MAX_STORED_ERRORS = 500
+NO_DEVELOPER = (
+    "a Claude Code transcript does not say whose it is: import it for a developer "
+    "(--developer EMAIL, or the upload form)"
+)
 
 
-class TranscriptRun:
+class ImportRun:
     """Reads files, holds the largest copy of each request, and writes them in flushes.
+
+    Each file goes to the parser that recognises it. Transcripts belong to the developer the
+    uploader named (``developer``/``identity``, None when nobody was named) and, in bulk, are
+    parsed in worker processes; other formats name their own people, resolved here.
 
     A flush is one transaction: the pending rows, the fingerprints of the files they completed,
     the dirty days they touched and the batch's counts. A crash loses only unflushed work,
     and a re-run skips the files already recorded.
     """
 
-    def __init__(self, batch: ImportBatch, developer: Developer, identity: Identity, progress):
+    def __init__(self, batch: ImportBatch, developer: Developer | None, identity: Identity | None, progress):
         self.batch = batch
         self.developer = developer
         self.progress = progress
         self.builder = RowBuilder(
-            source=Source.CLAUDE_CODE_JSONL.value, batch_id=batch.pk, developer_id=developer.pk,
-            identity_id=identity.pk, table=rate_table(), tz_name=OrgSettings.get().time_zone,
-            copy_text=connection.vendor == "postgresql",
+            batch_id=batch.pk, table=rate_table(), tz_name=OrgSettings.get().time_zone,
+            copy_text=connection.vendor == "postgresql", source=Source.CLAUDE_CODE_JSONL.value,
+            developer_id=developer.pk if developer else None, identity_id=identity.pk if identity else None,
         )
+        self.identities = IdentityMap()
         self.stats = ParseStats()
         self.pending: dict[str, Entry] = {}
-        self.pending_files: list[tuple[InputFile, str]] = []
+        self.pending_files: list[tuple[InputFile, str, int | None]] = []
         self.pending_bytes = 0
         self.rejected = Counter()
         self.errors: list[dict] = []
         self.unpriced = Counter()
-        self.known = set(ImportedFile.objects.filter(developer=developer).values_list("fingerprint", flat=True))
+        self.sources: set[str] = set()
+        self.known = set(
+            ImportedFile.objects.filter(developer__in=[developer] if developer else [])
+            .values_list("fingerprint", flat=True)
+        ) | set(ImportedFile.objects.filter(developer=None).values_list("fingerprint", flat=True))
 
     def read_all(self, input_files) -> None:
-        """Read every file not already imported. Plain files go to worker processes when there is
-        enough to parse; archive members (streams) are parsed here as they come."""
-        parsed = parallel.parse_files(self._new_plain_files(input_files), self.builder, self._parse_here)
+        """Read every file not already imported."""
+        jobs = self._transcript_jobs(input_files)
+        parsed = parallel.parse_files(jobs, self.builder, self._parse_transcript_here)
         for input_file, fingerprint, entries, rejected, stats, parsed_here in parsed:
             if not parsed_here:  # a file parsed here has reported its progress chunk by chunk
                 self._on_progress(input_file.size)
-            self._take(input_file, fingerprint, entries, rejected, stats)
+            self._take(input_file, fingerprint, self.developer.pk, entries, rejected, stats)
 
-    def _new_plain_files(self, input_files):
-        """(plain file, fingerprint) for each file not read before; archive members are read here."""
+    def _transcript_jobs(self, input_files):
+        """(plain transcript file, fingerprint) to parse in bulk; every other file is read here."""
         for input_file in input_files:
             fingerprint = input_file.fingerprint()
             if fingerprint in self.known:
@@ -65,19 +81,55 @@ class TranscriptRun:
                 self._on_progress(input_file.size)
                 continue
             self.known.add(fingerprint)
-            if input_file.path is None:
-                self._take(input_file, fingerprint, *self._parse_here(input_file))
-            else:
+            head, stream = self._head(input_file)
+            parser = parser_for(head, input_file.name)
+            if parser is None:
+                stream.close()
+                self.batch.files_ignored += 1
+                self._on_progress(input_file.size)
+            elif parser is claude_code_jsonl and self.developer is None:
+                stream.close()
+                self._reject(Rejected(input_file.name, 0, NO_DEVELOPER))
+                self._on_progress(input_file.size)
+            elif parser is claude_code_jsonl and input_file.path is not None:
+                stream.close()
+                self.sources.add(parser.SOURCE)
                 yield input_file, fingerprint
+            else:
+                self.sources.add(parser.SOURCE)
+                self._read_here(input_file, fingerprint, parser, Replay(head, stream))
 
-    def _parse_here(self, input_file: InputFile) -> tuple:
+    @staticmethod
+    def _head(input_file: InputFile):
+        stream = input_file.open()
+        return stream.read(HEAD_BYTES), stream
+
+    def _parse_transcript_here(self, input_file: InputFile) -> tuple:
         stats = ParseStats()
         with input_file.open() as stream:
             entries, rejected = parallel.read_file(stream, input_file.name, self.builder, stats, self._on_progress)
         return entries, rejected, stats
 
-    def _take(self, input_file, fingerprint, entries: dict[str, Entry], rejected, stats: ParseStats) -> None:
-        """Fold in one parsed file."""
+    def _read_here(self, input_file: InputFile, fingerprint: str, parser: ModuleType, stream) -> None:
+        """Parse a file here, each request attributed to the person its own record names."""
+        stats, rejected, entries = ParseStats(), [], {}
+        is_transcript = parser is claude_code_jsonl
+        with stream:
+            for item in parser.parse(stream, input_file.name, stats, self._on_progress):
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                    continue
+                if is_transcript:
+                    entry = self.builder.entry(item)
+                else:
+                    identity_id, developer_id = self.identities.resolve(parser.SOURCE, item.identity, item.email)
+                    entry = self.builder.entry_for(item, parser.SOURCE, developer_id, identity_id)
+                keep_largest(entries, item.dedupe_key, entry)
+        owner = self.developer.pk if is_transcript else None
+        self._take(input_file, fingerprint, owner, entries, rejected, stats)
+
+    def _take(self, input_file, fingerprint, owner, entries: dict[str, Entry], rejected, stats: ParseStats) -> None:
+        """Fold in one parsed file (``owner``: the developer a transcript was recorded for)."""
         self.batch.files_read += 1
         self.pending_bytes += input_file.size
         for name in ("lines", "usage_lines", "synthetic", "bytes"):
@@ -87,7 +139,7 @@ class TranscriptRun:
         pending = self.pending
         for key, entry in entries.items():
             keep_largest(pending, key, entry)
-        self.pending_files.append((input_file, fingerprint))
+        self.pending_files.append((input_file, fingerprint, owner))
         if len(pending) >= FLUSH_REQUESTS or self.pending_bytes >= FLUSH_BYTES:
             self.flush()
 
@@ -110,16 +162,17 @@ class TranscriptRun:
             written = upsert_events(entry[1] for entry in pending.values())
             ImportedFile.objects.bulk_create(
                 [
-                    ImportedFile(developer_id=self.builder.developer_id, fingerprint=fp, name=f.name[:1000],
-                                 size=f.size, batch_id=self.builder.batch_id)
-                    for f, fp in files
+                    ImportedFile(developer_id=owner, fingerprint=fp, name=f.name[:1000], size=f.size,
+                                 batch_id=self.batch.pk)
+                    for f, fp, owner in files
                 ],
                 ignore_conflicts=True,
             )
             dirty = set()
-            for key, (_, _, day, unpriced_model) in pending.items():
+            for key, (_, _, day, unpriced_model, developer_id) in pending.items():
                 if key in written:
-                    dirty.add((self.builder.developer_id, day))
+                    if developer_id:
+                        dirty.add((developer_id, day))
                     if unpriced_model:
                         self.unpriced[unpriced_model] += 1
             daily_cost_mark_dirty(dirty)
@@ -136,6 +189,10 @@ class TranscriptRun:
         b.rejected_by_reason = dict(self.rejected)
         b.errors = self.errors
         b.unpriced_models = [{"model": m, "requests": n} for m, n in sorted(self.unpriced.items())]
+        if len(self.sources) == 1:
+            b.source = next(iter(self.sources))
+        elif self.sources:
+            b.source = Source.FILES
         b.save()
 
 
