@@ -1,15 +1,18 @@
 from django import forms
 from django.conf import settings
 
-ACCEPTED = (".jsonl", ".zip", ".tar.gz", ".tgz", ".tar")
+ACCEPTED = (".jsonl", ".json", ".ndjson", ".csv", ".zip", ".tar.gz", ".tgz", ".tar")
 
 
 class TranscriptUploadForm(forms.Form):
     file = forms.FileField(
-        help_text="A transcript (.jsonl), or a .zip / .tar.gz of a ~/.claude/projects folder (subagent files included)."
+        help_text="A Claude Code transcript (.jsonl), or a .zip / .tar.gz of a ~/.claude/projects folder "
+        "(subagent files included)."
     )
     developer_email = forms.EmailField(
-        required=False, help_text="Whose transcripts these are. Leave empty to import your own."
+        required=False,
+        help_text="Whose transcripts these are (they name nobody). Other formats (LiteLLM logs, OpenTelemetry "
+        "exports) name their own people: leave it empty for those.",
     )
 
     def __init__(self, *args, can_choose_developer: bool, **kwargs):

@@ -22,6 +22,7 @@ from .upsert import upsert_events
 FLUSH_REQUESTS = 5000
 FLUSH_BYTES = 64 * 1024 * 1024
 MAX_STORED_ERRORS = 500
+TRANSCRIPTS_ONLY = "only Claude Code transcripts can be imported here: this format names other people (ask an admin)"
 NO_DEVELOPER = (
     "a Claude Code transcript does not say whose it is: import it for a developer "
     "(--developer EMAIL, or the upload form)"
@@ -86,6 +87,10 @@ class ImportRun:
             if parser is None:
                 stream.close()
                 self.batch.files_ignored += 1
+                self._on_progress(input_file.size)
+            elif parser is not claude_code_jsonl and self.batch.transcripts_only:
+                stream.close()
+                self._reject(Rejected(input_file.name, 0, TRANSCRIPTS_ONLY))
                 self._on_progress(input_file.size)
             elif parser is claude_code_jsonl and self.developer is None:
                 stream.close()

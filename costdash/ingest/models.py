@@ -30,6 +30,10 @@ class ImportBatch(models.Model):
     developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     upload = models.FileField(upload_to="uploads/%Y/%m/", blank=True)
+    transcripts_only = models.BooleanField(
+        default=False,
+        help_text="Read only Claude Code transcripts (a developer's own upload): other formats name other people",
+    )
     fingerprint = models.CharField(max_length=64, blank=True, help_text="sha256 of an uploaded file")
     total_bytes = models.BigIntegerField(default=0)
     processed_bytes = models.BigIntegerField(default=0)

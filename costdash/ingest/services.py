@@ -128,14 +128,19 @@ REPRICE_FIELDS = (
 )
 
 
-def upload_batch_create(upload, *, developer, user) -> ImportBatch:
-    """Store an uploaded file as a pending batch and queue its import once the row commits."""
+def upload_batch_create(upload, *, developer, user, transcripts_only: bool) -> ImportBatch:
+    """Store an uploaded file as a pending batch and queue its import once the row commits.
+
+    ``developer`` owns any transcripts in it (None: only formats that name their own people);
+    ``transcripts_only`` refuses every other format (a developer's own upload).
+    """
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     batch = ImportBatch(
-        source=Source.CLAUDE_CODE_JSONL, label=upload.name[:500], developer=developer, created_by=user,
-        fingerprint=digest.hexdigest(), total_bytes=upload.size,
+        source=Source.CLAUDE_CODE_JSONL if transcripts_only else Source.FILES, label=upload.name[:500],
+        developer=developer, created_by=user, fingerprint=digest.hexdigest(), total_bytes=upload.size,
+        transcripts_only=transcripts_only,
     )
     batch.upload.save(Path(upload.name).name, upload, save=False)
     batch.save()

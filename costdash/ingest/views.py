@@ -23,18 +23,23 @@ def upload(request):
     own = getattr(request.user, "developer", None)
     form = TranscriptUploadForm(request.POST or None, request.FILES or None, can_choose_developer=is_admin)
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data.get("developer_email") or (own.email if own else "")
-        if not email:
-            form.add_error(None, "Your login is not linked to a developer: name whose transcripts these are.")
-        else:
-            try:
+        # An admin may import any format, naming a developer for transcripts; anyone else imports
+        # only their own transcripts.
+        email = form.cleaned_data.get("developer_email") if is_admin else (own.email if own else "")
+        developer = None
+        try:
+            if email:
                 developer, _ = developer_for_email(email, source=Source.CLAUDE_CODE_JSONL)
-            except ValidationError as exc:
-                form.add_error("developer_email" if is_admin else None, exc.messages[0])
-            else:
-                batch = upload_batch_create(form.cleaned_data["file"], developer=developer, user=request.user)
-                messages.success(request, f"{batch.label} is queued for import.")
-                return redirect("ingest:batch", batch_id=batch.pk)
+        except ValidationError as exc:
+            form.add_error("developer_email" if is_admin else None, exc.messages[0])
+        if not form.errors and (developer or is_admin):
+            batch = upload_batch_create(
+                form.cleaned_data["file"], developer=developer, user=request.user, transcripts_only=not is_admin
+            )
+            messages.success(request, f"{batch.label} is queued for import.")
+            return redirect("ingest:batch", batch_id=batch.pk)
+        if not form.errors:
+            form.add_error(None, "Your login is not linked to a developer: name whose transcripts these are.")
     recent = import_batches_visible_to(request.user)[:10]
     return render(
         request, "ingest/upload.html",

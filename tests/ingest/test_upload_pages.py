@@ -98,3 +98,14 @@ def test_running_a_batch_twice_imports_once(client, developer_user, django_captu
     batch = ImportBatch.objects.get()
     assert import_batch_run(batch.pk).requests_new == 2  # the second run is claimed by nobody
     assert UsageEvent.objects.count() == 2
+
+
+def test_an_admin_upload_without_a_developer_rejects_transcripts_by_name(client, admin_user,
+                                                                        django_capture_on_commit_callbacks):
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(UPLOAD, {"file": jsonl_upload()})
+    batch = ImportBatch.objects.get()
+    assert not UsageEvent.objects.exists()
+    assert batch.status == "done" and "does not say whose it is" in batch.errors[0]["reason"]
+    assert not batch.transcripts_only
