@@ -7,5 +7,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("imports/", include("costdash.ingest.urls")),
+    path("people/", include("costdash.accounts.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

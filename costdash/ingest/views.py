@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -9,7 +10,7 @@ from costdash.accounts import roles
 from costdash.accounts.services import developer_for_email
 
 from .forms import TranscriptUploadForm
-from .models import Source
+from .models import ImportBatch, Source
 from .selectors import import_batches_visible_to
 from .services import upload_batch_create
 
@@ -56,3 +57,20 @@ def batch_detail(request, batch_id: int):
              "processed_bytes": batch.processed_bytes, "total_bytes": batch.total_bytes}
         )
     return render(request, "ingest/batch.html", {"batch": batch, "running": batch.status in ("pending", "running")})
+
+
+@login_required
+def history(request):
+    """Every import this user may see, newest first, filterable by source and status."""
+    batches = import_batches_visible_to(request.user)
+    source, status = request.GET.get("source", ""), request.GET.get("status", "")
+    if source in Source.values:
+        batches = batches.filter(source=source)
+    if status in ImportBatch.Status.values:
+        batches = batches.filter(status=status)
+    page = Paginator(batches, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "ingest/history.html",
+        {"page": page, "sources": Source.choices, "statuses": ImportBatch.Status.choices,
+         "source": source, "status": status, "running": any(b.status in ("pending", "running") for b in page)},
+    )

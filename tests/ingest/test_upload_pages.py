@@ -109,3 +109,19 @@ def test_an_admin_upload_without_a_developer_rejects_transcripts_by_name(client,
     assert not UsageEvent.objects.exists()
     assert batch.status == "done" and "does not say whose it is" in batch.errors[0]["reason"]
     assert not batch.transcripts_only
+
+
+def test_import_history_lists_only_what_the_user_may_see_and_filters(client, developer_user, admin_user,
+                                                                      django_capture_on_commit_callbacks):
+    history = reverse("ingest:history")
+    assert client.get(history).url.startswith(reverse("login"))
+    client.force_login(developer_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(UPLOAD, {"file": jsonl_upload()})
+    ImportBatch.objects.create(source="otel", label="someone-elses.json", status="failed")
+    page = client.get(history).content.decode()
+    assert "s.jsonl" in page and "someone-elses.json" not in page
+    client.force_login(admin_user)
+    assert "someone-elses.json" in client.get(history).content.decode()
+    filtered = client.get(history, {"status": "failed"}).content.decode()
+    assert "someone-elses.json" in filtered and "s.jsonl" not in filtered

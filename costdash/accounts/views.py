@@ -1,0 +1,64 @@
+"""People pages for admins: identities no one is mapped to, and merging two developers."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import roles
+from .models import Developer, Identity
+from .services import developer_by_email, developers_merge, identity_assign
+
+
+def _require_admin(request) -> None:
+    if not roles.is_admin(request.user):
+        raise PermissionDenied("Only admins map people.")
+
+
+@login_required
+def unassigned(request):
+    """Identities that imported rows named but no developer is mapped to, with their usage."""
+    _require_admin(request)
+    identities = (
+        Identity.objects.filter(developer=None)
+        .annotate(
+            requests=Count("usageevent"),
+            spend=Sum("usageevent__cost"),
+            unpriced=Count("usageevent", filter=Q(usageevent__cost__isnull=True)),
+        )
+        .order_by("-spend", "source", "external_id")
+    )
+    developers = Developer.objects.order_by("email")
+    return render(request, "accounts/unassigned.html", {"identities": identities, "developers": developers})
+
+
+@login_required
+@require_POST
+def identity_map(request, identity_id: int):
+    _require_admin(request)
+    identity = get_object_or_404(Identity, pk=identity_id)
+    email = request.POST.get("email", "")
+    try:
+        developer = developer_by_email(email)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        moved = identity_assign(identity, developer)
+        messages.success(request, f"{identity} is now {developer}: {moved} request(s) moved; days recomputed.")
+    return redirect("accounts:unassigned")
+
+
+@login_required
+@require_POST
+def developer_merge(request):
+    _require_admin(request)
+    duplicate = get_object_or_404(Developer, pk=request.POST.get("duplicate") or 0)
+    into = get_object_or_404(Developer, pk=request.POST.get("into") or 0)
+    try:
+        moved = developers_merge(duplicate, into)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Merged into {into}: {moved} request(s) moved; their days are recomputed.")
+    return redirect("accounts:unassigned")

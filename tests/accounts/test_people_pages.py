@@ -1,0 +1,39 @@
+"""The unassigned-people page: admins only; mapping and merging really move usage."""
+from django.urls import reverse
+import pytest
+
+from costdash.accounts.models import Developer, Identity
+from costdash.ingest.models import UsageEvent
+
+pytestmark = pytest.mark.django_db
+PAGE = reverse("accounts:unassigned")
+
+
+def test_people_pages_need_an_admin(client, developer_user, billing_user):
+    assert client.get(PAGE).url.startswith(reverse("login"))
+    for user in (developer_user, billing_user):
+        client.force_login(user)
+        assert client.get(PAGE).status_code == 403
+        assert client.post(reverse("accounts:merge"), {"duplicate": 1, "into": 2}).status_code == 403
+
+
+def test_an_admin_maps_an_identity_from_the_page(client, admin_user, django_capture_on_commit_callbacks):
+    bot = Identity.objects.create(source="litellm_spendlogs", external_id="key-alias-ci")
+    UsageEvent.objects.create(dedupe_key="litellm:9", source="litellm_spendlogs", identity=bot,
+                              timestamp="2026-03-02T10:00:00+00:00", model="claude-sonnet-4-6", cost="0.5")
+    client.force_login(admin_user)
+    page = client.get(PAGE).content.decode()
+    assert "key-alias-ci" in page and "$0.50" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:identity_map", args=[bot.pk]), {"email": "Ops@Example.com"})
+    assert UsageEvent.objects.get().developer.email == "ops@example.com"
+    assert list(client.get(PAGE).context["identities"]) == []  # no one left to map
+    assert not Identity.objects.filter(source="admin").exists()
+
+
+def test_merge_refuses_a_developer_into_itself(client, admin_user):
+    ana = Developer.objects.create(email="ana@example.com")
+    client.force_login(admin_user)
+    response = client.post(reverse("accounts:merge"), {"duplicate": ana.pk, "into": ana.pk}, follow=True)
+    assert "cannot be merged into itself" in response.content.decode()
+    assert Developer.objects.filter(pk=ana.pk).exists()
