@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.db import transaction
 
 from .models import Developer, Identity, OrgSettings, Team
 
@@ -48,8 +47,8 @@ class OrgSettingsAdmin(admin.ModelAdmin):
         if "time_zone" in form.changed_data:
             # Every day's boundaries moved: rebuild all rollups in the new zone.
             from costdash.rollups.services import daily_cost_mark_all_dirty
-            from costdash.rollups.tasks import daily_cost_recompute_dirty
+            from costdash.rollups.tasks import daily_cost_recompute_soon
 
             marked = daily_cost_mark_all_dirty()
-            transaction.on_commit(daily_cost_recompute_dirty.delay)
+            daily_cost_recompute_soon()
             messages.info(request, f"Time zone changed: {marked} developer-days are being recomputed.")

@@ -128,6 +128,6 @@ def _mark_event_days_dirty(events) -> None:
 
 
 def _recompute_on_commit() -> None:
-    from costdash.rollups.tasks import daily_cost_recompute_dirty
+    from costdash.rollups.tasks import daily_cost_recompute_soon
 
-    transaction.on_commit(daily_cost_recompute_dirty.delay)
+    daily_cost_recompute_soon()

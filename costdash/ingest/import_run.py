@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from types import ModuleType
 
 from django.db import connection, transaction
@@ -164,7 +165,7 @@ class ImportRun:
         self.pending, self.pending_files, self.pending_bytes = {}, [], 0
         with transaction.atomic():
             relax_commit_durability()
-            written = upsert_events(entry[1] for entry in pending.values())
+            result = entries_write(pending)
             ImportedFile.objects.bulk_create(
                 [
                     ImportedFile(developer_id=owner, fingerprint=fp, name=f.name[:1000], size=f.size,
@@ -173,18 +174,10 @@ class ImportRun:
                 ],
                 ignore_conflicts=True,
             )
-            dirty = set()
-            for key, (_, _, day, unpriced_model, developer_id) in pending.items():
-                if key in written:
-                    if developer_id:
-                        dirty.add((developer_id, day))
-                    if unpriced_model:
-                        self.unpriced[unpriced_model] += 1
-            daily_cost_mark_dirty(dirty)
-            inserted = sum(written.values())
-            self.batch.requests_new += inserted
-            self.batch.requests_updated += len(written) - inserted
-            self.batch.duplicates += len(pending) - len(written)
+            self.unpriced.update(result.unpriced)
+            self.batch.requests_new += result.inserted
+            self.batch.requests_updated += result.updated
+            self.batch.duplicates += result.duplicates
             self.save_counts()
 
     def save_counts(self) -> None:
@@ -199,6 +192,31 @@ class ImportRun:
         elif self.sources:
             b.source = Source.FILES
         b.save()
+
+
+@dataclass
+class WriteResult:
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    unpriced: Counter = field(default_factory=Counter)
+
+
+def entries_write(pending: dict[str, Entry]) -> WriteResult:
+    """Upsert entries (inside a transaction) and mark the developer-days they changed dirty."""
+    written = upsert_events(entry[1] for entry in pending.values())
+    result, dirty = WriteResult(), set()
+    for key, (_, _, day, unpriced_model, developer_id) in pending.items():
+        if key in written:
+            if developer_id:
+                dirty.add((developer_id, day))
+            if unpriced_model:
+                result.unpriced[unpriced_model] += 1
+    daily_cost_mark_dirty(dirty)
+    result.inserted = sum(written.values())
+    result.updated = len(written) - result.inserted
+    result.duplicates = len(pending) - len(written)
+    return result
 
 
 def relax_commit_durability() -> None:

@@ -144,3 +144,38 @@ class UsageEvent(models.Model):
     @property
     def unpriced(self) -> bool:
         return self.cost is None
+
+
+class IngestToken(models.Model):
+    """A revocable secret that lets a live source (an OTLP exporter, a LiteLLM callback, a
+    developer's push script) send usage. Only its sha256 is stored; the token is shown once."""
+
+    class Kind(models.TextChoices):
+        OTLP = "otlp", "OpenTelemetry (Claude Code)"
+        LITELLM = "litellm", "LiteLLM callback"
+        TRANSCRIPTS = "transcripts", "Transcript push (one developer)"
+
+    name = models.CharField(max_length=120, help_text="What it is for, e.g. 'OTel collector' or 'Ana's laptop'")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    developer = models.ForeignKey(
+        Developer, null=True, blank=True, on_delete=models.CASCADE, help_text="Whose transcripts a push token sends"
+    )
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    requests = models.BigIntegerField(default=0, help_text="Bodies received")
+    events_new = models.BigIntegerField(default=0, help_text="Requests (usage events) that were new")
+    rejected = models.BigIntegerField(default=0, help_text="Records refused")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

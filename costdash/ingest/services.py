@@ -87,14 +87,14 @@ def usage_import(
 
 def _finish(run: ImportRun, failure: str = "") -> ImportBatch:
     """Record the outcome, and queue the rollup of the touched days once everything is committed."""
-    from costdash.rollups.tasks import daily_cost_recompute_dirty
+    from costdash.rollups.tasks import daily_cost_recompute_soon
 
     batch = run.batch
     batch.status = ImportBatch.Status.FAILED if failure else ImportBatch.Status.DONE
     batch.failure = failure
     batch.finished_at = timezone.now()
     run.save_counts()
-    transaction.on_commit(daily_cost_recompute_dirty.delay)
+    daily_cost_recompute_soon()
     return batch
 
 

@@ -17,5 +17,5 @@ def usage_events_reprice(models: list[str] | None = None) -> int:
     if changed:
         from costdash.rollups.tasks import daily_cost_recompute_dirty
 
-        daily_cost_recompute_dirty.delay()
+        daily_cost_recompute_dirty.delay()  # in a worker already: a broker error retries this task
     return changed

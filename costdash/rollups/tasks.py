@@ -1,10 +1,32 @@
 """Celery tasks: thin wrappers over rollups.services."""
+import logging
+
 from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from . import services
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def daily_cost_recompute_dirty() -> int:
     """Recompute every dirty developer-day (after an import commits, and on the beat sweep)."""
     return services.daily_cost_recompute_dirty()
+
+
+def daily_cost_recompute_soon() -> None:
+    """Queue a recompute once the current transaction commits.
+
+    The dirty days are already in the database, so if the broker cannot be reached the beat
+    sweep recomputes them later: the data that was written is never lost or refused for it.
+    """
+
+    def send() -> None:
+        try:
+            daily_cost_recompute_dirty.delay()
+        except OperationalError as exc:
+            log.warning("could not queue the rollup recompute (%s); the beat sweep will do it", exc)
+
+    transaction.on_commit(send)

@@ -91,3 +91,14 @@ def test_import_rollup_arrives_through_a_real_worker(worker, tmp_path):
     assert (row.requests, row.output_tokens) == (2, 400)
     assert not DirtyDay.objects.exists()
     assert "daily_cost_recompute_dirty" in log_path.read_text()
+
+
+def test_an_import_lands_when_the_broker_is_down_and_its_days_wait_for_the_sweep(tmp_path):
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
+    use_broker_settings(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False)
+    try:  # nothing listens on port 1: queueing the recompute fails after the import committed
+        batch = usage_import([write_jsonl(tmp_path / "s.jsonl", [assistant_line()])], developer_email="ana@example.com")
+    finally:
+        use_broker_settings(**saved)
+    assert batch.status == "done" and batch.requests_new == 1
+    assert DirtyDay.objects.count() == 1 and not DailyCost.objects.exists()
