@@ -2,10 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from costdash.ingest import receivers
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # OTLP/HTTP's standard paths, so an exporter's endpoint can be this site's root.
+    path("v1/logs", receivers.otlp_logs, name="otlp_logs"),
+    path("v1/metrics", receivers.otlp_metrics, name="otlp_metrics"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
     path("", include("costdash.dashboard.urls")),

@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from .models import IngestToken
+
 ACCEPTED = (".jsonl", ".json", ".ndjson", ".csv", ".zip", ".tar.gz", ".tgz", ".tar")
 
 
@@ -29,3 +31,15 @@ class TranscriptUploadForm(forms.Form):
                 f"{upload.name} is {upload.size:,} bytes; the limit is {settings.COSTDASH_UPLOAD_MAX_BYTES:,}"
             )
         return upload
+
+
+class IngestTokenForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="What will use it, e.g. 'OTel collector' or 'Ana's laptop'.")
+    kind = forms.ChoiceField(choices=IngestToken.Kind.choices)
+    developer_email = forms.EmailField(required=False, help_text="For a transcript push token: whose transcripts.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == IngestToken.Kind.TRANSCRIPTS and not data.get("developer_email"):
+            self.add_error("developer_email", "A transcript push token belongs to one developer: name them.")
+        return data

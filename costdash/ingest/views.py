@@ -5,12 +5,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from costdash.accounts import roles
 from costdash.accounts.services import developer_for_email
 
-from .forms import TranscriptUploadForm
-from .models import ImportBatch, Source
+from .forms import IngestTokenForm, TranscriptUploadForm
+from .live import ingest_token_create, ingest_token_revoke
+from .models import ImportBatch, IngestToken, Source
 from .selectors import import_batches_visible_to
 from .services import upload_batch_create
 
@@ -74,3 +76,37 @@ def history(request):
         {"page": page, "sources": Source.choices, "statuses": ImportBatch.Status.choices,
          "source": source, "status": status, "running": any(b.status in ("pending", "running") for b in page)},
     )
+
+
+@login_required
+def tokens(request):
+    """Ingest tokens for live sources (admins): create one (its secret is shown once), list, revoke."""
+    if not roles.is_admin(request.user):
+        raise PermissionDenied("Only admins manage ingest tokens.")
+    form = IngestTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        developer = None
+        if form.cleaned_data["kind"] == IngestToken.Kind.TRANSCRIPTS:
+            developer, _ = developer_for_email(form.cleaned_data["developer_email"], source=Source.CLAUDE_CODE_JSONL)
+        token, secret = ingest_token_create(
+            name=form.cleaned_data["name"], kind=form.cleaned_data["kind"], developer=developer, user=request.user
+        )
+        created = {"token": token, "secret": secret}  # rendered once, never stored
+        form = IngestTokenForm()
+    return render(
+        request, "ingest/tokens.html",
+        {"form": form, "created": created, "tokens": IngestToken.objects.select_related("developer", "created_by"),
+         "origin": request.build_absolute_uri("/").rstrip("/")},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    if not roles.is_admin(request.user):
+        raise PermissionDenied("Only admins manage ingest tokens.")
+    token = get_object_or_404(IngestToken, pk=token_id)
+    ingest_token_revoke(token)
+    messages.success(request, f"{token} is revoked: sources using it are refused from now on.")
+    return redirect("ingest:tokens")

@@ -125,3 +125,23 @@ def test_import_history_lists_only_what_the_user_may_see_and_filters(client, dev
     assert "someone-elses.json" in client.get(history).content.decode()
     filtered = client.get(history, {"status": "failed"}).content.decode()
     assert "someone-elses.json" in filtered and "s.jsonl" not in filtered
+
+
+def test_ingest_tokens_page_is_for_admins_and_shows_a_secret_once(client, admin_user, developer_user):
+    from costdash.ingest.live import ingest_token_check
+    from costdash.ingest.models import IngestToken
+
+    page = reverse("ingest:tokens")
+    client.force_login(developer_user)
+    assert client.get(page).status_code == 403
+    client.force_login(admin_user)
+    created = client.post(page, {"name": "collector", "kind": "otlp"})
+    secret = created.context["created"]["secret"]
+    assert secret in created.content.decode() and "OTEL_EXPORTER_OTLP_HEADERS" in created.content.decode()
+    token = IngestToken.objects.get()
+    assert token.digest != secret and secret not in client.get(page).content.decode()
+    assert ingest_token_check(secret, "otlp") == token
+    missing = client.post(page, {"name": "laptop", "kind": "transcripts"})
+    assert "belongs to one developer" in missing.content.decode()
+    client.post(reverse("ingest:token_revoke", args=[token.pk]))
+    assert ingest_token_check(secret, "otlp") is None

@@ -1,0 +1,481 @@
+"""Claude Code OpenTelemetry log events, per shared/formats/claude-code-otel.md.
+
+One OTLP ``ExportLogsServiceRequest`` (resourceLogs -> scopeLogs -> logRecords) holds log events of
+every kind; only ``claude_code.api_request`` events carry usage, one per API request, and each
+becomes a ParsedRequest. Everything else is ignored, never rejected.
+
+- ``requests_from_logs_body``: one decoded body (the OTLP/HTTP receiver and ``parse`` share it);
+- ``decode_protobuf_logs``: an ``application/x-protobuf`` body into the same dict shape as JSON;
+- ``parse`` / ``detect``: files an OpenTelemetry Collector's file exporter writes (one JSON body
+  per line), or a file holding one JSON body spread over many lines.
+
+Cache writes without the 5m/1h split (builds before ~2.1.330 send only ``cache_creation_tokens``)
+are counted as 1h writes (``UNSPLIT_CACHE_WRITES``). The transcript rule (no split = 5m) rests on
+such transcripts predating 1h caching; these builds did write 1h caches (real 2.1.38 transcripts
+in samples/spotter hold both kinds), and the one real 2.1.294 capture's own ``cost_usd`` matches
+1h prices to the last digit, where 5m would under-price it by 36%. It is still a guess: the
+true split is unknown, and ``cost_usd`` is kept as ``reported_cost`` to check a re-price by.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+import hashlib
+import itertools
+import re
+from typing import BinaryIO
+
+import orjson
+
+from .base import ParsedRequest, ParseStats, Rejected, RowError
+
+SOURCE = "otel"
+EVENT = "claude_code.api_request"  # the log body; the ``event.name`` attribute is "api_request"
+SCOPE_MARK = "claude_code"  # in the scope name "com.anthropic.claude_code.events"
+UNSPLIT_CACHE_WRITES = "1h"  # see the module docstring
+MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt record
+MAX_COST = Decimal(10**6)  # USD for one request; larger means a corrupt record
+MAX_NUMBER_TEXT = 64  # characters in a number sent as a string
+CHUNK = 1024 * 1024
+MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
+MAX_DOCUMENT = MAX_LINE  # a single body spread over many lines
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
+NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+SPECIAL_DOUBLES = {"NaN", "Infinity", "-Infinity"}  # how proto3 JSON writes non-finite doubles
+ANY_VALUE_KINDS = ("stringValue", "intValue", "doubleValue", "boolValue", "arrayValue", "kvlistValue", "bytesValue")
+IDENTITY_ATTRIBUTES = ("user.email", "user.account_uuid", "user.account_id", "developer.id")
+
+
+def detect(head: bytes, name: str) -> bool:
+    """A JSON file of OTLP log bodies: an object with ``resourceLogs`` and a scope or Claude Code mark."""
+    if head.lstrip()[:1] != b"{" or b'"resourceLogs"' not in head:
+        return False
+    return b'"scopeLogs"' in head or b"claude_code" in head or b"claude-code" in head
+
+
+def parse(
+    stream: BinaryIO, name: str, stats: ParseStats, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[ParsedRequest | Rejected]:
+    """Every api_request event in a file of OTLP/JSON log bodies, one body per line, and a
+    Rejected (file, line, reason) for each bad line or record; blank lines are skipped.
+
+    A file whose first line is not a body on its own is read as one body spread over many lines
+    (its records' Rejected.line is then their ordinal in the body); if it is not one either, it
+    is read line by line after all.
+    """
+    lines = _lines(stream, stats, on_bytes)
+    head = _through_first_content(lines)
+    if head and head[-1][1] is not None and not _is_json(head[-1][1]):
+        document = _whole_document(head, lines)  # adds the lines it reads to head
+        if document is not None:
+            yield from _counted(requests_from_logs_body(document, name), stats)
+            return
+    for number, line in itertools.chain(head, lines):
+        yield from _counted(_line_requests(number, line, name), stats)
+
+
+def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> Iterator[ParsedRequest | Rejected]:
+    """A ParsedRequest for each api_request event in one ExportLogsServiceRequest (as decoded
+    JSON, or as ``decode_protobuf_logs`` gives it), and a Rejected for each bad record.
+
+    ``where`` names the origin (file or endpoint) in a Rejected; its line is ``line`` when given,
+    else the record's 1-based ordinal in the body (0 for the body as a whole: a malformed
+    envelope, such as a resourceLogs that is not a list, rejects it whole). A body without
+    ``resourceLogs`` is empty.
+    Resource, scope and record attributes all apply; the narrower one wins on a shared key.
+    """
+    try:
+        records = _records(body)
+    except RowError as exc:
+        yield Rejected(where, line or 0, str(exc))
+        return
+    for ordinal, (outer, scope_name, record) in enumerate(records, 1):
+        try:
+            request = _request_from_record(outer, scope_name, record)
+        except RowError as exc:
+            yield Rejected(where, line or ordinal, str(exc))
+            continue
+        if request is not None:
+            yield request
+
+
+def attribute_value(value):
+    """The Python value of one OTLP ``AnyValue`` (``{"intValue": 9}`` -> 9), or None when empty.
+
+    stringValue -> str; intValue -> int, from a number or a decimal string (protobuf's JSON
+    form); doubleValue -> float (or the int a writer left without a fraction; "NaN" and
+    "Infinity" strings as floats); boolValue -> bool; arrayValue, kvlistValue and bytesValue
+    are returned as their raw inner value. Raises RowError when a value is not of its kind.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RowError("value is not an AnyValue object")
+    kind = next((k for k in ANY_VALUE_KINDS if k in value), None)
+    if kind is None:
+        return None
+    item = value[kind]
+    if kind in ("arrayValue", "kvlistValue", "bytesValue"):
+        return item
+    if kind == "stringValue" and isinstance(item, str) or kind == "boolValue" and isinstance(item, bool):
+        return item
+    number = isinstance(item, (int, float)) and not isinstance(item, bool)
+    text = item.strip() if isinstance(item, str) and len(item) <= MAX_NUMBER_TEXT else ""
+    if kind == "intValue" and (number and isinstance(item, int) or INTEGER.fullmatch(text)):
+        return int(item)
+    if kind == "doubleValue" and number:
+        return item
+    if kind == "doubleValue" and (text in SPECIAL_DOUBLES or NUMBER.fullmatch(text)):
+        return float(text)
+    raise RowError(f"{kind} is malformed: {str(item)[:40]!r}")
+
+
+def decode_protobuf_logs(data: bytes) -> dict:
+    """An OTLP/HTTP protobuf ExportLogsServiceRequest as the dict its OTLP/JSON form decodes to
+    (camelCase keys, int64 values as decimal strings). One difference, in fields nothing here
+    reads: traceId and spanId come out in base64, where OTLP/JSON writes hex.
+
+    Raises ValueError when the bytes are not such a message.
+    """
+    # Imported here: only the OTLP receiver's protobuf path needs protobuf loaded.
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    message = ExportLogsServiceRequest()
+    try:
+        message.ParseFromString(data)
+    except DecodeError as exc:
+        raise ValueError(f"not an OTLP ExportLogsServiceRequest: {exc}") from None
+    return json_format.MessageToDict(message, preserving_proto_field_name=False)
+
+
+def encode_partial_success(rejected: int, message: str, kind: str = "logs") -> bytes:
+    """The protobuf Export{Logs,Metrics}ServiceResponse answering an OTLP/HTTP protobuf export
+    (``kind`` "logs" or "metrics"): empty on full success, else ``partial_success`` with the
+    count of rejected log records (or data points) and the message."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+
+    if kind == "logs":
+        response, field = logs_service_pb2.ExportLogsServiceResponse(), "rejected_log_records"
+    elif kind == "metrics":
+        response, field = metrics_service_pb2.ExportMetricsServiceResponse(), "rejected_data_points"
+    else:
+        raise ValueError(f"kind must be 'logs' or 'metrics', not {kind!r}")
+    if rejected or message:
+        setattr(response.partial_success, field, rejected)
+        response.partial_success.error_message = message
+    return response.SerializeToString()
+
+
+# --- one body -------------------------------------------------------------------------------
+
+
+def _records(body) -> list[tuple[dict, str, object]]:
+    """(resource + scope attributes, scope name, record) for each log record; RowError for a
+    malformed envelope."""
+    if not isinstance(body, dict):
+        raise RowError("body is not a JSON object")
+    records = []
+    for resource_log in _list(body, "resourceLogs"):
+        resource_attrs, _, scope_logs = _level(resource_log, "resourceLogs", "resource", "scopeLogs")
+        for scope_log in scope_logs:
+            scope_attrs, scope_name, entries = _level(scope_log, "scopeLogs", "scope", "logRecords")
+            outer = {**resource_attrs, **scope_attrs}
+            records.extend((outer, scope_name, record) for record in entries)
+    return records
+
+
+def _level(entry, what: str, inner: str, children: str) -> tuple[dict, str, list]:
+    """(attributes, name) of a resourceLogs or scopeLogs entry's ``resource`` or ``scope``, and
+    its children."""
+    if not isinstance(entry, dict):
+        raise RowError(f"{what} entry is not an object")
+    obj = entry.get(inner) or {}
+    if not isinstance(obj, dict):
+        raise RowError(f"field {inner} is not an object")
+    name = obj.get("name")
+    return _attributes(obj, f"{inner}.attributes"), name if isinstance(name, str) else "", _list(entry, children)
+
+
+def _list(obj: dict, key: str) -> list:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(f"field {key} is not a list")
+    return value
+
+
+def _attributes(obj: dict, field: str) -> dict:
+    """{key: raw AnyValue} of an ``attributes`` list; values are converted only when read, so a
+    malformed attribute nobody reads does no harm. Entries without a string key are skipped."""
+    entries = obj.get("attributes")
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise RowError(f"field {field} is not a list")
+    return {e["key"]: e.get("value") for e in entries if isinstance(e, dict) and isinstance(e.get("key"), str)}
+
+
+def _request_from_record(outer: dict, scope_name: str, record) -> ParsedRequest | None:
+    """The record's request, or None when it is another event."""
+    if not isinstance(record, dict):
+        raise RowError("logRecords entry is not an object")
+    attrs = _attributes(record, "attributes")
+    if not _is_api_request(record, attrs, scope_name):
+        return None
+    return _request({**outer, **attrs}, record)
+
+
+def _is_api_request(record: dict, attrs: dict, scope_name: str) -> bool:
+    """Named in the body (as Claude Code does), in the newer ``eventName`` field, or by the
+    ``event.name`` attribute; the short name counts only in Claude Code's own scope."""
+    body = record.get("body")
+    names = (  # a tuple, not a set: hostile values may be unhashable
+        body.get("stringValue") if isinstance(body, dict) else None,
+        record.get("eventName"),
+        _raw_string(attrs.get("event.name")),
+    )
+    if EVENT in names:
+        return True
+    return "api_request" in names and SCOPE_MARK in scope_name
+
+
+def _raw_string(value) -> str | None:
+    return value.get("stringValue") if isinstance(value, dict) else None
+
+
+# --- one api_request event ----------------------------------------------------------------
+
+
+def _request(attrs: dict, record: dict) -> ParsedRequest:
+    model = _text(attrs, "model")
+    if not model:
+        raise RowError("attribute model is missing")
+    request_id = _text(attrs, "request_id")
+    input_tokens, output_tokens, cache_read, cache_write = (
+        _count(attrs, key) for key in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+    )
+    write_5m, write_1h = _cache_writes(attrs, cache_write)
+    timestamp = _timestamp(record, attrs)
+    email = _text(attrs, "user.email")
+    identity = next((value for key in IDENTITY_ATTRIBUTES if (value := _text(attrs, key))), "")
+    request = ParsedRequest(
+        dedupe_key="",
+        timestamp=timestamp,
+        raw_model=model[:200],
+        session_id=_text(attrs, "session.id")[:100],
+        request_id=request_id[:100],
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cache_write_5m_tokens=write_5m,
+        cache_write_1h_tokens=write_1h,
+        cache_read_tokens=cache_read,
+        speed=_text(attrs, "speed")[:16],
+        reported_cost=_reported_cost(attrs),
+        identity=identity[:320],
+        email=email[:254],
+    )
+    request.dedupe_key = f"otel:{request.request_id}" if request.request_id else _derived_key(attrs, request)
+    return request
+
+
+def _derived_key(attrs: dict, request: ParsedRequest) -> str:
+    """A key for an event without request_id, from what identifies it: who, session, prompt,
+    the event's sequence number and time, model and usage. The same event re-sent (an export
+    retry, or JSON and protobuf alike) hashes the same; values are compared decoded."""
+    parts = [
+        request.identity, request.session_id, _text(attrs, "prompt.id"), str(_value(attrs, "event.sequence")),
+        _text(attrs, "client_request_id"), request.timestamp.isoformat(), request.raw_model,
+        request.input_tokens, request.output_tokens, request.cache_read_tokens,
+        request.cache_write_5m_tokens, request.cache_write_1h_tokens,
+    ]
+    return "otel:h:" + hashlib.sha1(orjson.dumps(parts)).hexdigest()
+
+
+def _cache_writes(attrs: dict, total: int) -> tuple[int, int]:
+    """(5m, 1h) cache writes: the split when the build sends it (the flat total is then
+    ignored, a missing half counts 0), else the total, as UNSPLIT_CACHE_WRITES says."""
+    if "cache_creation_5m_tokens" in attrs or "cache_creation_1h_tokens" in attrs:
+        return _count(attrs, "cache_creation_5m_tokens"), _count(attrs, "cache_creation_1h_tokens")
+    return (0, total) if UNSPLIT_CACHE_WRITES == "1h" else (total, 0)
+
+
+def _value(attrs: dict, key: str):
+    try:
+        return attribute_value(attrs.get(key))
+    except RowError as exc:
+        raise RowError(f"attribute {key}: {exc}") from None
+
+
+def _text(attrs: dict, key: str) -> str:
+    value = _value(attrs, key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"attribute {key} is not a string")
+    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _count(attrs: dict, key: str) -> int:
+    """A token count: an int, a double with a whole value, or a string of digits; 0 when absent."""
+    value = _value(attrs, key)
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        count = value
+    elif isinstance(value, float) and value.is_integer():
+        count = int(value)
+    elif isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and WHOLE.fullmatch(value.strip()):
+        count = int(Decimal(value.strip()))
+    else:
+        raise RowError(f"attribute {key} is not a whole number: {str(value)[:40]!r}")
+    if not 0 <= count <= MAX_TOKENS:
+        raise RowError(f"attribute {key} is out of range: {str(count)[:40]}")
+    return count
+
+
+def _reported_cost(attrs: dict) -> Decimal | None:
+    """``cost_usd`` exactly as sent (a double's shortest decimal form, never float arithmetic),
+    else ``cost_usd_micros`` / 10**6, else None."""
+    if "cost_usd" not in attrs and "cost_usd_micros" in attrs:
+        return Decimal(_count(attrs, "cost_usd_micros")).scaleb(-6)
+    value = _value(attrs, "cost_usd")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        text = ""
+    elif isinstance(value, float):
+        text = repr(value)  # the shortest string that reads back as this double
+    else:
+        text = str(value).strip()
+    if len(text) > MAX_NUMBER_TEXT or not NUMBER.fullmatch(text):
+        raise RowError(f"attribute cost_usd is not a number: {str(value)[:40]!r}")
+    cost = Decimal(text)
+    if not 0 <= cost <= MAX_COST:
+        raise RowError(f"attribute cost_usd is out of range: {text[:40]}")
+    return cost
+
+
+def _timestamp(record: dict, attrs: dict) -> datetime:
+    """Aware UTC: the record's timeUnixNano (OTLP writes 0 for unknown), else event.timestamp.
+    (Not observedTimeUnixNano: when a collector saw it is no time of the request.)"""
+    nanos = record.get("timeUnixNano")
+    if nanos not in (None, 0, "0", ""):
+        return _from_nanos(nanos, "timeUnixNano")
+    text = _text(attrs, "event.timestamp")
+    if text:
+        try:
+            ts = datetime.fromisoformat(text)
+        except ValueError:
+            raise RowError(f"attribute event.timestamp is not an ISO-8601 time: {text[:40]!r}") from None
+        if ts.tzinfo is None:
+            raise RowError(f"attribute event.timestamp has no time zone: {text[:40]!r}")
+        return ts.astimezone(UTC)
+    raise RowError("field timeUnixNano is missing (and attribute event.timestamp too)")
+
+
+def _from_nanos(value, field: str) -> datetime:
+    if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and INTEGER.fullmatch(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RowError(f"field {field} is not a whole number: {str(value)[:40]!r}")
+    if not 0 <= value < 2**64:  # OTLP's fixed64 nanoseconds: up to the year 2554, within datetime's range
+        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
+    return EPOCH + timedelta(microseconds=value // 1000)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _lines(stream: BinaryIO, stats: ParseStats, on_bytes) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line without its newline) for each line; None for one over MAX_LINE,
+    which is skipped without being held in memory."""
+    pending: list[bytes] = []
+    size, number, too_long = 0, 0, False
+    while chunk := stream.read(CHUNK):
+        stats.bytes += len(chunk)
+        if on_bytes:
+            on_bytes(len(chunk))
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            number += 1
+            stats.lines += 1
+            piece = chunk[start:end]
+            if too_long or size + len(piece) > MAX_LINE:
+                yield number, None
+            else:
+                yield number, b"".join((*pending, piece)) if pending else piece
+            pending, size, too_long = [], 0, False
+            start = end + 1
+        rest = chunk[start:]
+        if rest and not too_long:
+            pending.append(rest)
+            size += len(rest)
+            if size > MAX_LINE:
+                pending, size, too_long = [], 0, True
+    if pending or too_long:
+        stats.lines += 1
+        yield number + 1, None if too_long else b"".join(pending)
+
+
+def _through_first_content(lines: Iterator) -> list:
+    """The lines up to and including the first that is not blank (an overlong one counts)."""
+    head = []
+    for number, line in lines:
+        head.append((number, line))
+        if line is None or line.strip():
+            break
+    return head
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _whole_document(head: list, lines: Iterator) -> dict | None:
+    """The body, when the file is one JSON object over many lines; else None. Every line read is
+    added to ``head``; reading stops at MAX_DOCUMENT or an overlong line (the caller then reads
+    what is left line by line)."""
+    size = sum(len(line) for _, line in head)
+    for number, line in lines:
+        head.append((number, line))
+        if line is None or (size := size + len(line) + 1) > MAX_DOCUMENT:
+            return None
+    try:
+        document = orjson.loads(b"\n".join(line for _, line in head))
+    except orjson.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _line_requests(number: int, line: bytes | None, name: str) -> Iterator[ParsedRequest | Rejected]:
+    if line is None:
+        yield Rejected(name, number, f"line longer than {MAX_LINE // 2**20} MiB")
+    elif line.strip():
+        try:
+            body = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            yield Rejected(name, number, "malformed JSON (truncated or invalid line)")
+            return
+        if not isinstance(body, dict):
+            yield Rejected(name, number, "line is not a JSON object")
+            return
+        yield from requests_from_logs_body(body, name, number)
+
+
+def _counted(items: Iterable[ParsedRequest | Rejected], stats: ParseStats) -> Iterator[ParsedRequest | Rejected]:
+    for item in items:
+        if isinstance(item, ParsedRequest):
+            stats.usage_lines += 1
+        yield item

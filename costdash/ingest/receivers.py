@@ -1,0 +1,124 @@
+"""HTTP receivers for live sources: OTLP/HTTP from Claude Code, and LiteLLM's generic logger.
+
+Each authenticates with an ingest token of its kind (``Authorization: Bearer cdi_…``), refuses
+oversized, compressed-bomb, wrongly typed or malformed bodies with a clear 4xx, and writes what
+it accepts before answering (see live.py).
+"""
+from __future__ import annotations
+
+import zlib
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+import orjson
+
+from .live import ingest_token_check, live_records_write
+from .models import IngestToken
+from .parsers import otel_logs
+
+MAX_BODY = 5 * 1024 * 1024  # as sent over the wire
+MAX_INFLATED = 50 * 1024 * 1024  # after gzip: a bomb is refused, not expanded
+
+
+class BadBody(ValueError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _token(request: HttpRequest, kind: str) -> IngestToken | None:
+    header = request.headers.get("Authorization", "")
+    raw = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-Costdash-Token", "")
+    return ingest_token_check(raw, kind)
+
+
+def _body(request: HttpRequest) -> bytes:
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > MAX_BODY:
+        raise BadBody(413, f"body of {length:,} bytes is over the {MAX_BODY:,}-byte limit")
+    data = request.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise BadBody(413, f"body is over the {MAX_BODY:,}-byte limit")
+    encoding = request.headers.get("Content-Encoding", "identity").lower()
+    if encoding == "gzip":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, MAX_INFLATED + 1)
+        except zlib.error as exc:
+            raise BadBody(400, f"body is not valid gzip: {exc}") from None
+        if len(data) > MAX_INFLATED or inflater.unconsumed_tail:
+            raise BadBody(413, f"body inflates past the {MAX_INFLATED:,}-byte limit")
+    elif encoding not in ("identity", ""):
+        raise BadBody(415, f"Content-Encoding {encoding!r} is not supported (use gzip or none)")
+    return data
+
+
+def _json(data: bytes) -> dict:
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise BadBody(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadBody(400, "body must be a JSON object")
+    return body
+
+
+def _refuse(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _otlp(request: HttpRequest, signal: str):
+    """(decoded body, is_protobuf) of an OTLP/HTTP request, or a refusal."""
+    token = _token(request, IngestToken.Kind.OTLP)
+    if token is None:
+        return None, _refuse(401, "a valid OTLP ingest token is required (Authorization: Bearer cdi_…)")
+    content_type = request.content_type or ""
+    try:
+        data = _body(request)
+        if content_type == "application/json":
+            return (token, _json(data), False), None
+        if content_type == "application/x-protobuf":
+            if signal != "logs":
+                return (token, {}, True), None
+            try:
+                return (token, otel_logs.decode_protobuf_logs(data), True), None
+            except Exception as exc:  # protobuf raises DecodeError and others on junk
+                raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
+        raise BadBody(415, f"Content-Type {content_type!r} is not OTLP (application/json or application/x-protobuf)")
+    except BadBody as exc:
+        return None, _refuse(exc.status, str(exc))
+
+
+def _otlp_answer(is_protobuf: bool, rejected: int, message: str, kind: str) -> HttpResponse:
+    """An Export*ServiceResponse: empty on full success, partialSuccess otherwise."""
+    if is_protobuf:
+        return HttpResponse(otel_logs.encode_partial_success(rejected, message, kind),
+                            content_type="application/x-protobuf")
+    if not rejected:
+        return JsonResponse({})
+    field = "rejectedLogRecords" if kind == "logs" else "rejectedDataPoints"
+    return JsonResponse({"partialSuccess": {field: rejected, "errorMessage": message}})
+
+
+@csrf_exempt
+@require_POST
+def otlp_logs(request: HttpRequest) -> HttpResponse:
+    """OTLP/HTTP logs: each claude_code.api_request event becomes a usage event (dedupe on request id)."""
+    parsed, refusal = _otlp(request, "logs")
+    if refusal:
+        return refusal
+    token, body, is_protobuf = parsed
+    result = live_records_write(token, otel_logs.SOURCE, otel_logs.requests_from_logs_body(body, "/v1/logs"))
+    message = "; ".join(r.reason for r in result.rejected[:5])
+    return _otlp_answer(is_protobuf, len(result.rejected), message, "logs")
+
+
+@csrf_exempt
+@require_POST
+def otlp_metrics(request: HttpRequest) -> HttpResponse:
+    """OTLP/HTTP metrics: accepted (Claude Code sends them beside its logs) but not yet used."""
+    parsed, refusal = _otlp(request, "metrics")
+    if refusal:
+        return refusal
+    return _otlp_answer(parsed[2], 0, "", "metrics")
