@@ -6,11 +6,16 @@ from costdash.ingest.models import MONEY
 
 
 class DailyCost(models.Model):
-    """One developer's usage of one model on one org-local day."""
+    """One developer's usage of one model on one org-local day, as counted from one source.
+
+    A request reported by several sources is counted once, from the most trusted of them
+    (rollups.dedupe), so the rows of a developer-day add up without double counting.
+    """
 
     developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="daily_costs")
     day = models.DateField()
     model = models.CharField(max_length=120)
+    source = models.CharField(max_length=40, default="", help_text="Where these requests were counted from")
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
     cache_write_5m_tokens = models.BigIntegerField(default=0)
@@ -25,7 +30,7 @@ class DailyCost(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["developer", "day", "model"], name="daily_cost_unique"),
+            models.UniqueConstraint(fields=["developer", "day", "model", "source"], name="daily_cost_unique"),
         ]
         indexes = [models.Index(fields=["day", "developer"], name="daily_cost_day_dev")]
 

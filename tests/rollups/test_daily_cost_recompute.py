@@ -91,7 +91,8 @@ def test_daily_costs_command_prints_the_rollup_as_json(two_days, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed == [
         {
-            "day": "2026-03-03", "developer": ANA, "model": "claude-sonnet-4-6", "input_tokens": 4,
+            "day": "2026-03-03", "developer": ANA, "model": "claude-sonnet-4-6", "source": "claude_code_jsonl",
+            "input_tokens": 4,
             "output_tokens": 50, "cache_write_5m_tokens": 0, "cache_write_1h_tokens": 0, "cache_read_tokens": 1000,
             "web_search_requests": 0, "requests": 1, "sessions": 1, "unpriced_requests": 0, "cost": "0.001062",
         }

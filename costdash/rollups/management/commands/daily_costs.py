@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--developer", help="only this developer's email")
 
     def handle(self, *args, json, since, until, developer, **options):
-        rows = DailyCost.objects.select_related("developer").order_by("day", "developer__email", "model")
+        rows = DailyCost.objects.select_related("developer").order_by("day", "developer__email", "model", "source")
         if since:
             rows = rows.filter(day__gte=since)
         if until:
@@ -49,6 +49,7 @@ class Command(BaseCommand):
             "day": row.day.isoformat(),
             "developer": row.developer.email,
             "model": row.model,
+            "source": row.source,
             **{f: getattr(row, f) for f in TOKEN_SUMS},
             "requests": row.requests,
             "sessions": row.sessions,
