@@ -11,6 +11,7 @@ urlpatterns = [
     # OTLP/HTTP's standard paths, so an exporter's endpoint can be this site's root.
     path("v1/logs", receivers.otlp_logs, name="otlp_logs"),
     path("v1/metrics", receivers.otlp_metrics, name="otlp_metrics"),
+    path("ingest/litellm", receivers.litellm_callback, name="litellm_callback"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
     path("", include("costdash.dashboard.urls")),

@@ -6,6 +6,7 @@ it accepts before answering (see live.py).
 """
 from __future__ import annotations
 
+import io
 import zlib
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,7 +16,8 @@ import orjson
 
 from .live import ingest_token_check, live_records_write
 from .models import IngestToken
-from .parsers import otel_logs
+from .parsers import litellm_payload, otel_logs
+from .parsers.base import ParseStats
 
 MAX_BODY = 5 * 1024 * 1024  # as sent over the wire
 MAX_INFLATED = 50 * 1024 * 1024  # after gzip: a bomb is refused, not expanded
@@ -122,3 +124,30 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
     if refusal:
         return refusal
     return _otlp_answer(parsed[2], 0, "", "metrics")
+
+
+@csrf_exempt
+@require_POST
+def litellm_callback(request: HttpRequest) -> HttpResponse:
+    """LiteLLM's generic API logger (log_format json_array, ndjson or single): each success
+    record becomes a usage event, deduplicated on its id with any SpendLogs import of it."""
+    token = _token(request, IngestToken.Kind.LITELLM)
+    if token is None:
+        return _refuse(401, "a valid LiteLLM ingest token is required (Authorization: Bearer cdi_…)")
+    try:
+        data = _body(request)
+    except BadBody as exc:
+        return _refuse(exc.status, str(exc))
+    if not data.strip():
+        return _refuse(400, "empty body: expected LiteLLM logging payloads")
+    stats = ParseStats()
+    result = live_records_write(
+        token, litellm_payload.SOURCE, litellm_payload.parse(io.BytesIO(data), "litellm callback", stats)
+    )
+    if stats.usage_lines == 0 and result.rejected:
+        return _refuse(400, "; ".join(r.reason for r in result.rejected[:5]))
+    return JsonResponse({
+        "accepted": result.new + result.updated + result.duplicates,
+        "new": result.new,
+        "rejected": [r.as_dict() for r in result.rejected[:20]],
+    })

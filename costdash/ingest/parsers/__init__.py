@@ -6,10 +6,12 @@ could claim the same file: the more specific comes first, and Claude Code transc
 """
 from types import ModuleType
 
-from . import claude_code_jsonl, otel_logs
+from . import claude_code_jsonl, litellm_payload, litellm_spendlogs, otel_logs
 
 PARSERS: dict[str, ModuleType] = {
     otel_logs.SOURCE: otel_logs,
+    litellm_spendlogs.SOURCE: litellm_spendlogs,
+    litellm_payload.SOURCE: litellm_payload,
     claude_code_jsonl.SOURCE: claude_code_jsonl,
 }
 HEAD_BYTES = 8 * 1024  # enough for every format's telltale keys or header row

@@ -129,8 +129,7 @@ def litellm_request(
     """The request a row describes, or None when it is not a billable call (module docstring).
 
     ``key_field`` names the row's id, ``cost_field`` where ``cost`` came from; ``text``: numbers
-    arrive as CSV text. Raises RowError naming the field that is missing,
-    mistyped or absurd.
+    arrive as CSV text. Raises RowError naming the field that is missing, mistyped or absurd.
     """
     row_id = text_field(row.get(key_field), key_field)
     if not row_id:
@@ -411,7 +410,7 @@ def json_values(buf: io.BufferedReader, name: str) -> Iterator[tuple[int, object
     if head and _parses(head):  # one object per line (or a one-line document)
         yield from _ndjson(buf, name, 1, head)
         return
-    data = head + buf.read(MAX_JSON_BYTES + 1 - len(head))  # a document, maybe pretty-printed
+    data = _read_capped(buf, head)  # a document, maybe pretty-printed
     if len(data) > MAX_JSON_BYTES:
         yield 0, Rejected(name, 0, "JSON file is larger than 512 MB; split it (e.g. one page per file)")
         return
@@ -424,6 +423,16 @@ def json_values(buf: io.BufferedReader, name: str) -> Iterator[tuple[int, object
             yield 0, Rejected(name, 0, f"file is {exc}")
         return
     yield from enumerate(value, 1) if isinstance(value, list) else [(1, value)]
+
+
+def _read_capped(buf: io.BufferedReader, head: bytes) -> bytes:
+    """The rest of the file after ``head``, stopping once past the cap. In chunks: read(n) would
+    allocate all n bytes up front, 512 MB for every small file."""
+    parts, size = [head], len(head)
+    while size <= MAX_JSON_BYTES and (chunk := buf.read(1024 * 1024)):
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
 
 
 def _ndjson(buf: io.BufferedReader, name: str, number: int, line: bytes):
@@ -449,20 +458,16 @@ def _parses(line: bytes) -> bool:
 
 
 def loads(data: bytes):
-    """JSON via orjson. Where orjson refuses a number it cannot hold (1e400), the standard library
-    reads it as a float, so the row checks name the field instead of the whole file being lost.
+    """JSON via orjson. Where orjson refuses a number it cannot hold (1e400, NaN), the standard
+    library reads it as a float, so the row checks name the field instead of losing the file.
     Raises ValueError with the reason ("not valid UTF-8 text", "malformed JSON (…)")."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         error = exc
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        return json.loads(data.decode("utf-8"))  # NaN too: the row checks refuse it by name
     except UnicodeDecodeError:
         raise ValueError("not valid UTF-8 text") from None
     except (ValueError, RecursionError):
         raise ValueError(f"malformed JSON ({str(error)[:100]})") from None
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
