@@ -6,7 +6,8 @@ SHOWN_ERRORS = 10
 
 def batch_summary_lines(batch: ImportBatch) -> list[str]:
     lines = [
-        f"Import #{batch.pk} ({batch.get_source_display()}) for {batch.developer}: {batch.status}",
+        f"Import #{batch.pk} ({batch.get_source_display()}) "
+        f"{f'for {batch.developer}' if batch.developer else '(rows name their people)'}: {batch.status}",
         f"  files:      {batch.files_read} read, {batch.files_unchanged} unchanged (skipped)",
         f"  lines:      {batch.lines:,} read, {batch.usage_lines:,} with usage",
         f"  requests:   {batch.requests_new:,} imported, {batch.requests_updated:,} updated to a larger copy, "
@@ -16,7 +17,8 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
     for reason, count in sorted(batch.rejected_by_reason.items(), key=lambda kv: -kv[1]):
         lines.append(f"    {count:,} × {reason}")
     for error in batch.errors[:SHOWN_ERRORS]:
-        lines.append(f"    {error['file']}:{error['line']}: {error['reason']}")
+        where = f"{error['file']}:{error['line']}" if error["line"] else error["file"]  # 0: the whole file
+        lines.append(f"    {where}: {error['reason']}")
     if batch.rejected > SHOWN_ERRORS:
         lines.append(f"    … {batch.rejected - min(SHOWN_ERRORS, len(batch.errors)):,} more (see the import page)")
     if batch.unpriced_models:
