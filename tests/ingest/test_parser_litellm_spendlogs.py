@@ -14,6 +14,7 @@ import json
 
 import pytest
 
+from costdash.ingest.parsers import litellm_common
 from costdash.ingest.parsers import litellm_spendlogs as spendlogs
 from costdash.ingest.parsers.base import ParsedRequest, ParseStats, Rejected
 from tests.conftest import SAMPLES
@@ -423,7 +424,7 @@ def test_files_without_rows_are_fine(data):
 def test_json_that_is_not_json_or_too_big_is_rejected_for_the_file(monkeypatch):
     [], [rej], _ = run(b'[{"request_id": "msg_1", "startTime": ')
     assert rej.line == 0 and "malformed JSON" in rej.reason
-    monkeypatch.setattr(spendlogs, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(litellm_common, "MAX_JSON_BYTES", 1000)
     [], [rej], _ = run(json.dumps([SAMPLE]).encode())
     assert rej.line == 0 and "512 MB" in rej.reason
 

@@ -2,8 +2,8 @@
 them, per shared/formats/litellm.md §8: a JSON array (generic_api ``json_array``), NDJSON
 (generic_api ``ndjson``, GCS batches) or one object (S3, generic_api ``single``).
 
-A payload and the SpendLogs row of the same call carry the same numbers, so the rules of
-litellm_spendlogs apply unchanged (the token rule, skipped rows, field checks). What differs:
+A payload and the SpendLogs row of the same call carry the same numbers, so the rules in
+litellm_common apply unchanged (the token rule, skipped rows, field checks). What differs:
 - the id is ``id`` (the response id, e.g. the ``msg_…``, else litellm_call_id), which is the
   SpendLogs ``request_id`` of the same call: both dedupe on "litellm:" + id, so importing both
   counts the request once;
@@ -22,7 +22,7 @@ import re
 from typing import BinaryIO
 
 from .base import ParsedRequest, ParseStats, Rejected, RowError
-from .litellm_spendlogs import (
+from .litellm_common import (
     BOM,
     START_TIME,
     WS,

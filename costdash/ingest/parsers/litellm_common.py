@@ -1,0 +1,357 @@
+"""What both LiteLLM formats share (litellm_spendlogs: SpendLogs rows; litellm_payload: logging
+payloads), per shared/formats/litellm.md: one request from a row's keys, the field checks, and the
+JSON reader (an array, one document, or NDJSON).
+
+Tokens, ``usage`` being metadata.usage_object (1.75 on), else metadata.additional_usage_values
+(all 1.65 had); ``details`` its prompt_tokens_details:
+- reads: usage.cache_read_input_tokens, else details.cached_tokens;
+- writes: usage.cache_creation_input_tokens, else details.cache_creation_tokens / cache_write_tokens;
+  split by details.cache_creation_token_details.ephemeral_5m/1h_input_tokens when present (any
+  part of the total the split leaves out counts as 5m), else all 5m (the spec's approximate case);
+- uncached input: details.text_tokens when it is a number; else prompt_tokens − reads − writes
+  (LiteLLM ≥ 1.78 counts both in prompt_tokens); if that is negative the row is from ≤ 1.77
+  (prompt_tokens = input + reads), so prompt_tokens − reads; if that is negative too, rejected.
+  Rows do not carry the proxy version, so an old row whose input exceeds its writes is read the
+  1.78 way; Claude Code's uncached input is tiny beside its writes, so the sign decides right.
+- a row with prompt tokens and no usage object is rejected: its cache tokens are hidden inside
+  prompt_tokens, and pricing them all as input would overstate it several times over.
+
+Skipped, as not billable: LiteLLM response-cache hits (``cache_hit`` "True", or a request_id with
+``_cache_hit<epoch>``: no provider call was made) and rows with no tokens at all (most failures;
+file, batch, vector-store and MCP management calls). A row with no tokens but a cost > 0 is
+rejected, so money costdash cannot price is seen. Failed rows that carry tokens are kept (the
+provider used them). ``_batch_cost`` rows are batch-priced.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+import io
+import json
+import re
+from typing import BinaryIO
+
+import orjson
+
+from .base import ParsedRequest, ParseStats, Rejected, RowError
+
+MAX_JSON_BYTES = 512 * 1024 * 1024  # JSON is read whole (files are page-sized); refuse more
+MAX_TOKENS = 10**10  # no request comes near this; larger means a corrupt row
+MAX_SPEND = Decimal(1_000_000)  # USD for one row; more is corruption, not usage
+EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000..2100; epoch milliseconds fall outside
+EMPTY = "file is empty"
+WS, BOM = b" \t\r\n", b"\xef\xbb\xbf"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+START_TIME = re.compile(rb'"startTime"\s*:\s*(["\d])')  # the first one: text in SpendLogs rows, a number in payloads
+SPLIT = "usage.prompt_tokens_details.cache_creation_token_details."
+
+
+# --- One request from a SpendLogs row or a logging payload (they share these keys) -------------
+
+
+def litellm_request(
+    row: dict, metadata: dict, *, key_field: str, cost: Decimal | None, cost_field: str, identity: str,
+    text: bool = False,
+) -> ParsedRequest | None:
+    """The request a row describes, or None when it is not a billable call (module docstring).
+
+    ``key_field`` names the row's id, ``cost_field`` where ``cost`` came from; ``text``: numbers
+    arrive as CSV text. Raises RowError naming the field that is missing, mistyped or absurd.
+    """
+    row_id = text_field(row.get(key_field), key_field)
+    if not row_id:
+        raise RowError(f"field {key_field} is missing")
+    if len(row_id) > 190:  # "litellm:" + id must fit the 200-character key; no real id is this long
+        raise RowError(f"field {key_field} is too long ({len(row_id)} characters)")
+    if "_cache_hit" in row_id or str(row.get("cache_hit")).strip().lower() == "true":
+        return None  # LiteLLM answered from its own response cache: no provider call, no bill
+    usage = metadata.get("usage_object")
+    usage = usage if isinstance(usage, dict) else metadata.get("additional_usage_values")
+    usage = usage if isinstance(usage, dict) else None
+    tokens = _tokens(row, usage, text)
+    if not any(tokens):
+        if cost:
+            raise RowError(f"field {cost_field} is {cost} but the row has no tokens: not a token-priced call")
+        return None
+    model = text_field(row.get("model"), "model") or text_field(row.get("model_group"), "model_group")
+    if not model or len(model) > 200:
+        raise RowError("field model is missing" if not model else f"field model is too long ({len(model)})")
+    if row.get("startTime") in (None, ""):
+        raise RowError("field startTime is missing")
+    usage = usage or {}
+    tier = loose_text(usage, "service_tier")
+    email = identity if EMAIL.fullmatch(identity) else loose_text(metadata, "user_api_key_user_email")
+    tools = usage.get("server_tool_use")
+    project = loose_text(metadata, "user_api_key_project_alias") or loose_text(metadata, "user_api_key_project_id")
+    return ParsedRequest(
+        dedupe_key="litellm:" + row_id,
+        timestamp=timestamp(row["startTime"], "startTime"),
+        raw_model=model,
+        session_id=text_field(row.get("session_id"), "session_id")[:100],
+        project=project[:500],
+        request_id=_anthropic_request_id(row, metadata),
+        message_id=row_id if row_id.startswith("msg_") and len(row_id) <= 100 else "",
+        input_tokens=tokens[0],
+        cache_write_5m_tokens=tokens[1],
+        cache_write_1h_tokens=tokens[2],
+        cache_read_tokens=tokens[3],
+        output_tokens=tokens[4],
+        web_search_requests=_count_in(tools, "web_search_requests", "usage.server_tool_use."),
+        service_tier=tier[:20],
+        is_batch=tier == "batch" or row_id.endswith("_batch_cost"),
+        speed=loose_text(usage, "speed")[:16],
+        inference_geo=loose_text(usage, "inference_geo")[:32],
+        reported_cost=cost,
+        identity=identity[:320],
+        email=email[:320] if EMAIL.fullmatch(email) else "",
+    )
+
+
+def _tokens(row: dict, usage: dict | None, text: bool) -> tuple[int, int, int, int, int]:
+    """(uncached input, 5m writes, 1h writes, cache reads, output), by the module docstring's rule."""
+    prompt = _column_count(row, usage, "prompt_tokens", text)
+    output = _column_count(row, usage, "completion_tokens", text)
+    if usage is None:
+        if prompt:
+            raise RowError("field metadata.usage_object is missing: the cache tokens inside prompt_tokens are unknown")
+        return 0, 0, 0, 0, output
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    detail = "usage.prompt_tokens_details."
+    reads = count(usage.get("cache_read_input_tokens"), "usage.cache_read_input_tokens")
+    reads = _count_in(details, "cached_tokens", detail) if reads is None else reads
+    writes = count(usage.get("cache_creation_input_tokens"), "usage.cache_creation_input_tokens")
+    if writes is None:
+        writes = _count_in(details, "cache_creation_tokens", detail) or _count_in(details, "cache_write_tokens", detail)
+    write_5m, write_1h = writes, 0
+    split = details.get("cache_creation_token_details")
+    if isinstance(split, dict) and any(split.get(f"ephemeral_{t}_input_tokens") is not None for t in ("5m", "1h")):
+        write_1h = _count_in(split, "ephemeral_1h_input_tokens", SPLIT)
+        write_5m = max(_count_in(split, "ephemeral_5m_input_tokens", SPLIT), writes - write_1h)
+    uncached = count(details.get("text_tokens"), detail + "text_tokens")
+    if uncached is None:
+        uncached = prompt - reads - write_5m - write_1h  # LiteLLM >= 1.78
+        if uncached < 0:
+            uncached = prompt - reads  # LiteLLM <= 1.77: the writes were not in prompt_tokens
+        if uncached < 0:
+            raise RowError(f"field prompt_tokens ({prompt}) is less than the cache reads ({reads})")
+    return uncached, write_5m, write_1h, reads, output
+
+
+def _column_count(row: dict, usage: dict | None, field: str, text: bool) -> int:
+    """A top-level count, else the usage object's; a row with neither lacks the field."""
+    value = count(row.get(field), field, text)
+    if value is None and field not in row and (usage is None or field not in usage):
+        raise RowError(f"field {field} is missing")
+    return _count_in(usage, field, "usage.") if value is None else value
+
+
+def _count_in(holder, key: str, prefix: str) -> int:
+    return (count(holder.get(key), prefix + key) or 0) if isinstance(holder, dict) else 0
+
+
+def _anthropic_request_id(row: dict, metadata: dict) -> str:
+    """Anthropic's ``req_…``, which LiteLLM keeps among the provider's headers when it has them."""
+    for holder in (row, metadata):
+        hidden = holder.get("hidden_params")
+        headers = hidden.get("additional_headers") if isinstance(hidden, dict) else None
+        for header in ("llm_provider-request-id", "request-id") if isinstance(headers, dict) else ():
+            value = headers.get(header)
+            if isinstance(value, str) and value.startswith("req_") and len(value) <= 100:
+                return value
+    return ""
+
+
+# --- Field values --------------------------------------------------------------------------------
+
+
+def text_field(value, field: str) -> str:
+    """A text column: "" for null, RowError for a non-string; NUL dropped (PostgreSQL refuses it)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"field {field} is not a string")
+    return value.replace("\x00", "").strip()
+
+
+def loose_text(holder: dict, key: str) -> str:
+    """An optional metadata string; anything else counts as absent (metadata keys vary by version)."""
+    value = holder.get(key)
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
+def count(value, field: str, text: bool = False) -> int | None:
+    """A token count, None when absent; RowError unless a whole number in 0..MAX_TOKENS.
+    ``text``: a CSV cell, where numbers are text and an empty cell is NULL."""
+    if value is None or (text and isinstance(value, str) and not value.strip()):
+        return None
+    if text and isinstance(value, str):
+        try:
+            value = Decimal(value.strip())
+        except InvalidOperation:
+            raise RowError(f"field {field} is not a whole number: {value[:40]!r}") from None
+    if isinstance(value, float):
+        whole = value.is_integer()  # False for NaN and the infinities too
+    elif isinstance(value, Decimal):
+        whole = value.is_finite() and value == value.to_integral_value()
+    else:
+        whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole:
+        raise RowError(f"field {field} is not a whole number: {str(value)[:40]!r}")
+    if not 0 <= value <= MAX_TOKENS:
+        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
+    return int(value)
+
+
+def money(value, field: str, text: bool = False) -> Decimal | None:
+    """USD as an exact Decimal (a JSON float through its shortest repr), None when absent.
+    ``text``: the amount may be text (a CSV cell; some LiteLLM versions log it as a string)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or (isinstance(value, str) and not text):
+        raise RowError(f"field {field} is not a number: {str(value)[:40]!r}")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except InvalidOperation:
+        raise RowError(f"field {field} is not a number: {str(value)[:40]!r}") from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_SPEND:
+        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
+    return amount
+
+
+def timestamp(value, field: str) -> datetime:
+    """An aware UTC time from ISO-8601 text ("T" or space; "Z", an offset, or none, as LiteLLM
+    writes UTC into a zone-less column) or epoch seconds (payloads), within 2000..2100."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not EARLIEST <= value < LATEST:  # also catches epoch milliseconds
+            raise RowError(f"field {field} is out of range: {value!r}")
+        return datetime.fromtimestamp(value, timezone.utc)
+    if not isinstance(value, str) or len(value.strip()) < 16:  # a date alone is not a time
+        raise RowError(f"field {field} is not a time: {str(value)[:40]!r}")
+    try:
+        ts = datetime.fromisoformat(value.strip())
+        ts = ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+        in_range = EARLIEST <= ts.timestamp() < LATEST
+    except ValueError:
+        raise RowError(f"field {field} is not an ISO-8601 time: {value[:40]!r}") from None
+    except OverflowError:  # e.g. year 1 with a positive offset
+        in_range = False
+    if not in_range:
+        raise RowError(f"field {field} is out of range: {value[:40]!r}")
+    return ts
+
+
+# --- Reading the file ------------------------------------------------------------------------------
+
+
+class _Counted(io.RawIOBase):
+    """The caller's stream, telling ``stats.bytes`` and ``on_bytes`` of every byte read.
+    Closing it leaves the caller's stream open: the caller owns that."""
+
+    def __init__(self, stream: BinaryIO, stats: ParseStats, on_bytes):
+        self.stream, self.stats, self.on_bytes = stream, stats, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        self.stats.bytes += len(data)
+        if self.on_bytes and data:
+            self.on_bytes(len(data))
+        return len(data)
+
+
+def counted(stream: BinaryIO, stats: ParseStats, on_bytes) -> io.BufferedReader:
+    return io.BufferedReader(_Counted(stream, stats, on_bytes), buffer_size=1024 * 1024)
+
+
+def first_byte(buf: io.BufferedReader) -> bytes | None:
+    """The first byte that is not a BOM or white space (consuming only those); None at the end."""
+    while peeked := buf.peek(1):
+        skip = len(BOM) if peeked.startswith(BOM) else len(peeked) - len(peeked.lstrip(WS))
+        if not skip:
+            return peeked[:1]
+        buf.read(skip)
+    return None
+
+
+
+
+def json_values(buf: io.BufferedReader, name: str) -> Iterator[tuple[int, object]]:
+    """(number, value) per record: a top-level array's elements (1-based index), a single document
+    (1), or each NDJSON line's value (its line number; streamed). A bad NDJSON line gives
+    (line, Rejected); a file that cannot be read at all, (0, Rejected)."""
+    first = first_byte(buf)
+    if first is None:
+        yield 0, Rejected(name, 0, EMPTY)
+        return
+    head = buf.readline(MAX_JSON_BYTES + 1) if first == b"{" else b""
+    if head and _parses(head):  # one object per line (or a one-line document)
+        yield from _ndjson(buf, name, 1, head)
+        return
+    data = _read_capped(buf, head)  # a document, maybe pretty-printed
+    if len(data) > MAX_JSON_BYTES:
+        yield 0, Rejected(name, 0, "JSON file is larger than 512 MB; split it (e.g. one page per file)")
+        return
+    try:
+        value = loads(data)
+    except ValueError as exc:
+        if head and _parses(data[len(head) :].lstrip(WS).split(b"\n", 1)[0]):  # NDJSON, bad first line
+            yield from _ndjson(io.BufferedReader(io.BytesIO(data[len(head) :])), name, 1, head)
+        else:
+            yield 0, Rejected(name, 0, f"file is {exc}")
+        return
+    yield from enumerate(value, 1) if isinstance(value, list) else [(1, value)]
+
+
+def _read_capped(buf: io.BufferedReader, head: bytes) -> bytes:
+    """The rest of the file after ``head``, stopping once past the cap. In chunks: read(n) would
+    allocate all n bytes up front, 512 MB for every small file."""
+    parts, size = [head], len(head)
+    while size <= MAX_JSON_BYTES and (chunk := buf.read(1024 * 1024)):
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
+def _ndjson(buf: io.BufferedReader, name: str, number: int, line: bytes):
+    while line:
+        if len(line) > MAX_JSON_BYTES:
+            yield number, Rejected(name, number, "line is larger than 512 MB; reading stopped")
+            return
+        if line.strip():
+            try:
+                yield number, loads(line)
+            except ValueError as exc:
+                yield number, Rejected(name, number, f"line is {exc}")
+        number += 1
+        line = buf.readline(MAX_JSON_BYTES + 1)
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def loads(data: bytes):
+    """JSON via orjson. Where orjson refuses a number it cannot hold (1e400, NaN), the standard
+    library reads it as a float, so the row checks name the field instead of losing the file.
+    Raises ValueError with the reason ("not valid UTF-8 text", "malformed JSON (…)")."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        error = exc
+    try:
+        return json.loads(data.decode("utf-8"))  # NaN too: the row checks refuse it by name
+    except UnicodeDecodeError:
+        raise ValueError("not valid UTF-8 text") from None
+    except (ValueError, RecursionError):
+        raise ValueError(f"malformed JSON ({str(error)[:100]})") from None
