@@ -358,3 +358,19 @@ def test_protobuf_answers_for_the_receiver():
     assert answer.partial_success.rejected_data_points == 3
     with pytest.raises(ValueError):
         otel_logs.encode_partial_success(1, "x", "traces")
+
+
+def test_an_install_id_is_the_identity_of_last_resort():
+    body = {"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{
+        "scope": {"name": "com.anthropic.claude_code.events"},
+        "logRecords": [{"timeUnixNano": "1767225600000000000", "body": {"stringValue": "claude_code.api_request"},
+                        "attributes": [
+                            {"key": "event.name", "value": {"stringValue": "api_request"}},
+                            {"key": "user.id", "value": {"stringValue": "install-7f3a"}},
+                            {"key": "request_id", "value": {"stringValue": "req_x"}},
+                            {"key": "model", "value": {"stringValue": "claude-sonnet-4-6"}},
+                            {"key": "output_tokens", "value": {"intValue": "5"}},
+                        ]}],
+    }]}]}
+    (request,) = otel_logs.requests_from_logs_body(body, "test")
+    assert (request.identity, request.email) == ("install-7f3a", "")

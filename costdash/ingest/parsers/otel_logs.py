@@ -46,7 +46,10 @@ CHUNK = 1024 * 1024
 MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
 MAX_DOCUMENT = MAX_LINE  # a single body spread over many lines
 WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
-IDENTITY_ATTRIBUTES = ("user.email", "user.account_uuid", "user.account_id", "developer.id")
+# Last, user.id: an anonymous per-install id, not a person, but an API-key user who sets no
+# resource attributes sends nothing else; as its own identity an admin can still map it, where
+# an empty name would pool every such developer into one.
+IDENTITY_ATTRIBUTES = ("user.email", "user.account_uuid", "user.account_id", "developer.id", "user.id")
 
 
 def detect(head: bytes, name: str) -> bool:
