@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from costdash.ingest import receivers
+from costdash.ingest import push, receivers
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("v1/logs", receivers.otlp_logs, name="otlp_logs"),
     path("v1/metrics", receivers.otlp_metrics, name="otlp_metrics"),
     path("ingest/litellm", receivers.litellm_callback, name="litellm_callback"),
+    path("ingest/transcripts", push.transcripts_push, name="transcripts_push"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
     path("", include("costdash.dashboard.urls")),

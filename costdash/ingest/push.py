@@ -1,0 +1,129 @@
+"""The per-developer transcript push: a receiver for new transcript lines, the page that hands a
+developer their own push token and the script, and the script download itself.
+
+The script (static_scripts/costdash_push.py) sends only complete lines that carry usage, since its
+last run, in gzip chunks of at most 4 MB; the receiver parses them like an uploaded transcript and
+stores them for the token's developer. Sending a line twice is harmless: requests are deduplicated.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import unquote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from costdash.accounts import roles
+
+from .live import ingest_token_create, ingest_token_revoke, live_records_write
+from .models import IngestToken, Source
+from .parsers import claude_code_jsonl
+from .parsers.base import ParseStats
+from .receivers import BadBody, _body, _refuse, _token
+
+SCRIPT = Path(__file__).resolve().parent / "static_scripts" / "costdash_push.py"
+MAX_FILE_NAME = 300
+MAX_REJECTED_SHOWN = 20
+
+
+@csrf_exempt
+@require_POST
+def transcripts_push(request: HttpRequest) -> HttpResponse:
+    """New lines of one transcript file (JSONL, optionally gzip), stored for the token's developer.
+
+    Answers {"new", "updated", "duplicates", "rejected": [first 20], "rejected_count"}. Bad or cut
+    lines are rejected one by one; the good lines of the same body still land.
+    """
+    token = _token(request, IngestToken.Kind.TRANSCRIPTS)
+    if token is None:
+        return _refuse(401, "a valid transcript push token is required (Authorization: Bearer cdi_…)")
+    if token.developer_id is None:  # the forms never make one, but the write needs a person
+        return _refuse(403, "this push token names no developer; create one on the push page")
+    try:
+        data = _body(request)
+    except BadBody as exc:
+        return _refuse(exc.status, str(exc))
+    if not data.strip():
+        return _refuse(400, "empty body: expected transcript lines (JSONL)")
+    name = _file_name(request)
+    stats = ParseStats()
+    result = live_records_write(
+        token, Source.CLAUDE_CODE_JSONL, claude_code_jsonl.parse(io.BytesIO(data), name, stats)
+    )
+    return JsonResponse({
+        "new": result.new,
+        "updated": result.updated,
+        "duplicates": result.duplicates,
+        "rejected": [r.as_dict() for r in result.rejected[:MAX_REJECTED_SHOWN]],
+        "rejected_count": len(result.rejected),
+    })
+
+
+def _file_name(request: HttpRequest) -> str:
+    """The sender's name for the file (percent-encoded by the script, as headers are latin-1),
+    used only to name rejected lines."""
+    raw = request.headers.get("X-Costdash-File", "")
+    return unquote(raw)[:MAX_FILE_NAME] or "pushed transcript"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transcript_push_page(request: HttpRequest) -> HttpResponse:
+    """A developer's own push tokens (create, list, revoke) and how to run the script.
+
+    Only the user's own Developer is ever touched: tokens are created for it, and a revoke
+    looks the token up among its tokens, so nobody can revoke someone else's.
+    """
+    if roles.role_of(request.user) == roles.BILLING:
+        raise PermissionDenied("Billing users read figures; pushing transcripts is for admins and developers.")
+    developer = getattr(request.user, "developer", None)
+    created = None
+    if request.method == "POST" and developer is not None:
+        action = request.POST.get("action")
+        if action == "revoke":
+            return _revoke_own(request, developer)
+        if action != "create":
+            return HttpResponse("Unknown action.", status=400)
+        name = (request.POST.get("name") or "").strip()[:120] or "Push script"
+        token, secret = ingest_token_create(
+            name=name, kind=IngestToken.Kind.TRANSCRIPTS, developer=developer, user=request.user
+        )
+        created = {"token": token, "secret": secret}  # rendered in this response only, never stored
+    origin = request.build_absolute_uri("/").rstrip("/")
+    return render(request, "ingest/push.html", {
+        "developer": developer,
+        "tokens": _own_tokens(developer) if developer else [],
+        "created": created,
+        "origin": origin,
+        "token_shown": created["secret"] if created else "cdi_…",
+    })
+
+
+def _own_tokens(developer):
+    return IngestToken.objects.filter(developer=developer, kind=IngestToken.Kind.TRANSCRIPTS)
+
+
+def _revoke_own(request: HttpRequest, developer) -> HttpResponse:
+    """Revoke one of this developer's push tokens; any other id is simply not found."""
+    token_id = request.POST.get("token_id", "")
+    token = _own_tokens(developer).filter(pk=int(token_id)).first() if token_id.isdigit() else None
+    if token is None:
+        raise Http404("No such push token of yours.")
+    ingest_token_revoke(token)
+    messages.success(request, f"{token} is revoked: scripts using it are refused from now on.")
+    return redirect(request.path)
+
+
+@require_GET
+def transcript_push_script(request: HttpRequest) -> HttpResponse:
+    """The push script as a download. Public on purpose: it holds no secret, and a developer
+    (or a machine's setup script) can fetch it with curl without a browser session."""
+    response = HttpResponse(SCRIPT.read_bytes(), content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="costdash_push.py"'
+    return response
