@@ -25,7 +25,7 @@ from .live import ingest_token_create, ingest_token_revoke, live_records_write
 from .models import IngestToken, Source
 from .parsers import claude_code_jsonl
 from .parsers.base import ParseStats
-from .receivers import BadBody, _body, _refuse, _token
+from .receivers import _refuse, accepted_body
 
 SCRIPT = Path(__file__).resolve().parent / "static_scripts" / "costdash_push.py"
 MAX_FILE_NAME = 300
@@ -40,17 +40,14 @@ def transcripts_push(request: HttpRequest) -> HttpResponse:
     Answers {"new", "updated", "duplicates", "rejected": [first 20], "rejected_count"}. Bad or cut
     lines are rejected one by one; the good lines of the same body still land.
     """
-    token = _token(request, IngestToken.Kind.TRANSCRIPTS)
-    if token is None:
-        return _refuse(401, "a valid transcript push token is required (Authorization: Bearer cdi_…)")
+    accepted, refusal = accepted_body(
+        request, IngestToken.Kind.TRANSCRIPTS, "transcript push", "transcript lines (JSONL)"
+    )
+    if refusal:
+        return refusal
+    token, data = accepted
     if token.developer_id is None:  # the forms never make one, but the write needs a person
         return _refuse(403, "this push token names no developer; create one on the push page")
-    try:
-        data = _body(request)
-    except BadBody as exc:
-        return _refuse(exc.status, str(exc))
-    if not data.strip():
-        return _refuse(400, "empty body: expected transcript lines (JSONL)")
     name = _file_name(request)
     stats = ParseStats()
     result = live_records_write(

@@ -70,6 +70,20 @@ def _refuse(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def accepted_body(request: HttpRequest, kind: str, label: str, expected: str):
+    """((token, body), None) for an authorised, size-checked, non-empty request, else (None, refusal)."""
+    token = _token(request, kind)
+    if token is None:
+        return None, _refuse(401, f"a valid {label} token is required (Authorization: Bearer cdi_…)")
+    try:
+        data = _body(request)
+    except BadBody as exc:
+        return None, _refuse(exc.status, str(exc))
+    if not data.strip():
+        return None, _refuse(400, f"empty body: expected {expected}")
+    return (token, data), None
+
+
 def _otlp(request: HttpRequest, signal: str):
     """(decoded body, is_protobuf) of an OTLP/HTTP request, or a refusal."""
     token = _token(request, IngestToken.Kind.OTLP)
@@ -131,15 +145,10 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
 def litellm_callback(request: HttpRequest) -> HttpResponse:
     """LiteLLM's generic API logger (log_format json_array, ndjson or single): each success
     record becomes a usage event, deduplicated on its id with any SpendLogs import of it."""
-    token = _token(request, IngestToken.Kind.LITELLM)
-    if token is None:
-        return _refuse(401, "a valid LiteLLM ingest token is required (Authorization: Bearer cdi_…)")
-    try:
-        data = _body(request)
-    except BadBody as exc:
-        return _refuse(exc.status, str(exc))
-    if not data.strip():
-        return _refuse(400, "empty body: expected LiteLLM logging payloads")
+    accepted, refusal = accepted_body(request, IngestToken.Kind.LITELLM, "LiteLLM ingest", "LiteLLM logging payloads")
+    if refusal:
+        return refusal
+    token, data = accepted
     stats = ParseStats()
     result = live_records_write(
         token, litellm_payload.SOURCE, litellm_payload.parse(io.BytesIO(data), "litellm callback", stats)
