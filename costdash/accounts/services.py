@@ -48,6 +48,17 @@ class IdentityMap:
     def __init__(self):
         self._cache: dict[tuple[str, str], tuple[int, int | None]] = {}
 
+    def prefetch(self, source: str, names) -> None:
+        """Resolve many names in one query: a live body names up to hundreds of people. Only names
+        already mapped to a developer are settled here; a new or unmapped one still takes resolve()'s
+        path (which may link it by email)."""
+        wanted = {name for name in names if name and (source, name) not in self._cache}
+        if not wanted:
+            return
+        found = Identity.objects.filter(source=source, external_id__in=wanted, developer__isnull=False)
+        for external_id, identity_id, developer_id in found.values_list("external_id", "pk", "developer_id"):
+            self._cache[(source, external_id)] = (identity_id, developer_id)
+
     def resolve(self, source: str, name: str, email: str = "") -> tuple[int, int | None]:
         """(identity id, developer id or None) for a row's person."""
         key = (source, name or email)

@@ -68,6 +68,9 @@ def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRe
         copy_text=connection.vendor == "postgresql",
     )
     identities, pending, result = IdentityMap(), {}, LiveResult()
+    items = list(items)
+    if source != Source.CLAUDE_CODE_JSONL:
+        identities.prefetch(source, {item.identity or item.email for item in items if not isinstance(item, Rejected)})
     for item in items:
         if isinstance(item, Rejected):
             result.rejected.append(item)

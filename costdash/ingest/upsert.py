@@ -42,7 +42,7 @@ def upsert_events(rows: Iterable[tuple | bytes]) -> dict[str, bool]:
     if connection.vendor == "postgresql":
         return _upsert_by_copy(rows)
     stored = existing_output([row[0] for row in rows])
-    written = [row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]]]
+    written = sorted(row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]])
     _upsert_by_values(written)
     return {row[0]: row[0] not in stored for row in written}
 
@@ -77,9 +77,11 @@ def _upsert_by_copy(rows: list[bytes]) -> dict[str, bool]:
         )
         with cursor.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
             copy.write(b"".join(rows))
-        # xmax is 0 on a freshly inserted row version and set on an updated one.
+        # xmax is 0 on a freshly inserted row version and set on an updated one. Rows go in key
+        # order so that concurrent writers of overlapping keys lock them alike (no deadlock).
         cursor.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} {_conflict_clause()} "
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} ORDER BY {qn('dedupe_key')} "
+            f"{_conflict_clause()} "
             f"RETURNING {qn('dedupe_key')}, (xmax = 0)"
         )
         written = dict(cursor.fetchall())

@@ -31,7 +31,8 @@ TOKEN_SUMS = (
 def daily_cost_mark_dirty(developer_days: Iterable[tuple[int, date]]) -> None:
     """Note that these (developer id, day) pairs need their rollup recomputed."""
     now = timezone.now()
-    rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in developer_days]
+    # Sorted, so concurrent writers lock the same rows in the same order and cannot deadlock.
+    rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in sorted(set(developer_days))]
     DirtyDay.objects.bulk_create(
         rows, batch_size=1000, update_conflicts=True, unique_fields=["developer", "day"], update_fields=["marked_at"]
     )

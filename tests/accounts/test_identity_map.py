@@ -85,3 +85,14 @@ def test_merging_two_developers_moves_identities_events_and_login():
     assert new.user.username == "ana" and not Developer.objects.filter(pk=old.pk).exists()
     assert Identity.objects.get(pk=ident.pk).developer == new
     assert DailyCost.objects.get().developer == new
+
+
+def test_prefetch_settles_mapped_names_in_one_query(django_assert_num_queries):
+    ana = Developer.objects.create(email="ana@example.com")
+    for name in ("key-a", "key-b"):
+        Identity.objects.create(source="otel", external_id=name, developer=ana)
+    identities = IdentityMap()
+    with django_assert_num_queries(1):
+        identities.prefetch("otel", {"key-a", "key-b", "key-new"})
+        assert identities.resolve("otel", "key-a")[1] == ana.pk and identities.resolve("otel", "key-b")[1] == ana.pk
+    assert identities.resolve("otel", "key-new")[1] is None  # new names still take the full path
