@@ -1,0 +1,338 @@
+"""Benchmark the OTLP/HTTP receiver (POST /v1/logs) under gunicorn: throughput, latency, correctness.
+
+    python benchmarks/otlp_receiver.py                  # 6,000 requests or 60 s, whichever comes first
+    python benchmarks/otlp_receiver.py --requests 2000 --clients 2 --threads 2
+    python benchmarks/otlp_receiver.py --eager          # no Redis: the rollup recompute runs in each request
+
+Starts ``gunicorn costdash.wsgi:application --workers 2`` on a free loopback port (DJANGO_DEBUG=false)
+against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/costdash_bench: created if missing,
+migrated, usage tables emptied), creates an OTLP ingest token, and posts OTLP/JSON bodies of 20
+``claude_code.api_request`` records built from the real 2.1.294 capture (shared/samples/otel), each
+record with its own request_id; a body's records name the 20 developers in turn, as a Collector
+gateway batching many developers' exports would. ``--clients`` processes x ``--threads`` threads
+each keep one request in flight (http.client). gunicorn is stopped at the end, always.
+
+Rollup recomputes go to Redis (REDIS_URL, else redis://127.0.0.1:6379/15) on a queue of this run's
+own that no worker reads and that is deleted afterwards: production minus the worker.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import os
+from pathlib import Path
+import re
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import import_transcripts as common  # noqa: E402
+
+SAMPLE = ROOT.parent / "shared" / "samples" / "otel" / "a11ign_claude_code_2.1.294_logs_request.json"
+RECORDS_PER_BODY = 20
+DEVELOPERS = [f"otel-dev{i + 1:02d}@example.com" for i in range(20)]
+# (model, input, output, cache read, cache write) per record slot: Claude Code's usual mix
+VARIANTS = (("claude-sonnet-4-5", 3, 412, 48_211, 1_630), ("claude-opus-4-6", 1, 1_204, 92_870, 3_410),
+            ("claude-haiku-5-5", 2, 4, 9_179, 13_356), ("claude-sonnet-4-5", 9, 88, 61_002, 420),
+            ("claude-haiku-4-5", 640, 31, 0, 0))
+TARGET_RPS, TARGET_P99_MS = 300, 100
+WARM_UP = 20  # bodies sent before the clock starts
+RID, EMAIL = "@@rid@@", "@@email@@"  # where a record's request id and email go in the body template
+
+
+# ---- the bodies ----
+
+def any_value(value: int | str) -> dict:
+    return {"intValue": value} if isinstance(value, int) else {"stringValue": value}
+
+
+def body_template(run: str) -> list[str]:
+    """One OTLP/JSON body as text, split so that each RID and EMAIL slot is a part of its own."""
+    sample = json.loads(SAMPLE.read_text())
+    resource_logs = sample["resourceLogs"][0]
+    scope = resource_logs["scopeLogs"][0]
+    record = next(r for r in scope["logRecords"] if r["body"]["stringValue"] == "claude_code.api_request")
+    now_ns = time.time_ns()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now_ns / 1e9))
+    records = []
+    for slot in range(RECORDS_PER_BODY):
+        model, inp, out, read, write = VARIANTS[slot % len(VARIANTS)]
+        values = {"request_id": f"req_bench{run}_{RID}", "user.email": EMAIL, "model": model,
+                  "input_tokens": inp, "output_tokens": out, "cache_read_tokens": read,
+                  "cache_creation_tokens": write, "event.timestamp": stamp, "session.id": f"bench-session-{slot}"}
+        attributes = [{"key": a["key"], "value": any_value(values[a["key"]])} if a["key"] in values else a
+                      for a in record["attributes"]]
+        records.append({**record, "timeUnixNano": str(now_ns), "observedTimeUnixNano": str(now_ns),
+                        "attributes": attributes})
+    body = {"resourceLogs": [{**resource_logs, "scopeLogs": [{**scope, "logRecords": records}]}]}
+    parts = re.split(f"({RID}|{EMAIL})", json.dumps(body, separators=(",", ":")))
+    assert parts.count(RID) == parts.count(EMAIL) == RECORDS_PER_BODY
+    return parts
+
+
+def render(parts: list[str], index: int) -> bytes:
+    """Body ``index``: request ids ``<index>-<record>``, the developers in turn from ``index``."""
+    ids, people = itertools.count(), itertools.count(index)
+    return "".join(f"{index}-{next(ids)}" if part == RID else DEVELOPERS[next(people) % len(DEVELOPERS)]
+                   if part == EMAIL else part for part in parts).encode()
+
+
+# ---- the load (client processes) ----
+
+def client(port: int, secret: str, first: int, step: int, total: int, threads: int, seconds: float,
+           run: str, start, results) -> None:
+    """Post bodies first, first + step, ... below ``total`` from ``threads`` threads until done or
+    ``seconds`` after ``start`` is set; put (latencies, errors, a few of them, CPU s) on ``results``."""
+    import http.client
+
+    parts = body_template(run)
+    numbers = itertools.count(first, step)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
+    latencies, failures = [], []  # list.append is atomic: the threads need no lock
+    start.wait()
+    deadline = time.monotonic() + seconds
+
+    def loop() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while (index := next(numbers)) < total and time.monotonic() < deadline:
+            body = render(parts, index)
+            began = time.perf_counter()
+            try:
+                conn.request("POST", "/v1/logs", body, headers)
+                response = conn.getresponse()
+                answer = response.read()
+                failed = None if response.status == 200 and answer == b"{}" else f"{response.status} {answer[:200]!r}"
+            except (OSError, http.client.HTTPException) as exc:
+                failed = f"{type(exc).__name__}: {exc}"
+                conn.close()
+            if failed:
+                failures.append(failed)
+            else:
+                latencies.append(time.perf_counter() - began)
+        conn.close()
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    results.put((latencies, len(failures), failures[:3], usage.ru_utime + usage.ru_stime))
+
+
+# ---- the server ----
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_now(pids: list[int]) -> tuple[float, float, float, float]:
+    """(CPU s of these processes, busy, total and stolen (by the VM's host) CPU s of the machine)."""
+    tick, own = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        own += int(fields[11]) + int(fields[12])  # utime, stime
+    machine = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return own / tick, (sum(machine) - machine[3] - machine[4]) / tick, sum(machine) / tick, machine[7] / tick
+
+
+def server_start(env: dict, port: int, log) -> subprocess.Popen:
+    """gunicorn with two sync workers, once it answers (stopped again if it never does)."""
+    import http.client
+
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "costdash.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--no-control-socket"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    for _ in range(300):  # up to 30 s for the workers to import the app
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log.name}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/login/")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server_stop(proc)
+    raise SystemExit(f"gunicorn did not answer on port {port}; see {log.name}")
+
+
+def server_stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# ---- the database children ----
+
+def child_token(name: str) -> dict:
+    common._django()
+    from costdash.ingest.live import ingest_token_create
+
+    return {"secret": ingest_token_create(name=name, kind="otlp")[1]}
+
+
+def child_count(run: str, name: str) -> dict:
+    common._django()
+    from costdash.ingest.models import IngestToken, UsageEvent
+
+    events = UsageEvent.objects.filter(dedupe_key__startswith=f"otel:req_bench{run}_")
+    token = IngestToken.objects.get(name=name)
+    result = {"events": events.count(), "developers": events.values("developer").distinct().count(),
+              "token_requests": token.requests}
+    token.delete()
+    return result
+
+
+CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "token": child_token,
+            "count": child_count}
+
+
+def run_child(action: str, env: dict, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "_child", action, *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"{action} failed (exit {proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---- the run ----
+
+def percentile(ordered: list[float], p: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000 if ordered else float("nan")
+
+
+def redis_queue_drop(url: str, queue: str) -> int:
+    """Delete this run's queue (and kombu's binding keys for it); returns the tasks it held."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    queued = client.llen(queue)
+    client.delete(queue, *client.scan_iter(match=f"*{queue}*"))
+    return queued
+
+
+def load(args, env: dict, secret: str, run: str) -> dict:
+    """Start gunicorn, warm it up, run the clients, stop it; the outcomes and CPU figures."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="costdash-gunicorn-", suffix=".log", delete=False)
+    server = server_start(env, port, log)
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        # Warm-up (20 bodies, counted as sent): each worker reads the rate table, imports what it lazily needs.
+        warm, start, results = args.requests, ctx.Event(), ctx.Queue()
+        start.set()
+        client(port, secret, warm, 1, warm + WARM_UP, 1, 30, run, start, results)
+        warmed, warm_errors, warm_samples, _ = results.get()
+        if warm_errors or len(warmed) != WARM_UP:
+            raise SystemExit(f"warm-up failed: {warm_samples}; see {log.name}")
+        start = ctx.Event()
+        procs = [ctx.Process(target=client, args=(port, secret, i, args.clients, args.requests, args.threads,
+                                                  args.seconds, run, start, results), daemon=True)
+                 for i in range(args.clients)]
+        for proc in procs:
+            proc.start()
+        time.sleep(2)  # let the clients import and build their template
+        pids = [server.pid, *map(int, Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())]
+        before = cpu_now(pids)
+        began = time.perf_counter()
+        start.set()
+        outcomes = [results.get(timeout=args.seconds + 60) for _ in procs]  # a client that died: queue.Empty
+        seconds = time.perf_counter() - began
+        server_cpu, busy, cpu_total, steal = (b - a for a, b in zip(before, cpu_now(pids), strict=True))
+        for proc in procs:
+            proc.join()
+    finally:
+        server_stop(server)
+    log.seek(0)
+    tail = log.read()[-1500:]
+    os.unlink(log.name)
+    return {"outcomes": outcomes, "seconds": seconds, "server_cpu": server_cpu, "busy": busy, "cpu_total": cpu_total,
+            "steal": steal, "log_tail": tail}
+
+
+def report(args, result: dict, counted: dict, queued: int, body_bytes: int) -> bool:
+    outcomes, seconds, mark = result["outcomes"], result["seconds"], common.mark
+    latencies = sorted(itertools.chain.from_iterable(o[0] for o in outcomes))
+    errors, samples = sum(o[1] for o in outcomes), [s for o in outcomes for s in o[2]]
+    ok, client_cpu = len(latencies), sum(o[3] for o in outcomes)
+    rps = ok / seconds
+    p50, p95, p99 = (percentile(latencies, p) for p in (0.50, 0.95, 0.99))
+    print(f"load:          {ok + errors:,} requests from {args.clients} processes x {args.threads} threads in "
+          f"{seconds:.1f} s ({RECORDS_PER_BODY} records, {body_bytes:,} bytes a body)")
+    print(f"throughput:    {rps:,.0f} requests/s (target >= {TARGET_RPS}: {mark(rps >= TARGET_RPS)}), "
+          f"{rps * RECORDS_PER_BODY:,.0f} records/s")
+    print(f"latency:       p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms "
+          f"(target p99 < {TARGET_P99_MS} ms: {mark(p99 < TARGET_P99_MS)}), max {latencies[-1] * 1000:.0f} ms")
+    print(f"errors:        {errors}" + (f", e.g. {samples[0][:300]}" if samples else ""))
+    cores, busy = os.cpu_count(), result["busy"]
+    print(f"CPU:           machine {100 * busy / result['cpu_total']:.0f}% busy of {cores} cores over "
+          f"{result['cpu_total'] / cores:.1f} s: gunicorn {result['server_cpu']:.1f} s, clients {client_cpu:.1f} s, "
+          f"the rest (PostgreSQL, Redis, anything else running) {busy - result['server_cpu'] - client_cpu:.1f} s; "
+          f"stolen by the VM host {result['steal']:.1f} s")
+    sent = (ok + WARM_UP) * RECORDS_PER_BODY
+    right = counted["events"] == sent
+    print(f"correctness:   {counted['events']:,} events in the DB vs {sent:,} records accepted (with the "
+          f"{WARM_UP} warm-up bodies): {'ok' if right else 'WRONG'}; {counted['developers']} developers; the token "
+          f"counted {counted['token_requests']:,} requests" + (f"; {queued:,} rollup tasks queued" if queued else ""))
+    if errors and result["log_tail"]:
+        print("gunicorn log (tail):\n" + result["log_tail"])
+    return right and not errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=6000, help="Stop after this many requests (default 6,000)")
+    parser.add_argument("--seconds", type=float, default=60, help="... or after this long (default 60)")
+    parser.add_argument("--clients", type=int, default=2, help="Client processes (default 2)")
+    parser.add_argument("--threads", type=int, default=3, help="Threads per client process (default 3)")
+    parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
+    args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
+    run, name = secrets.token_hex(4), f"bench-otlp-{time.time_ns()}"
+    env = common.child_env(database_url)
+    env.pop("COSTDASH_ALLOW_INSECURE_KEY", None)
+    env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(40), DJANGO_ALLOWED_HOSTS="127.0.0.1",
+               COSTDASH_LOG_LEVEL="WARNING")
+    redis_url, queue = None, f"costdash-bench-otlp-{run}"
+    if not args.eager:
+        redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+        env.update(REDIS_URL=redis_url, CELERY_TASK_DEFAULT_QUEUE=queue)
+    common.database_ensure(database_url)
+    run_child("migrate", env)
+    run_child("flush", env)
+    secret = run_child("token", env, name)["secret"]
+    print(f"server:        gunicorn, 2 sync workers, loopback; rollups "
+          f"{'recomputed in each request (no Redis)' if args.eager else 'queued to ' + redis_url}; "
+          f"DATABASE_CONN_MAX_AGE={env.get('DATABASE_CONN_MAX_AGE', '0')}; "
+          f"load average before {os.getloadavg()[0]:.2f}")
+    try:
+        result = load(args, env, secret, run)
+    finally:
+        queued = redis_queue_drop(redis_url, queue) if redis_url else 0
+    counted = run_child("count", env, run, name)
+    return 0 if report(args, result, counted, queued, len(render(body_template(run), 0))) else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["_child"]:
+        print(json.dumps(CHILDREN[sys.argv[2]](*sys.argv[3:])))
+        sys.exit(0)
+    sys.exit(main())
