@@ -23,8 +23,3 @@ def day_bounds(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
     if isinstance(tz, str):
         tz = zone(tz)
     return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
-
-
-def days_between(first: date, last: date) -> list[date]:
-    """Every day from first to last inclusive."""
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

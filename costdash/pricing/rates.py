@@ -18,6 +18,8 @@ import re
 import tomllib
 from typing import Any, Iterable, Mapping
 
+from costdash.lib.money import MTOK
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RATE_FILE = Path(__file__).resolve().parent / "rates.toml"
@@ -27,7 +29,6 @@ FAST = "fast"
 SPEEDS = (STANDARD, FAST)
 CONFIDENCES = ("verified", "partial", "unverified", "")
 SYNTHETIC = "<synthetic>"
-MTOK = Decimal(1_000_000)
 ONE = Decimal(1)
 
 # The per-MTok price columns, in the order a request's token categories are listed.

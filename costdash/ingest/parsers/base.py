@@ -73,3 +73,14 @@ class ParseStats:
 
 class RowError(ValueError):
     """A row whose field has the wrong type or value; the message names the field."""
+
+
+def iso_time(text: str, field: str) -> datetime:
+    """An ISO-8601 time that names its zone (a time without one is ambiguous: refused)."""
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        raise RowError(f"{field} is not an ISO-8601 time: {text[:40]!r}") from None
+    if ts.tzinfo is None:
+        raise RowError(f"{field} has no time zone: {text[:40]!r}")
+    return ts

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import orjson
 
-from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
 
 SOURCE = "claude_code_jsonl"
 CHUNK = 8 * 1024 * 1024
@@ -278,13 +278,7 @@ def _tokens(usage: dict, field: str, prefix: str = "usage.") -> int:
 def _timestamp(value) -> datetime:
     if not isinstance(value, str):
         raise RowError("field timestamp is missing")
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        raise RowError(f"field timestamp is not an ISO-8601 time: {value[:40]!r}") from None
-    if ts.tzinfo is None:
-        raise RowError(f"field timestamp has no time zone: {value[:40]!r}")
-    return ts
+    return iso_time(value, "field timestamp")
 
 
 def _reported_cost(value) -> Decimal | None:

@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 import orjson
 
-from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
 from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, attribute_value, attributes, from_nanos, log_records
 
 # Re-exported ("x as x"): receivers.py (and its tests) call these as otel_logs.<name>.
@@ -257,13 +257,7 @@ def _timestamp(record: dict, attrs: dict) -> datetime:
         return from_nanos(nanos, "timeUnixNano")
     text = _text(attrs, "event.timestamp")
     if text:
-        try:
-            ts = datetime.fromisoformat(text)
-        except ValueError:
-            raise RowError(f"attribute event.timestamp is not an ISO-8601 time: {text[:40]!r}") from None
-        if ts.tzinfo is None:
-            raise RowError(f"attribute event.timestamp has no time zone: {text[:40]!r}")
-        return ts.astimezone(UTC)
+        return iso_time(text, "attribute event.timestamp").astimezone(UTC)
     raise RowError("field timeUnixNano is missing (and attribute event.timestamp too)")
 
 
