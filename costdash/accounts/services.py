@@ -37,10 +37,30 @@ def developer_for_email(email: str, *, source: str) -> tuple[Developer, Identity
     return identity.developer, identity
 
 
+# Sources that share a name space for people: a LiteLLM user is the same person in SpendLogs,
+# logging payloads and the daily export; an account id, API key or email seen by Claude Code's
+# telemetry is the same one the Admin API's usage and analytics reports name. An identity is
+# stored under its name space, so an admin maps it once for all of those sources.
+IDENTITY_NAMESPACES = {
+    "litellm_spendlogs": "litellm",
+    "litellm_payload": "litellm",
+    "litellm_daily": "litellm",
+    "otel": "anthropic",
+    "otel_metrics": "anthropic",
+    "anthropic_usage": "anthropic",
+    "claude_code_analytics": "anthropic",
+}
+
+
+def identity_namespace(source: str) -> str:
+    """The name space a source's people are named in (see IDENTITY_NAMESPACES)."""
+    return IDENTITY_NAMESPACES.get(source, source)
+
+
 class IdentityMap:
     """Resolves the people named inside imported rows, once per distinct name per import.
 
-    An identity is (source, the source's name for a person). A name that is an email address
+    An identity is (name space of the source, the source's name for a person). A name that is an email address
     links to the developer with that email, created if new; any other name (an API key name, an
     account uuid) waits, unassigned, for an admin to map it. An admin's mapping always wins.
     """
@@ -52,6 +72,7 @@ class IdentityMap:
         """Resolve many names in one query: a live body names up to hundreds of people. Only names
         already mapped to a developer are settled here; a new or unmapped one still takes resolve()'s
         path (which may link it by email)."""
+        source = identity_namespace(source)
         wanted = {name for name in names if name and (source, name) not in self._cache}
         if not wanted:
             return
@@ -61,6 +82,7 @@ class IdentityMap:
 
     def resolve(self, source: str, name: str, email: str = "") -> tuple[int, int | None]:
         """(identity id, developer id or None) for a row's person."""
+        source = identity_namespace(source)
         key = (source, name or email)
         if key not in self._cache:
             self._cache[key] = self._lookup(source, name or email, email)
@@ -82,60 +104,51 @@ class IdentityMap:
 
 
 def identity_assign(identity: Identity, developer: Developer) -> int:
-    """Map a source's name for a person to a developer, re-attributing every event it named.
+    """Map a source's name for a person to a developer, re-attributing everything it named: usage
+    events, daily aggregates and activity.
 
-    The days those events fall on are marked dirty for both the old and the new developer, so
-    the rollups follow. Returns how many events moved.
+    The days those rows fall on are marked dirty for both the old and the new developer, so
+    the rollups follow. Returns how many usage events moved.
     """
-    from costdash.ingest.models import UsageEvent
+    from costdash.rollups.services import attributed_rows, attributed_rows_mark_dirty
 
     with transaction.atomic():
-        events = UsageEvent.objects.filter(identity=identity)
-        _mark_event_days_dirty(events)
-        moved = events.update(developer=developer)
+        moved = 0
+        for rows in attributed_rows(identity=identity):
+            attributed_rows_mark_dirty(rows)
+            n = rows.update(developer=developer)
+            moved += n if rows.model.__name__ == "UsageEvent" else 0
         identity.developer = developer
         identity.save(update_fields=["developer"])
-        _mark_event_days_dirty(UsageEvent.objects.filter(identity=identity))
+        for rows in attributed_rows(identity=identity):
+            attributed_rows_mark_dirty(rows)
     _recompute_on_commit()
     return moved
 
 
 def developers_merge(duplicate: Developer, into: Developer) -> int:
-    """Fold ``duplicate`` into ``into``: its identities, events and login move; it is deleted."""
-    from costdash.ingest.models import UsageEvent
+    """Fold ``duplicate`` into ``into``: its identities, events, aggregates and login move; it is
+    deleted. Returns how many usage events moved."""
+    from costdash.rollups.services import attributed_rows, attributed_rows_mark_dirty
 
     if duplicate.pk == into.pk:
         raise ValidationError("a developer cannot be merged into itself")
     with transaction.atomic():
-        events = UsageEvent.objects.filter(developer=duplicate)
-        _mark_event_days_dirty(events)
-        moved = events.update(developer=into)
+        moved = 0
+        for rows in attributed_rows(developer=duplicate):
+            attributed_rows_mark_dirty(rows)
+            n = rows.update(developer=into)
+            moved += n if rows.model.__name__ == "UsageEvent" else 0
         Identity.objects.filter(developer=duplicate).update(developer=into)
         if duplicate.user_id and not into.user_id:
             into.user, duplicate.user = duplicate.user, None
             duplicate.save(update_fields=["user"])
             into.save(update_fields=["user"])
         duplicate.delete()  # its rollup rows go with it (cascade)
-        _mark_event_days_dirty(UsageEvent.objects.filter(developer=into))
+        for rows in attributed_rows(developer=into):
+            attributed_rows_mark_dirty(rows)
     _recompute_on_commit()
     return moved
-
-
-def _mark_event_days_dirty(events) -> None:
-    from django.db.models.functions import TruncDate
-
-    from costdash.lib.dates import zone
-    from costdash.rollups.services import daily_cost_mark_dirty
-
-    from .models import OrgSettings
-
-    tz = zone(OrgSettings.get().time_zone)
-    daily_cost_mark_dirty(
-        events.exclude(developer=None)
-        .annotate(local_day=TruncDate("timestamp", tzinfo=tz))
-        .values_list("developer_id", "local_day")
-        .distinct()
-    )
 
 
 def _recompute_on_commit() -> None:

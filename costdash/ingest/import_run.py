@@ -13,10 +13,11 @@ from costdash.pricing.services import rate_table
 from costdash.rollups.services import daily_cost_mark_dirty
 
 from . import parallel
+from .aggregates import records_write
 from .files import InputFile, Replay
 from .models import ImportBatch, ImportedFile, Source
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
-from .parsers.base import ParseStats, Rejected
+from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
 from .rows import Entry, RowBuilder, keep_largest
 from .upsert import upsert_events
 
@@ -54,6 +55,7 @@ class ImportRun:
         self.identities = IdentityMap()
         self.stats = ParseStats()
         self.pending: dict[str, Entry] = {}
+        self.pending_records: list[tuple[str, Record]] = []
         self.pending_files: list[tuple[InputFile, str, int | None]] = []
         self.pending_bytes = 0
         self.rejected = Counter()
@@ -125,6 +127,9 @@ class ImportRun:
                 if isinstance(item, Rejected):
                     rejected.append(item)
                     continue
+                if not isinstance(item, ParsedRequest):  # a daily aggregate, activity or billed cost
+                    self.pending_records.append((parser.SOURCE, item))
+                    continue
                 if is_transcript:
                     entry = self.builder.entry(item)
                 else:
@@ -146,7 +151,7 @@ class ImportRun:
         for key, entry in entries.items():
             keep_largest(pending, key, entry)
         self.pending_files.append((input_file, fingerprint, owner))
-        if len(pending) >= FLUSH_REQUESTS or self.pending_bytes >= FLUSH_BYTES:
+        if len(pending) + len(self.pending_records) >= FLUSH_REQUESTS or self.pending_bytes >= FLUSH_BYTES:
             self.flush()
 
     def _on_progress(self, n: int) -> None:
@@ -161,11 +166,20 @@ class ImportRun:
 
     def flush(self) -> None:
         """Write what is pending in one transaction, with the fingerprints of the files it completes."""
-        pending, files = self.pending, self.pending_files
-        self.pending, self.pending_files, self.pending_bytes = {}, [], 0
+        pending, files, records = self.pending, self.pending_files, self.pending_records
+        self.pending, self.pending_files, self.pending_bytes, self.pending_records = {}, [], 0, []
         with transaction.atomic():
             relax_commit_durability()
             result = entries_write(pending)
+            if records:
+                written = records_write(
+                    records, batch_id=self.batch.pk, identities=self.identities, table=self.builder.table,
+                    tz=self.builder.tz_name,
+                )
+                self.unpriced.update(written.unpriced)
+                self.batch.records_new += written.new
+                self.batch.records_updated += written.updated
+                self.batch.records_unchanged += written.unchanged
             ImportedFile.objects.bulk_create(
                 [
                     ImportedFile(developer_id=owner, fingerprint=fp, name=f.name[:1000], size=f.size,

@@ -12,6 +12,14 @@ class Source(models.TextChoices):
     LITELLM_SPENDLOGS = "litellm_spendlogs", "LiteLLM spend logs"
     LITELLM_PAYLOAD = "litellm_payload", "LiteLLM logging payloads"
     OTEL = "otel", "Claude Code OpenTelemetry"
+    # Daily (or hourly) aggregates, not requests: counted for a developer-day only when no
+    # per-request source reported that day (rollups.dedupe).
+    OTEL_METRICS = "otel_metrics", "Claude Code OpenTelemetry metrics"
+    ANTHROPIC_USAGE = "anthropic_usage", "Anthropic usage report (Admin API or Console CSV)"
+    CLAUDE_CODE_ANALYTICS = "claude_code_analytics", "Claude Code Analytics API"
+    LITELLM_DAILY = "litellm_daily", "LiteLLM daily activity export"
+    # Billed cost, by workspace: for reconciliation, never attributed to people.
+    ANTHROPIC_COST = "anthropic_cost", "Anthropic cost report (Admin API or Console CSV)"
     FILES = "files", "Files (any supported format)"
 
 
@@ -45,6 +53,9 @@ class ImportBatch(models.Model):
     requests_new = models.PositiveIntegerField(default=0)
     requests_updated = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
+    records_new = models.PositiveIntegerField(default=0, help_text="Daily aggregates, activity, billed cost")
+    records_updated = models.PositiveIntegerField(default=0)
+    records_unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     rejected_by_reason = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True, help_text="The first rejected lines: file, line, reason")
@@ -179,3 +190,117 @@ class IngestToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class UsageAggregate(models.Model):
+    """Usage a source reported already summed over a bucket (a UTC day, an hour, a minute, or one
+    OTel metric interval) instead of per request: Admin API usage reports, Claude Code Analytics,
+    Console usage CSV, LiteLLM daily activity, Claude Code's token/cost metrics.
+
+    ``key`` is the source's natural key (bucket start plus its group-by values), so re-fetching a
+    bucket replaces it instead of adding to it. ``cost`` is ours, priced from the tokens (NULL =
+    unpriced); ``reported_cost`` is the source's own figure. ``cache_split_known`` is False when the
+    source gave cache writes without their 5m/1h split (the parser put them in one class).
+    """
+
+    key = models.CharField(max_length=300, primary_key=True)
+    source = models.CharField(max_length=40, choices=Source.choices)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False)
+    start = models.DateTimeField(help_text="Bucket start (UTC)")
+    width = models.CharField(max_length=4, help_text='"1d", "1h", "1m", or "" for one metric interval')
+    model = models.CharField(max_length=120, blank=True, help_text="Normalised model id")
+    raw_model = models.CharField(max_length=200, blank=True)
+    workspace = models.CharField(max_length=200, blank=True)
+    api_key = models.CharField(max_length=200, blank=True, help_text="Key id or name (never the secret)")
+    service_tier = models.CharField(max_length=20, blank=True)
+    context_window = models.CharField(max_length=20, blank=True)
+    inference_geo = models.CharField(max_length=32, blank=True)
+    speed = models.CharField(max_length=16, blank=True)
+    is_batch = models.BooleanField(default=False)
+    input_tokens = models.BigIntegerField(default=0, help_text="Uncached input")
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+    cache_split_known = models.BooleanField(default=True)
+    requests = models.IntegerField(null=True, blank=True, help_text="When the source counts them")
+    cost = models.DecimalField(null=True, blank=True, **MONEY)
+    reported_cost = models.DecimalField(null=True, blank=True, **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["developer", "start"], name="usage_agg_dev_start")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ActivityRecord(models.Model):
+    """What a developer did with Claude Code in a bucket, as a source reported it: sessions, lines
+    of code, commits, pull requests, edit-tool decisions and active time (OTel metrics points,
+    Claude Code Analytics rows). Keyed like UsageAggregate, so a re-sent bucket replaces itself."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    source = models.CharField(max_length=40, choices=Source.choices)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False)
+    start = models.DateTimeField(help_text="Bucket start, or the metric point's time (UTC)")
+    width = models.CharField(max_length=4, help_text='"1d", or "" for one metric interval')
+    sessions = models.IntegerField(default=0)
+    lines_added = models.IntegerField(default=0)
+    lines_removed = models.IntegerField(default=0)
+    commits = models.IntegerField(default=0)
+    pull_requests = models.IntegerField(default=0)
+    edits_accepted = models.IntegerField(default=0)
+    edits_rejected = models.IntegerField(default=0)
+    active_seconds = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    detail = models.JSONField(default=dict, blank=True, help_text="Source-specific extras (terminal, tools...)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["developer", "start"], name="activity_dev_start")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class BilledCost(models.Model):
+    """What Anthropic billed (cost_report pages, Console cost CSV): the org's cost per UTC day by
+    workspace and line item, in USD (the API's cents already divided by 100). It names no people,
+    so it is reconciled against, never attributed."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    source = models.CharField(max_length=40, choices=Source.choices, default=Source.ANTHROPIC_COST)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        db_index=False,
+    )
+    day = models.DateField(help_text="UTC day")
+    workspace = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    cost_type = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=120, blank=True, help_text="Normalised model id")
+    raw_model = models.CharField(max_length=200, blank=True)
+    token_type = models.CharField(max_length=60, blank=True)
+    service_tier = models.CharField(max_length=20, blank=True)
+    context_window = models.CharField(max_length=20, blank=True)
+    inference_geo = models.CharField(max_length=32, blank=True)
+    amount = models.DecimalField(**MONEY, help_text="USD")
+    currency = models.CharField(max_length=3, default="USD")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="billed_cost_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.workspace} {self.description} {self.amount}"

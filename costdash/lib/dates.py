@@ -23,3 +23,12 @@ def day_bounds(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
     if isinstance(tz, str):
         tz = zone(tz)
     return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
+
+
+def bucket_day(start: datetime, width: str, tz: ZoneInfo | str) -> date:
+    """The day a source's bucket is counted on. A daily bucket is a UTC day, which cannot be split
+    into org-local days, so it keeps its own calendar date; hours, minutes and metric points fall
+    on the org-local day of their start."""
+    if width == "1d":
+        return start.astimezone(ZoneInfo("UTC")).date()
+    return reporting_day(start, tz)

@@ -10,11 +10,29 @@ from the most trusted source is counted:
 3. ``claude_code_jsonl``: local transcripts, which some versions wrote with partial output counts.
 
 Events with no id are their own group.
+
+Daily aggregates (usage summed per day or hour by a report, not per request) cannot be matched
+request by request, so they are counted for a developer-day only when no per-request source
+reported anything that day, and then from one aggregate source only, the first of
+AGGREGATE_PRECEDENCE present: Claude Code's own metrics, then the Admin API's usage report
+(exact token classes), then Claude Code Analytics (no cache-write split), then LiteLLM's daily
+export. Activity (sessions, lines of code...) likewise comes from one source per developer-day.
 """
 from __future__ import annotations
 
 PRECEDENCE = ("otel", "litellm_spendlogs", "litellm_payload", "claude_code_jsonl")
 _RANK = {source: rank for rank, source in enumerate(PRECEDENCE)}
+AGGREGATE_PRECEDENCE = ("otel_metrics", "anthropic_usage", "claude_code_analytics", "litellm_daily")
+ACTIVITY_PRECEDENCE = ("otel_metrics", "claude_code_analytics")
+
+
+def preferred_source(present, precedence: tuple[str, ...]) -> str:
+    """The first source of ``precedence`` among ``present`` (an unknown one only if nothing else)."""
+    present = set(present)
+    for source in precedence:
+        if source in present:
+            return source
+    return min(present)
 
 
 def counted_events(events: list[dict]) -> list[dict]:

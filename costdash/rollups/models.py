@@ -47,3 +47,30 @@ class DirtyDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["developer", "day"], name="dirty_day_unique")]
+
+
+class DailyActivity(models.Model):
+    """One developer's Claude Code activity on one day, from the most trusted source that reported
+    it (rollups.dedupe.ACTIVITY_PRECEDENCE): sessions, lines of code, commits, pull requests,
+    edit-tool decisions and active time. Recomputed with DailyCost."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="daily_activity")
+    day = models.DateField()
+    source = models.CharField(max_length=40)
+    sessions = models.IntegerField(default=0)
+    lines_added = models.IntegerField(default=0)
+    lines_removed = models.IntegerField(default=0)
+    commits = models.IntegerField(default=0)
+    pull_requests = models.IntegerField(default=0)
+    edits_accepted = models.IntegerField(default=0)
+    edits_rejected = models.IntegerField(default=0)
+    active_seconds = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["developer", "day"], name="daily_activity_unique")]
+        indexes = [models.Index(fields=["day", "developer"], name="daily_activity_day_dev")]
+        verbose_name_plural = "daily activity"
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.source}"

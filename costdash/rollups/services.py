@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -16,11 +16,16 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from costdash.accounts.models import Developer, OrgSettings
-from costdash.ingest.models import UsageEvent
-from costdash.lib.dates import day_bounds, zone
+from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
+from costdash.lib.dates import bucket_day, day_bounds, zone
 
-from .dedupe import counted_events
-from .models import DailyCost, DirtyDay
+from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
+from .models import DailyActivity, DailyCost, DirtyDay
+
+ACTIVITY_SUMS = (
+    "sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edits_accepted",
+    "edits_rejected", "active_seconds",
+)
 
 TOKEN_SUMS = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
@@ -48,8 +53,39 @@ def daily_cost_mark_all_dirty() -> int:
         .distinct()
     )
     pairs.update(DailyCost.objects.values_list("developer_id", "day"))
+    pairs.update(DailyActivity.objects.values_list("developer_id", "day"))
+    for model in (UsageAggregate, ActivityRecord):
+        pairs.update(_bucket_days(model.objects.exclude(developer=None), tz))
     daily_cost_mark_dirty(pairs)
     return len(pairs)
+
+
+def attributed_rows(**filters) -> list:
+    """Querysets of every row attributed to a person (usage events, daily aggregates, activity)
+    matching ``filters`` (identity=..., developer=...): what moves when an identity is mapped."""
+    return [model.objects.filter(**filters) for model in (UsageEvent, UsageAggregate, ActivityRecord)]
+
+
+def attributed_rows_mark_dirty(rows) -> None:
+    """Mark the developer-days of these attributed rows dirty (one of attributed_rows())."""
+    tz = zone(OrgSettings.get().time_zone)
+    rows = rows.exclude(developer=None)
+    if rows.model is UsageEvent:
+        daily_cost_mark_dirty(
+            rows.annotate(local_day=TruncDate("timestamp", tzinfo=tz))
+            .values_list("developer_id", "local_day")
+            .distinct()
+        )
+    else:
+        daily_cost_mark_dirty(_bucket_days(rows, tz))
+
+
+def _bucket_days(rows, tz) -> set[tuple[int, date]]:
+    """(developer id, day) of aggregate or activity rows: few enough to place in Python."""
+    return {
+        (developer_id, bucket_day(start, width, tz))
+        for developer_id, start, width in rows.values_list("developer_id", "start", "width").distinct()
+    }
 
 
 def daily_cost_recompute_dirty() -> int:
@@ -104,9 +140,66 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         ]
         if mixed:
             rows += [_daily_cost(developer_id, g) for g in _sums_of_counted(events.filter(local_day__in=mixed))]
+        # A UTC-day bucket may sit on a neighbouring org-local day: read a day either side.
+        near = {
+            "developer_id": developer_id, "start__gte": start - timedelta(days=1), "start__lt": end + timedelta(days=1),
+        }
+        request_days = {row.day for row in rows}
+        rows += [
+            _daily_cost(developer_id, g)
+            for g in _sums_of_aggregates(UsageAggregate.objects.filter(**near), days - request_days, tz)
+        ]
+        activity = _activity_of(developer_id, ActivityRecord.objects.filter(**near), days, tz)
         DailyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyCost.objects.bulk_create(rows, batch_size=1000)
+        DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
+        DailyActivity.objects.bulk_create(activity, batch_size=1000)
     return len(rows)
+
+
+def _sums_of_aggregates(aggregates, days: set[date], tz) -> list[dict]:
+    """DailyCost sums of the days no per-request source reported: from each day's most trusted
+    aggregate source only (rollups.dedupe.AGGREGATE_PRECEDENCE)."""
+    fields = ("source", "start", "width", "model", "requests", "cost", *TOKEN_SUMS)
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    for row in aggregates.values(*fields):
+        day = bucket_day(row["start"], row["width"], tz)
+        if day in days:
+            by_day[day].append(row)
+    groups: dict[tuple, dict] = {}
+    for day, day_rows in by_day.items():
+        source = preferred_source((r["source"] for r in day_rows), AGGREGATE_PRECEDENCE)
+        for row in day_rows:
+            if row["source"] != source:
+                continue
+            key = (day, row["model"], source)
+            g = groups.setdefault(key, {
+                "local_day": day, "model": row["model"], "source": source, "n_requests": 0, "n_sessions": 0,
+                "n_unpriced": 0, "total_cost": Decimal(0), **{f"sum_{f}": 0 for f in TOKEN_SUMS},
+            })
+            g["n_requests"] += row["requests"] or 0
+            for f in TOKEN_SUMS:
+                g[f"sum_{f}"] += row[f]
+            if row["cost"] is None:
+                g["n_unpriced"] += row["requests"] or 1
+            else:
+                g["total_cost"] += row["cost"]
+    return list(groups.values())
+
+
+def _activity_of(developer_id: int, records, days: set[date], tz) -> list[DailyActivity]:
+    """Each day's activity, from its most trusted source (rollups.dedupe.ACTIVITY_PRECEDENCE)."""
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    for row in records.values("source", "start", "width", *ACTIVITY_SUMS):
+        day = bucket_day(row["start"], row["width"], tz)
+        if day in days:
+            by_day[day].append(row)
+    out = []
+    for day, day_rows in sorted(by_day.items()):
+        source = preferred_source((r["source"] for r in day_rows), ACTIVITY_PRECEDENCE)
+        sums = {f: sum((r[f] for r in day_rows if r["source"] == source), 0) for f in ACTIVITY_SUMS}
+        out.append(DailyActivity(developer_id=developer_id, day=day, source=source, **sums))
+    return out
 
 
 def _sums_in_database(events):

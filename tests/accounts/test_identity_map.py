@@ -23,7 +23,7 @@ def test_a_new_email_becomes_a_developer_and_other_names_wait_unassigned():
 
 def test_an_admins_mapping_wins_and_names_are_resolved_once():
     carol = Developer.objects.create(email="carol@example.com")
-    Identity.objects.create(source="litellm_spendlogs", external_id="ci-bot@example.com", developer=carol)
+    Identity.objects.create(source="litellm", external_id="ci-bot@example.com", developer=carol)
     identities = IdentityMap()
     assert identities.resolve("litellm_spendlogs", "ci-bot@example.com")[1] == carol.pk
     Identity.objects.all().delete()  # the answer is cached for the rest of the import
@@ -49,7 +49,7 @@ def test_assigning_an_identity_moves_its_past_and_the_rollups_follow():
     from costdash.rollups.models import DailyCost
     from costdash.rollups.services import daily_cost_recompute_dirty
 
-    bot = Identity.objects.create(source="litellm_spendlogs", external_id="key-alias-ci")
+    bot = Identity.objects.create(source="litellm", external_id="key-alias-ci")
     _event("litellm:1", bot, None)
     _event("litellm:2", bot, None, ts="2026-03-03T10:00:00+00:00", cost="2.25")
     daily_cost_recompute_dirty()
@@ -76,7 +76,7 @@ def test_merging_two_developers_moves_identities_events_and_login():
 
     old = Developer.objects.create(email="ana@old.example.com", user=UserFactory(username="ana"))
     new = Developer.objects.create(email="ana@example.com")
-    ident = Identity.objects.create(source="otel", external_id="ana@old.example.com", developer=old)
+    ident = Identity.objects.create(source="anthropic", external_id="ana@old.example.com", developer=old)
     _event("otel:1", ident, old)
     daily_cost_recompute_dirty()
     assert developers_merge(old, new) == 1
@@ -90,7 +90,7 @@ def test_merging_two_developers_moves_identities_events_and_login():
 def test_prefetch_settles_mapped_names_in_one_query(django_assert_num_queries):
     ana = Developer.objects.create(email="ana@example.com")
     for name in ("key-a", "key-b"):
-        Identity.objects.create(source="otel", external_id=name, developer=ana)
+        Identity.objects.create(source="anthropic", external_id=name, developer=ana)
     identities = IdentityMap()
     with django_assert_num_queries(1):
         identities.prefetch("otel", {"key-a", "key-b", "key-new"})

@@ -18,7 +18,7 @@ def test_people_pages_need_an_admin(client, developer_user, billing_user):
 
 
 def test_an_admin_maps_an_identity_from_the_page(client, admin_user, django_capture_on_commit_callbacks):
-    bot = Identity.objects.create(source="litellm_spendlogs", external_id="key-alias-ci")
+    bot = Identity.objects.create(source="litellm", external_id="key-alias-ci")
     UsageEvent.objects.create(dedupe_key="litellm:9", source="litellm_spendlogs", identity=bot,
                               timestamp="2026-03-02T10:00:00+00:00", model="claude-sonnet-4-6", cost="0.5")
     client.force_login(admin_user)

@@ -8,6 +8,10 @@ A parser is a module in this package with:
   request in a binary stream, and a ``Rejected`` (file, line or row number, reason naming the
   field) for each bad record; ``stats`` counts lines/records read (``lines``), records with usage
   (``usage_lines``) and ``bytes``; ``on_bytes(n)`` is told of progress.
+A parser of aggregates (daily reports, metrics) yields ``ParsedAggregate`` (usage summed over a
+bucket), ``ParsedActivity`` (sessions, lines of code...) and ``ParsedBilled`` (billed cost) instead
+of, or as well as, ``ParsedRequest``; their ``key`` is the source's natural key (namespaced like
+"anthropic_usage:…"), so a bucket fetched again replaces the stored one.
 Register it in ``PARSERS`` (parsers/__init__.py). Keys: ``dedupe_key`` is namespaced by source
 ("cc:", "litellm:", "otel:") and stable across re-imports; ``request_id`` (Anthropic's "req_…")
 and ``message_id`` ("msg_…") are filled wherever the source has them, so the same request can be
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -48,6 +52,75 @@ class ParsedRequest:
     # identity whose email matches a developer's is linked to them automatically.
     identity: str = ""
     email: str = ""
+
+
+@dataclass(slots=True)
+class ParsedAggregate:
+    """Usage summed over a bucket (a UTC day, hour or minute, or one metric interval)."""
+
+    key: str
+    start: datetime  # the bucket's start, aware
+    width: str  # "1d", "1h", "1m", or "" for one metric interval (placed at ``start``)
+    raw_model: str
+    identity: str = ""  # who, in the source's terms; "" when the source names nobody
+    email: str = ""
+    workspace: str = ""
+    api_key: str = ""  # key id or display name, never a secret
+    service_tier: str = ""
+    context_window: str = ""
+    inference_geo: str = ""
+    speed: str = ""
+    is_batch: bool = False
+    input_tokens: int = 0  # uncached
+    output_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cache_read_tokens: int = 0
+    web_search_requests: int = 0
+    cache_split_known: bool = True  # False: the source gave writes without a 5m/1h split
+    requests: int | None = None
+    reported_cost: Decimal | None = None  # USD
+
+
+@dataclass(slots=True)
+class ParsedActivity:
+    """What a developer did in a bucket: Claude Code sessions, lines, commits, PRs, edit decisions."""
+
+    key: str
+    start: datetime
+    width: str
+    identity: str = ""
+    email: str = ""
+    sessions: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    commits: int = 0
+    pull_requests: int = 0
+    edits_accepted: int = 0
+    edits_rejected: int = 0
+    active_seconds: Decimal = Decimal(0)
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ParsedBilled:
+    """One line of Anthropic's billed cost for a UTC day (USD, not cents)."""
+
+    key: str
+    day: date
+    amount: Decimal
+    currency: str = "USD"
+    workspace: str = ""
+    description: str = ""
+    cost_type: str = ""
+    raw_model: str = ""
+    token_type: str = ""
+    service_tier: str = ""
+    context_window: str = ""
+    inference_geo: str = ""
+
+
+Record = ParsedAggregate | ParsedActivity | ParsedBilled
 
 
 @dataclass(slots=True)
