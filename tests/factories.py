@@ -44,6 +44,7 @@ class DailyCostFactory(factory.django.DjangoModelFactory):
     developer = factory.SubFactory(DeveloperFactory)
     day = date(2026, 3, 2)
     model = "claude-sonnet-4-6"
+    source = "claude_code_jsonl"
     requests = 10
     sessions = 1
     cost = Decimal("5.00")

@@ -4,8 +4,9 @@ Every function is scoped by `developers`, a Developer queryset the caller has al
 limited to what the user may see (`roles.developers_visible_to(user)`). Ranges are
 inclusive org-local days: `since <= day <= until`.
 
-A developer-day is the sum of that developer's DailyCost rows (one per model) for a day.
-It is *active* when it has at least one request. Costs exclude requests with no known
+A developer-day is the sum of that developer's DailyCost rows (one per model and source) for
+a day. It is *active* when it has any usage: a request, a cost, or (for daily aggregates that
+do not count requests) any token. Costs exclude requests with no known
 price (`unpriced_requests`): those are unknown, not $0, and `unpriced_models` lists them.
 
 Each public function costs one grouped query over DailyCost (plus one for developer
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.lib.money import ZERO
@@ -48,8 +49,12 @@ def _day_rows(developers: QuerySet[Developer], since: date, until: date) -> list
     grouped = (
         _in_range(developers, since, until)
         .values("developer_id", "day")
-        .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"))
-        .values_list("developer_id", "day", "cost", "requests", "unpriced_requests")
+        .annotate(
+            cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
+            tokens=Sum(F("input_tokens") + F("output_tokens") + F("cache_read_tokens") + F("cache_write_5m_tokens")
+                       + F("cache_write_1h_tokens")),
+        )
+        .values_list("developer_id", "day", "cost", "requests", "unpriced_requests", "tokens")
         .order_by()
     )
     days = list(grouped)
@@ -63,8 +68,9 @@ def _day_rows(developers: QuerySet[Developer], since: date, until: date) -> list
             "cost": cost or ZERO,
             "requests": requests or 0,
             "unpriced_requests": unpriced or 0,
+            "active": bool(requests or unpriced or tokens or cost),
         }
-        for developer_id, day, cost, requests, unpriced in days
+        for developer_id, day, cost, requests, unpriced, tokens in days
     ]
     rows.sort(key=lambda row: (row["developer"].lower(), row["developer_id"], row["day"]))
     return rows
@@ -83,7 +89,7 @@ def _classified(rows: list[dict], average: Decimal, ceiling: Decimal) -> list[di
 
 
 def _p90_of(rows: Iterable[dict]) -> Decimal | None:
-    return percentile([row["cost"] for row in rows if row["requests"] > 0], P90)
+    return percentile([row["cost"] for row in rows if row["active"]], P90)
 
 
 def _by_developer(rows: Iterable[dict], ceiling: Decimal) -> list[dict]:
@@ -107,7 +113,7 @@ def _by_developer(rows: Iterable[dict], ceiling: Decimal) -> list[dict]:
         dev["spend"] += row["cost"]
         dev["requests"] += row["requests"]
         dev["unpriced_requests"] += row["unpriced_requests"]
-        if row["requests"] > 0:
+        if row["active"]:
             dev["active_days"] += 1
         if row["cost"] > ceiling:
             dev["days_over_ceiling"] += 1
@@ -120,7 +126,7 @@ def _by_developer(rows: Iterable[dict], ceiling: Decimal) -> list[dict]:
 
 
 def _summary(rows: list[dict], ceiling: Decimal) -> dict:
-    active = [row for row in rows if row["requests"] > 0]
+    active = [row for row in rows if row["active"]]
     spend = sum((row["cost"] for row in rows), ZERO)
     return {
         "spend": spend,
@@ -164,10 +170,18 @@ def spend_by_developer(
     Keys: developer_id, developer, team, spend, requests, active_days,
     average_per_active_day (spend / active days; None with no active day),
     worst_day and worst_day_cost (the costliest developer-day; the earliest on a tie),
-    days_over_ceiling (developer-days with cost > ceiling), unpriced_requests.
+    days_over_ceiling (developer-days with cost > ceiling), unpriced_requests, sources (the
+    labels of the sources its figures were counted from, most spend first).
     """
     ceiling = _reference(None, ceiling)[1]
-    return _by_developer(_day_rows(developers, since, until), ceiling)
+    by_source = spend_by_source(developers, since, until)["by_developer"]
+    return _with_sources(_by_developer(_day_rows(developers, since, until), ceiling), by_source)
+
+
+def _with_sources(by_developer: list[dict], by_source: dict[int, list[str]]) -> list[dict]:
+    for dev in by_developer:
+        dev["sources"] = by_source.get(dev["developer_id"], [])
+    return by_developer
 
 
 def spend_summary(
@@ -198,6 +212,39 @@ def unpriced_models(developers: QuerySet[Developer], since: date, until: date) -
     return [{"model": row["model"], "requests": row["requests"]} for row in grouped]
 
 
+def spend_by_source(developers: QuerySet[Developer], since: date, until: date) -> dict:
+    """Where the figures came from: each source's share of the counted spend (rollups.dedupe
+    picks one source per request, and per developer-day for daily aggregates).
+
+    Keys: sources ([{"source", "label", "spend", "requests", "developer_days"}], most spend
+    first) and by_developer ({developer id: [source labels, most spend first]}).
+    """
+    from costdash.ingest.models import Source
+
+    labels = dict(Source.choices)
+    grouped = (
+        _in_range(developers, since, until)
+        .values("developer_id", "source")
+        .annotate(spend=Sum("cost"), requests=Sum("requests"), days=Count("day", distinct=True))
+        .order_by()
+    )
+    totals: dict[str, dict] = {}
+    by_developer: dict[int, list[tuple]] = {}
+    for row in grouped:
+        source, spend = row["source"], row["spend"] or ZERO
+        label = labels.get(source, source or "unknown")
+        t = totals.setdefault(source, {"source": source, "label": label, "spend": ZERO, "requests": 0,
+                                       "developer_days": 0})
+        t["spend"] += spend
+        t["requests"] += row["requests"] or 0
+        t["developer_days"] += row["days"]
+        by_developer.setdefault(row["developer_id"], []).append((-spend, label))
+    return {
+        "sources": sorted(totals.values(), key=lambda t: (-t["spend"], t["label"])),
+        "by_developer": {dev: [label for _, label in sorted(found)] for dev, found in by_developer.items()},
+    }
+
+
 def spend_overview(
     developers: QuerySet[Developer],
     since: date,
@@ -206,18 +253,23 @@ def spend_overview(
     average: Decimal | None = None,
     ceiling: Decimal | None = None,
 ) -> dict:
-    """Everything the spend page shows: three queries (developer-days, their names, unpriced models).
+    """Everything the spend page shows: four queries (developer-days, their names, sources, unpriced
+    models).
 
-    Keys: days (developer_day_costs), p90 (team_p90), developers (spend_by_developer),
-    summary (spend_summary), unpriced_models, average, ceiling (the figures used).
+    Keys: days (developer_day_costs), p90 (team_p90), developers (spend_by_developer, each with
+    "sources"), summary (spend_summary), sources (spend_by_source), unpriced_models, average,
+    ceiling (the figures used).
     """
     average, ceiling = _reference(average, ceiling)
     rows = _day_rows(developers, since, until)
+    sources = spend_by_source(developers, since, until)
+    by_developer = _with_sources(_by_developer(rows, ceiling), sources["by_developer"])
     return {
         "days": _classified(rows, average, ceiling),
         "p90": _p90_of(rows),
-        "developers": _by_developer(rows, ceiling),
+        "developers": by_developer,
         "summary": _summary(rows, ceiling),
+        "sources": sources["sources"],
         "unpriced_models": unpriced_models(developers, since, until),
         "average": average,
         "ceiling": ceiling,

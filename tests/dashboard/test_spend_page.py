@@ -169,3 +169,15 @@ def test_date_inputs_show_the_range_in_use(client, admin_user, today):
     html = get(client, admin_user).content.decode()
     assert f'name="since" value="{(today - timedelta(days=29)).isoformat()}"' in html
     assert f'name="until" value="{today.isoformat()}"' in html
+
+
+def test_the_page_says_which_source_each_figure_came_from(client, developer_user, admin_user, today):
+    DailyCostFactory(developer=developer_user.developer, day=today, cost=D("2.00"), source="otel")
+    DailyCostFactory(developer=developer_user.developer, day=today - timedelta(days=1), cost=D("5.00"),
+                     source="anthropic_usage", requests=0, input_tokens=10)
+    html = get(client, admin_user).content.decode()
+    sources = html[html.index('id="sources"'):]
+    # Most spend first: the Admin API report's $5.00 day, then the telemetry's $2.00.
+    assert sources.index("Anthropic usage report") < sources.index("Claude Code OpenTelemetry")
+    assert "$5.00" in sources and "$2.00" in sources
+    assert "Anthropic usage report (Admin API or Console CSV), Claude Code OpenTelemetry" in html

@@ -45,7 +45,7 @@ def bo(db):
 def usage(ana, bo):
     row = DailyCostFactory
     row(developer=ana, day=date(2026, 3, 2), model="sonnet", requests=10, cost=D("10.00"))
-    row(developer=ana, day=date(2026, 3, 2), model="opus", requests=3, cost=D("5.50"))
+    row(developer=ana, day=date(2026, 3, 2), model="opus", requests=3, cost=D("5.50"), source="otel")
     row(developer=ana, day=date(2026, 3, 3), model="sonnet", requests=20, cost=D("31.00"))
     row(developer=ana, day=date(2026, 3, 4), model="sonnet", requests=10, cost=D("13.00"))
     row(developer=ana, day=date(2026, 3, 5), model="mystery-model", requests=4, unpriced_requests=4, cost=D(0))
@@ -108,6 +108,7 @@ def test_spend_by_developer(usage, ana, bo):
         "worst_day_cost": D("31.00"),
         "days_over_ceiling": 1,
         "unpriced_requests": 4,
+        "sources": ["Claude Code transcripts (JSONL)", "Claude Code OpenTelemetry"],  # $54 then $5.50
     }
     assert second["spend"] == D("30.00")
     assert second["active_days"] == 1  # the 0-request day is not active
@@ -122,6 +123,26 @@ def test_spend_by_developer_worst_day_tie_keeps_the_earliest(bo):
     DailyCostFactory(developer=bo, day=date(2026, 3, 2), cost=D("8"))
     (row,) = selectors.spend_by_developer(everyone(), SINCE, UNTIL, ceiling=CEILING)
     assert row["worst_day"] == date(2026, 3, 2)
+
+
+def test_spend_by_source_names_where_each_figure_came_from(usage, ana, bo):
+    found = selectors.spend_by_source(everyone(), SINCE, UNTIL)
+    assert found["sources"] == [
+        # 10 + 31 + 13 + 0 (Ana) + 30 + 0 + 0 (Bo); 20+10+10+4 + 5+2+0 requests; Ana 4 days + Bo 2 days
+        {"source": "claude_code_jsonl", "label": "Claude Code transcripts (JSONL)", "spend": D("84.00"),
+         "requests": 51, "developer_days": 6},
+        {"source": "otel", "label": "Claude Code OpenTelemetry", "spend": D("5.50"), "requests": 3,
+         "developer_days": 1},
+    ]
+    assert found["by_developer"][bo.pk] == ["Claude Code transcripts (JSONL)"]
+
+
+def test_a_day_counted_from_a_daily_report_is_active_without_request_counts(bo):
+    # The Admin API usage report counts tokens, not requests.
+    DailyCostFactory(developer=bo, day=date(2026, 3, 6), source="anthropic_usage", requests=0, sessions=0,
+                     input_tokens=1000, cost=D("0.003"))
+    summary = selectors.spend_summary(everyone(), SINCE, UNTIL, ceiling=CEILING)
+    assert (summary["active_days"], summary["spend"]) == (1, D("0.003"))
 
 
 def test_spend_summary(usage):
@@ -181,6 +202,6 @@ def test_spend_overview_query_count_does_not_grow_with_developers(db, django_ass
         dev = DeveloperFactory()
         for day in (2, 3, 4):
             DailyCostFactory(developer=dev, day=date(2026, 3, day), cost=D(n))
-    with django_assert_num_queries(3):  # developer-day aggregate, developer names, unpriced models
+    with django_assert_num_queries(4):  # developer-day aggregate, developer names, sources, unpriced models
         overview = selectors.spend_overview(everyone(), SINCE, UNTIL, average=AVERAGE, ceiling=CEILING)
     assert len(overview["developers"]) == 30
