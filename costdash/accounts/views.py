@@ -2,7 +2,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,11 +21,20 @@ def _require_admin(request) -> None:
 def unassigned(request):
     """Identities that imported rows named but no developer is mapped to, with their usage."""
     _require_admin(request)
+    from costdash.ingest.models import UsageAggregate
+
+    # Daily reports (Admin API, analytics, LiteLLM daily) name people too: their priced spend counts.
+    reported = (
+        UsageAggregate.objects.filter(identity=OuterRef("pk")).order_by().values("identity")
+        .annotate(total=Sum("cost")).values("total")
+    )
+    money = DecimalField(max_digits=24, decimal_places=12)
     identities = (
         Identity.objects.filter(developer=None)
         .annotate(
             requests=Count("usageevent"),
-            spend=Sum("usageevent__cost"),
+            spend=Coalesce(Sum("usageevent__cost"), Value(0), output_field=money)
+            + Coalesce(Subquery(reported, output_field=money), Value(0), output_field=money),
             unpriced=Count("usageevent", filter=Q(usageevent__cost__isnull=True)),
         )
         .order_by("-spend", "source", "external_id")

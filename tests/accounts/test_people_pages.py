@@ -37,3 +37,18 @@ def test_merge_refuses_a_developer_into_itself(client, admin_user):
     response = client.post(reverse("accounts:merge"), {"duplicate": ana.pk, "into": ana.pk}, follow=True)
     assert "cannot be merged into itself" in response.content.decode()
     assert Developer.objects.filter(pk=ana.pk).exists()
+
+
+def test_unassigned_page_counts_the_spend_of_daily_reports(client, admin_user):
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from costdash.ingest.models import UsageAggregate
+
+    bot = Identity.objects.create(source="anthropic", external_id="user_01Bot")
+    UsageAggregate.objects.create(key="anthropic_usage:x", source="anthropic_usage", identity=bot,
+                                  start=datetime(2026, 5, 4, tzinfo=UTC), width="1d", model="claude-sonnet-4-6",
+                                  input_tokens=1_000_000, cost=Decimal("3"))
+    client.force_login(admin_user)
+    html = client.get(reverse("accounts:unassigned")).content.decode()
+    assert "user_01Bot" in html and "$3.00" in html
