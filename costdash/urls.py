@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from costdash.ingest import push, receivers
+from costdash.ingest import files_api, push, receivers
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("v1/metrics", receivers.otlp_metrics, name="otlp_metrics"),
     path("ingest/litellm", receivers.litellm_callback, name="litellm_callback"),
     path("ingest/transcripts", push.transcripts_push, name="transcripts_push"),
+    path("ingest/files", files_api.files_import, name="files_import"),
+    path("ingest/files/<int:batch_id>", files_api.files_import_status, name="files_import_status"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
     path("", include("costdash.dashboard.urls")),

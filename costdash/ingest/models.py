@@ -165,6 +165,7 @@ class IngestToken(models.Model):
         OTLP = "otlp", "OpenTelemetry (Claude Code)"
         LITELLM = "litellm", "LiteLLM callback"
         TRANSCRIPTS = "transcripts", "Transcript push (one developer)"
+        FILES = "files", "File import API (any format)"
 
     name = models.CharField(max_length=120, help_text="What it is for, e.g. 'OTel collector' or 'Ana's laptop'")
     kind = models.CharField(max_length=16, choices=Kind.choices)

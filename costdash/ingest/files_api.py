@@ -1,0 +1,109 @@
+"""File imports over HTTP, for scripts: the API twin of the upload page.
+
+``POST /ingest/files`` with an ingest token of kind "files" (``Authorization: Bearer cdi_…``) and
+either a multipart form (``file``, optional ``developer_email`` for Claude Code transcripts) or the
+file itself as the body (``?name=spendlogs.csv`` tells its format, ``&developer_email=`` as above).
+Any format the upload page takes is accepted, and the import runs like an upload: queued, then
+read by the same parsers. The answer is 202 with the batch id and the URL to poll;
+``GET /ingest/files/<id>`` (same token) answers the batch's status, counts and first errors.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import F
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from costdash.accounts.services import developer_for_email
+
+from .forms import ACCEPTED
+from .models import ImportBatch, IngestToken, Source
+from .receivers import _refuse, _token
+from .services import upload_batch_create
+
+CHUNK = 1024 * 1024
+MAX_ERRORS_SHOWN = 20
+
+
+@csrf_exempt
+@require_POST
+def files_import(request: HttpRequest) -> HttpResponse:
+    token = _token(request, IngestToken.Kind.FILES)
+    if token is None:
+        return _refuse(401, "a valid file-import token is required (Authorization: Bearer cdi_…)")
+    limit = settings.COSTDASH_UPLOAD_MAX_BYTES
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > limit:
+        return _refuse(413, f"body of {length:,} bytes is over the {limit:,}-byte limit")
+    if request.content_type == "multipart/form-data":
+        upload = request.FILES.get("file")
+        email = request.POST.get("developer_email", "")
+        if upload is None:
+            return _refuse(400, "multipart body has no 'file' field")
+    else:
+        upload, email = _raw_upload(request, limit), request.GET.get("developer_email", "")
+        if isinstance(upload, HttpResponse):
+            return upload
+    if not upload.name.lower().endswith(ACCEPTED):
+        return _refuse(400, f"{upload.name}: expected one of {', '.join(ACCEPTED)} (name the file with ?name=)")
+    if upload.size > limit:
+        return _refuse(413, f"{upload.name} is {upload.size:,} bytes; the limit is {limit:,}")
+    developer = None
+    if email:
+        try:
+            developer, _ = developer_for_email(email, source=Source.CLAUDE_CODE_JSONL)
+        except ValidationError as exc:
+            return _refuse(400, f"developer_email: {exc.messages[0]}")
+    try:
+        batch = upload_batch_create(upload, developer=developer, user=token.created_by, transcripts_only=False)
+    finally:
+        upload.close()  # a temporary file has been moved into storage: closing tolerates that
+    IngestToken.objects.filter(pk=token.pk).update(requests=F("requests") + 1, last_used_at=batch.created_at)
+    return JsonResponse(
+        {"batch": batch.pk, "status": batch.status, "status_url": reverse("files_import_status", args=[batch.pk])},
+        status=202,
+    )
+
+
+def _raw_upload(request: HttpRequest, limit: int):
+    """The body as an uploaded file (on disk past a few MB), or a refusal."""
+    name = request.GET.get("name", "").strip().replace("/", "_")[:200]
+    if not name:
+        return _refuse(400, "name the file with ?name= (its extension tells the format), or send multipart 'file'")
+    upload = TemporaryUploadedFile(name, request.content_type or "application/octet-stream", 0, None)
+    size = 0
+    while chunk := request.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            upload.close()
+            return _refuse(413, f"body is over the {limit:,}-byte limit")
+        upload.write(chunk)
+    if not size:
+        upload.close()
+        return _refuse(400, "empty body: expected a usage file")
+    upload.size = size
+    upload.seek(0)
+    return upload
+
+
+@require_GET
+def files_import_status(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """A batch this token's owner created: status, progress, counts and the first rejected rows."""
+    token = _token(request, IngestToken.Kind.FILES)
+    if token is None:
+        return _refuse(401, "a valid file-import token is required (Authorization: Bearer cdi_…)")
+    batch = ImportBatch.objects.filter(pk=batch_id, created_by_id=token.created_by_id).first()
+    if batch is None or token.created_by_id is None:
+        return _refuse(404, f"no import {batch_id} made with this token's owner")
+    fields = (
+        "status", "source", "label", "progress_percent", "files_read", "files_unchanged", "files_ignored",
+        "requests_new", "requests_updated", "duplicates", "records_new", "records_updated", "records_unchanged",
+        "rejected", "rejected_by_reason", "unpriced_models", "failure",
+    )
+    body = {name: getattr(batch, name) for name in fields}
+    body["errors"] = batch.errors[:MAX_ERRORS_SHOWN]
+    return JsonResponse({"batch": batch.pk, **body})
