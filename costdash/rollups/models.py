@@ -74,3 +74,30 @@ class DailyActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.source}"
+
+
+class SessionDay(models.Model):
+    """One Claude Code session's usage on one day (a session may span days): its requests counted
+    once, like DailyCost. A session's whole figures are the sum of its days."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="session_days")
+    day = models.DateField()
+    session_id = models.CharField(max_length=100)
+    requests = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0)
+    cost = models.DecimalField(default=0, **MONEY)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    cache_write_tokens = models.BigIntegerField(default=0, help_text="5m and 1h writes")
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "day", "session_id"], name="session_day_unique"),
+        ]
+        indexes = [models.Index(fields=["day", "developer"], name="session_day_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.session_id}"

@@ -20,7 +20,8 @@ from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .models import DailyActivity, DailyCost, DirtyDay
+from .models import DailyActivity, DailyCost, DirtyDay, SessionDay
+from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
     "sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edits_accepted",
@@ -138,8 +139,10 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
             for g in _sums_in_database(events)
             if g["local_day"] in days and g["local_day"] not in mixed
         ]
-        if mixed:
-            rows += [_daily_cost(developer_id, g) for g in _sums_of_counted(events.filter(local_day__in=mixed))]
+        counted = _counted(events.filter(local_day__in=mixed)) if mixed else []
+        rows += [_daily_cost(developer_id, g) for g in _sums_of_counted(counted)]
+        sessions = session_days_in_database(developer_id, events.filter(local_day__in=days - mixed))
+        sessions += session_days_of_counted(developer_id, counted)
         # A UTC-day bucket may sit on a neighbouring org-local day: read a day either side.
         near = {
             "developer_id": developer_id, "start__gte": start - timedelta(days=1), "start__lt": end + timedelta(days=1),
@@ -154,6 +157,8 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DailyCost.objects.bulk_create(rows, batch_size=1000)
         DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
+        SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
+        SessionDay.objects.bulk_create(sessions, batch_size=1000)
     return len(rows)
 
 
@@ -212,12 +217,17 @@ def _sums_in_database(events):
     )
 
 
-def _sums_of_counted(events) -> list[dict]:
+def _counted(events) -> list[dict]:
+    """The events of mixed-source days, one per request (rollups.dedupe)."""
+    fields = {"dedupe_key", "source", "request_id", "message_id", "local_day", "model", *TOKEN_SUMS, *SESSION_FIELDS}
+    return counted_events(list(events.values(*sorted(fields))))
+
+
+def _sums_of_counted(counted: list[dict]) -> list[dict]:
     """The same sums as _sums_in_database, over the events counted once per request."""
-    fields = ("dedupe_key", "source", "request_id", "message_id", "local_day", "model", "session_id", "cost")
     groups: dict[tuple, dict] = {}
     sessions: dict[tuple, set] = defaultdict(set)
-    for event in counted_events(list(events.values(*fields, *TOKEN_SUMS))):
+    for event in counted:
         key = (event["local_day"], event["model"], event["source"])
         g = groups.setdefault(key, {
             "local_day": key[0], "model": key[1], "source": key[2], "n_requests": 0, "n_unpriced": 0,
