@@ -1,8 +1,8 @@
 from django.urls import path
 
-from . import views
+from .views import spend
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", views.spend, name="spend"),
+    path("", spend.spend, name="spend"),
 ]

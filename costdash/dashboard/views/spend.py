@@ -8,8 +8,8 @@ from costdash.accounts.models import OrgSettings
 from costdash.lib.dates import reporting_day
 from costdash.rollups import selectors
 
-from .charts import spend_per_developer_figure
-from .forms import SpendRangeForm
+from ..charts import spend_per_developer_figure
+from ..forms import SpendRangeForm
 
 
 @login_required

@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per page (thin function views over selectors and charts)."""

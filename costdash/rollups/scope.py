@@ -1,0 +1,56 @@
+"""What a page or API call looks at: whose usage, which days, which model.
+
+A Scope is built once per request (dashboard.filters) from what the user may see and the filters
+they chose, and every selector reads through it, so a filter means the same on every page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+
+from costdash.accounts.models import Developer
+
+from .models import DailyActivity, DailyCost, SessionDay
+
+
+@dataclass(frozen=True)
+class Scope:
+    """``developers``: already limited to what the user may see, then by the team/developer
+    filters. Days are org-local and inclusive. ``model`` "" means every model. ``params`` are the
+    filters as chosen (for links that keep them)."""
+
+    developers: QuerySet[Developer]
+    since: date
+    until: date
+    model: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def daily_costs(self) -> QuerySet[DailyCost]:
+        rows = DailyCost.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+        return rows.filter(model=self.model) if self.model else rows
+
+    def daily_activity(self) -> QuerySet[DailyActivity]:
+        """Activity is not per model: the model filter does not apply."""
+        return DailyActivity.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+
+    def session_days(self) -> QuerySet[SessionDay]:
+        """Sessions are not per model: the model filter does not apply."""
+        return SessionDay.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+
+    def previous(self) -> Scope:
+        """The same length of time just before this one (for "vs the previous period")."""
+        length = timedelta(days=self.days)
+        return Scope(self.developers, self.since - length, self.since - timedelta(days=1), self.model, self.params)
+
+    def querystring(self, **changes: str) -> str:
+        """The filters as a query string, with ``changes`` applied ("" removes one)."""
+        params = dict(self.params)
+        params.update(changes)
+        return urlencode({k: v for k, v in params.items() if v})

@@ -1,0 +1,19 @@
+"""Reads of rollups for pages and the API, one module per area; never UsageEvent.
+
+Every selector is scoped by a ``Scope`` (rollups.scope) or by a developer queryset the caller has
+already limited to what the user may see (``roles.developers_visible_to(user)``).
+"""
+from .spend import (
+    developer_day_costs,
+    spend_by_developer,
+    spend_by_source,
+    spend_overview,
+    spend_summary,
+    team_p90,
+    unpriced_models,
+)
+
+__all__ = [
+    "developer_day_costs", "spend_by_developer", "spend_by_source", "spend_overview", "spend_summary",
+    "team_p90", "unpriced_models",
+]
