@@ -1,54 +1,11 @@
-"""Selector rows -> Plotly figure dicts (plain, JSON-able). The one place money becomes float.
-
-Templates embed a figure with `json_script`; static/js/charts.js draws it.
-An empty figure is never drawn: the template shows its empty state instead.
-"""
+"""The per-developer daily spend chart with the reference lines."""
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from costdash.lib.money import usd
 
-AVERAGE_COLOR = "#6b7280"
-CEILING_COLOR = "#dc2626"
-P90_COLOR = "#7c3aed"
-# Past this many developers a legend buries the plot: hover names the line, the table lists everyone.
-LEGEND_MAX_DEVELOPERS = 12
-
-
-def _dollars(amount: Decimal) -> str:
-    """"$13" for whole dollars, "$13.50" otherwise: short labels for reference lines."""
-    text = usd(amount)
-    return text[:-3] if text.endswith(".00") else text
-
-
-def _reference_line(y: Decimal, label: str, color: str, dash: str, side: str = "right") -> tuple[dict, dict]:
-    """A full-width horizontal line at y and its label just above it, at the left or right end."""
-    value = float(y)
-    shape = {
-        "type": "line",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": value,
-        "y1": value,
-        "line": {"color": color, "width": 2, "dash": dash},
-        "layer": "above",  # stays visible over a crowd of developer lines
-    }
-    annotation = {
-        "xref": "paper",
-        "x": 1 if side == "right" else 0,
-        "xanchor": side,
-        "yref": "y",
-        "y": value,
-        "yanchor": "bottom",
-        "text": label,
-        "showarrow": False,
-        "font": {"color": color, "size": 11},
-        "bgcolor": "rgba(255,255,255,0.8)",
-    }
-    return shape, annotation
+from .common import AVERAGE_COLOR, CEILING_COLOR, LEGEND_MAX_DEVELOPERS, P90_COLOR, dollars_label, reference_line
 
 
 def _developer_trace(name: str, points: list[tuple[date, Decimal]]) -> dict:
@@ -101,12 +58,12 @@ def spend_per_developer_figure(
         for name, points in sorted(by_developer.values(), key=lambda item: item[0].lower())
     ]
     lines = [
-        _reference_line(average, f"Anthropic average {_dollars(average)}/active day", AVERAGE_COLOR, "dash"),
-        _reference_line(ceiling, f"90% of users stay below {_dollars(ceiling)}", CEILING_COLOR, "dash"),
+        reference_line(average, f"Anthropic average {dollars_label(average)}/active day", AVERAGE_COLOR, "dash"),
+        reference_line(ceiling, f"90% of users stay below {dollars_label(ceiling)}", CEILING_COLOR, "dash"),
     ]
     if p90 is not None:
         # Left-hand label: the P90 often sits near the ceiling, whose label is on the right.
-        lines.append(_reference_line(p90, f"{p90_label} {usd(p90)}", P90_COLOR, "dot", side="left"))
+        lines.append(reference_line(p90, f"{p90_label} {usd(p90)}", P90_COLOR, "dot", side="left"))
     show_legend = len(traces) <= LEGEND_MAX_DEVELOPERS
     if not show_legend:
         for trace in traces:
