@@ -12,7 +12,7 @@ from costdash.accounts.services import IdentityMap
 from costdash.pricing.services import rate_table
 from costdash.rollups.services import daily_cost_mark_dirty
 
-from . import parallel
+from . import metric_series, parallel
 from .aggregates import records_write
 from .files import InputFile, Replay
 from .models import ImportBatch, ImportedFile, Source
@@ -172,6 +172,7 @@ class ImportRun:
             relax_commit_durability()
             result = entries_write(pending)
             if records:
+                records = metric_series.increases(records)  # cumulative metric points, against their series
                 written = records_write(
                     records, batch_id=self.batch.pk, identities=self.identities, table=self.builder.table,
                     tz=self.builder.tz_name,

@@ -305,3 +305,20 @@ class BilledCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.workspace} {self.description} {self.amount}"
+
+
+class MetricSeries(models.Model):
+    """The last point seen of each CUMULATIVE OpenTelemetry metric series (a metric name and its
+    attribute set, resource included), so that a running total's next point is turned into what
+    it adds (ingest.metric_series). A row is locked while its points are counted."""
+
+    series = models.CharField(max_length=40, primary_key=True, help_text="sha1 of the metric name and attributes")
+    start_time_unix_nano = models.BigIntegerField(help_text="The series' start (its process start); -1 if none yet")
+    last_time_unix_nano = models.BigIntegerField(help_text="The last point's time; -1 if none yet")
+    last_value = models.DecimalField(max_digits=32, decimal_places=12, help_text="The last point's running total")
+
+    class Meta:
+        verbose_name_plural = "metric series"
+
+    def __str__(self) -> str:
+        return self.series

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 import orjson
 
 from .live import ingest_token_check, live_records_write
+from .live_metrics import live_metrics_write
 from .models import IngestToken
-from .parsers import litellm_payload, otel_logs
+from .parsers import litellm_payload, otel_logs, otel_metrics
 from .parsers.base import ParseStats
 
 MAX_BODY = 5 * 1024 * 1024  # as sent over the wire
@@ -95,10 +96,9 @@ def _otlp(request: HttpRequest, signal: str):
         if content_type == "application/json":
             return (token, _json(data), False), None
         if content_type == "application/x-protobuf":
-            if signal != "logs":
-                return (token, {}, True), None
+            decode = otel_logs.decode_protobuf_logs if signal == "logs" else otel_metrics.decode_protobuf_metrics
             try:
-                return (token, otel_logs.decode_protobuf_logs(data), True), None
+                return (token, decode(data), True), None
             except Exception as exc:  # protobuf raises DecodeError and others on junk
                 raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
         raise BadBody(415, f"Content-Type {content_type!r} is not OTLP (application/json or application/x-protobuf)")
@@ -133,11 +133,15 @@ def otlp_logs(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def otlp_metrics(request: HttpRequest) -> HttpResponse:
-    """OTLP/HTTP metrics: accepted (Claude Code sends them beside its logs) but not yet used."""
+    """OTLP/HTTP metrics: Claude Code's counters become activity (sessions, lines of code, commits,
+    pull requests, edit decisions, active time) and, for days without per-request data, usage."""
     parsed, refusal = _otlp(request, "metrics")
     if refusal:
         return refusal
-    return _otlp_answer(parsed[2], 0, "", "metrics")
+    token, body, is_protobuf = parsed
+    result = live_metrics_write(token, body, "/v1/metrics")
+    message = "; ".join(r.reason for r in result.rejected[:5])
+    return _otlp_answer(is_protobuf, len(result.rejected), message, "metrics")
 
 
 @csrf_exempt

@@ -6,12 +6,27 @@ could claim the same file: the more specific comes first, and Claude Code transc
 """
 from types import ModuleType
 
-from . import claude_code_jsonl, litellm_payload, litellm_spendlogs, otel_logs
+from . import (
+    anthropic_cost,
+    anthropic_usage,
+    claude_code_analytics,
+    claude_code_jsonl,
+    litellm_daily,
+    litellm_payload,
+    litellm_spendlogs,
+    otel_logs,
+)
 
 PARSERS: dict[str, ModuleType] = {
     otel_logs.SOURCE: otel_logs,
     litellm_spendlogs.SOURCE: litellm_spendlogs,
     litellm_payload.SOURCE: litellm_payload,
+    # Daily reports, told apart by their own keys or CSV columns; cost before usage, since a
+    # usage page whose head holds only empty buckets is known by lacking the cost fields.
+    anthropic_cost.SOURCE: anthropic_cost,
+    anthropic_usage.SOURCE: anthropic_usage,
+    claude_code_analytics.SOURCE: claude_code_analytics,
+    litellm_daily.SOURCE: litellm_daily,
     claude_code_jsonl.SOURCE: claude_code_jsonl,
 }
 HEAD_BYTES = 8 * 1024  # enough for every format's telltale keys or header row

@@ -131,12 +131,19 @@ def _tokens(row: dict, usage: dict | None, text: bool) -> tuple[int, int, int, i
         write_5m = max(_count_in(split, "ephemeral_5m_input_tokens", SPLIT), writes - write_1h)
     uncached = count(details.get("text_tokens"), detail + "text_tokens")
     if uncached is None:
-        uncached = prompt - reads - write_5m - write_1h  # LiteLLM >= 1.78
-        if uncached < 0:
-            uncached = prompt - reads  # LiteLLM <= 1.77: the writes were not in prompt_tokens
-        if uncached < 0:
-            raise RowError(f"field prompt_tokens ({prompt}) is less than the cache reads ({reads})")
+        uncached = uncached_input(prompt, reads, write_5m + write_1h)
     return uncached, write_5m, write_1h, reads, output
+
+
+def uncached_input(prompt: int, reads: int, writes: int) -> int:
+    """The uncached input inside LiteLLM's ``prompt_tokens`` (the §3 trap, module docstring):
+    prompt − reads − writes (≥ 1.78), else prompt − reads (≤ 1.77); RowError if both are negative."""
+    uncached = prompt - reads - writes  # LiteLLM >= 1.78
+    if uncached < 0:
+        uncached = prompt - reads  # LiteLLM <= 1.77: the writes were not in prompt_tokens
+    if uncached < 0:
+        raise RowError(f"field prompt_tokens ({prompt}) is less than the cache reads ({reads})")
+    return uncached
 
 
 def _column_count(row: dict, usage: dict | None, field: str, text: bool) -> int:
@@ -181,8 +188,8 @@ def loose_text(holder: dict, key: str) -> str:
     return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
 
-def count(value, field: str, text: bool = False) -> int | None:
-    """A token count, None when absent; RowError unless a whole number in 0..MAX_TOKENS.
+def count(value, field: str, text: bool = False, limit: int = MAX_TOKENS) -> int | None:
+    """A token count, None when absent; RowError unless a whole number in 0..``limit``.
     ``text``: a CSV cell, where numbers are text and an empty cell is NULL."""
     if value is None or (text and isinstance(value, str) and not value.strip()):
         return None
@@ -199,13 +206,13 @@ def count(value, field: str, text: bool = False) -> int | None:
         whole = isinstance(value, int) and not isinstance(value, bool)
     if not whole:
         raise RowError(f"field {field} is not a whole number: {str(value)[:40]!r}")
-    if not 0 <= value <= MAX_TOKENS:
+    if not 0 <= value <= limit:
         raise RowError(f"field {field} is out of range: {str(value)[:40]}")
     return int(value)
 
 
-def money(value, field: str, text: bool = False) -> Decimal | None:
-    """USD as an exact Decimal (a JSON float through its shortest repr), None when absent.
+def money(value, field: str, text: bool = False, limit: Decimal = MAX_SPEND) -> Decimal | None:
+    """USD as an exact Decimal in 0..``limit`` (a JSON float through its shortest repr), None when absent.
     ``text``: the amount may be text (a CSV cell; some LiteLLM versions log it as a string)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -215,7 +222,7 @@ def money(value, field: str, text: bool = False) -> Decimal | None:
         amount = Decimal(value.strip() if isinstance(value, str) else str(value))
     except InvalidOperation:
         raise RowError(f"field {field} is not a number: {str(value)[:40]!r}") from None
-    if not amount.is_finite() or not 0 <= amount <= MAX_SPEND:
+    if not amount.is_finite() or not 0 <= amount <= limit:
         raise RowError(f"field {field} is out of range: {str(value)[:40]}")
     return amount
 

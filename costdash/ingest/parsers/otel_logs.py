@@ -23,14 +23,17 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 import hashlib
-import itertools
 import re
 from typing import BinaryIO
 
 import orjson
 
+from . import otlp_files
 from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
-from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, attribute_value, attributes, from_nanos, log_records
+from .otlp_files import CHUNK, MAX_LINE
+from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, attributes, from_nanos, log_records
+from .otlp_wire import attribute_of as _value
+from .otlp_wire import attribute_text as _text
 
 # Re-exported ("x as x"): receivers.py (and its tests) call these as otel_logs.<name>.
 from .otlp_wire import decode_protobuf_logs as decode_protobuf_logs
@@ -42,9 +45,6 @@ SCOPE_MARK = "claude_code"  # in the scope name "com.anthropic.claude_code.event
 UNSPLIT_CACHE_WRITES = "1h"  # see the module docstring
 MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt record
 MAX_COST = Decimal(10**6)  # USD for one request; larger means a corrupt record
-CHUNK = 1024 * 1024
-MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
-MAX_DOCUMENT = MAX_LINE  # a single body spread over many lines
 WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
 # Last, user.id: an anonymous per-install id, not a person, but an API-key user who sets no
 # resource attributes sends nothing else; as its own identity an admin can still map it, where
@@ -63,21 +63,15 @@ def parse(
     stream: BinaryIO, name: str, stats: ParseStats, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[ParsedRequest | Rejected]:
     """Every api_request event in a file of OTLP/JSON log bodies, one body per line, and a
-    Rejected (file, line, reason) for each bad line or record; blank lines are skipped.
-
-    A file whose first line is not a body on its own is read as one body spread over many lines
-    (its records' Rejected.line is then their ordinal in the body); if it is not one either, it
-    is read line by line after all.
+    Rejected (file, line, reason) for each bad line or record, or metrics body; blank lines are
+    skipped. A file that is one body over many lines is read whole (its records' Rejected.line is
+    then their ordinal in the body); see otlp_files.bodies.
     """
-    lines = _lines(stream, stats, on_bytes)
-    head = _through_first_content(lines)
-    if head and head[-1][1] is not None and not _is_json(head[-1][1]):
-        document = _whole_document(head, lines)  # adds the lines it reads to head
-        if document is not None:
-            yield from _counted(requests_from_logs_body(document, name), stats)
-            return
-    for number, line in itertools.chain(head, lines):
-        yield from _counted(_line_requests(number, line, name), stats)
+    for item in otlp_files.bodies(stream, name, stats, on_bytes, "logs", max_line=MAX_LINE, chunk=CHUNK):
+        if isinstance(item, Rejected):
+            yield item
+        else:
+            yield from _counted(requests_from_logs_body(item[1], name, item[0]), stats)
 
 
 def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> Iterator[ParsedRequest | Rejected]:
@@ -139,6 +133,15 @@ def _raw_string(value) -> str | None:
 # --- one api_request event ----------------------------------------------------------------
 
 
+def identity_of(attrs: dict) -> tuple[str, str]:
+    """(identity, email) of a record or data point, from its attributes merged with the resource's
+    (the narrower one wins on a shared key): the first of IDENTITY_ATTRIBUTES present, and
+    ``user.email`` when sent. Cut to what Identity and Developer store."""
+    email = _text(attrs, "user.email")
+    identity = next((value for key in IDENTITY_ATTRIBUTES if (value := _text(attrs, key))), "")
+    return identity[:320], email[:254]
+
+
 def _request(attrs: dict, record: dict) -> ParsedRequest:
     model = _text(attrs, "model")
     if not model:
@@ -149,8 +152,7 @@ def _request(attrs: dict, record: dict) -> ParsedRequest:
     )
     write_5m, write_1h = _cache_writes(attrs, cache_write)
     timestamp = _timestamp(record, attrs)
-    email = _text(attrs, "user.email")
-    identity = next((value for key in IDENTITY_ATTRIBUTES if (value := _text(attrs, key))), "")
+    identity, email = identity_of(attrs)
     request = ParsedRequest(
         dedupe_key="",
         timestamp=timestamp,
@@ -164,8 +166,8 @@ def _request(attrs: dict, record: dict) -> ParsedRequest:
         cache_read_tokens=cache_read,
         speed=_text(attrs, "speed")[:16],
         reported_cost=_reported_cost(attrs),
-        identity=identity[:320],
-        email=email[:254],
+        identity=identity,
+        email=email,
     )
     request.dedupe_key = f"otel:{request.request_id}" if request.request_id else _derived_key(attrs, request)
     return request
@@ -190,23 +192,6 @@ def _cache_writes(attrs: dict, total: int) -> tuple[int, int]:
     if "cache_creation_5m_tokens" in attrs or "cache_creation_1h_tokens" in attrs:
         return _count(attrs, "cache_creation_5m_tokens"), _count(attrs, "cache_creation_1h_tokens")
     return (0, total) if UNSPLIT_CACHE_WRITES == "1h" else (total, 0)
-
-
-def _value(attrs: dict, key: str):
-    try:
-        return attribute_value(attrs.get(key))
-    except RowError as exc:
-        raise RowError(f"attribute {key}: {exc}") from None
-
-
-def _text(attrs: dict, key: str) -> str:
-    value = _value(attrs, key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise RowError(f"attribute {key} is not a string")
-    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
-    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _count(attrs: dict, key: str) -> int:
@@ -262,86 +247,6 @@ def _timestamp(record: dict, attrs: dict) -> datetime:
 
 
 # --- files ---------------------------------------------------------------------------------
-
-
-def _lines(stream: BinaryIO, stats: ParseStats, on_bytes) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line without its newline) for each line; None for one over MAX_LINE,
-    which is skipped without being held in memory."""
-    pending: list[bytes] = []
-    size, number, too_long = 0, 0, False
-    while chunk := stream.read(CHUNK):
-        stats.bytes += len(chunk)
-        if on_bytes:
-            on_bytes(len(chunk))
-        start = 0
-        while (end := chunk.find(b"\n", start)) >= 0:
-            number += 1
-            stats.lines += 1
-            piece = chunk[start:end]
-            if too_long or size + len(piece) > MAX_LINE:
-                yield number, None
-            else:
-                yield number, b"".join((*pending, piece)) if pending else piece
-            pending, size, too_long = [], 0, False
-            start = end + 1
-        rest = chunk[start:]
-        if rest and not too_long:
-            pending.append(rest)
-            size += len(rest)
-            if size > MAX_LINE:
-                pending, size, too_long = [], 0, True
-    if pending or too_long:
-        stats.lines += 1
-        yield number + 1, None if too_long else b"".join(pending)
-
-
-def _through_first_content(lines: Iterator) -> list:
-    """The lines up to and including the first that is not blank (an overlong one counts)."""
-    head = []
-    for number, line in lines:
-        head.append((number, line))
-        if line is None or line.strip():
-            break
-    return head
-
-
-def _is_json(line: bytes) -> bool:
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def _whole_document(head: list, lines: Iterator) -> dict | None:
-    """The body, when the file is one JSON object over many lines; else None. Every line read is
-    added to ``head``; reading stops at MAX_DOCUMENT or an overlong line (the caller then reads
-    what is left line by line)."""
-    size = sum(len(line) for _, line in head)
-    for number, line in lines:
-        head.append((number, line))
-        if line is None or (size := size + len(line) + 1) > MAX_DOCUMENT:
-            return None
-    try:
-        document = orjson.loads(b"\n".join(line for _, line in head))
-    except orjson.JSONDecodeError:
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _line_requests(number: int, line: bytes | None, name: str) -> Iterator[ParsedRequest | Rejected]:
-    if line is None:
-        yield Rejected(name, number, f"line longer than {MAX_LINE // 2**20} MiB")
-    elif line.strip():
-        try:
-            body = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            yield Rejected(name, number, "malformed JSON (truncated or invalid line)")
-            return
-        if not isinstance(body, dict):
-            yield Rejected(name, number, "line is not a JSON object")
-            return
-        yield from requests_from_logs_body(body, name, number)
 
 
 def _counted(items: Iterable[ParsedRequest | Rejected], stats: ParseStats) -> Iterator[ParsedRequest | Rejected]:

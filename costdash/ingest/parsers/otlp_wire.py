@@ -1,7 +1,8 @@
-"""The OTLP encoding shared by logs and, later, metrics: OTLP/JSON values (``AnyValue``, fixed64
-nanosecond times), the logs envelope (resourceLogs -> scopeLogs -> logRecords, with resource and
-scope attributes), and the OTLP/HTTP protobuf bodies (decoding a logs export, encoding the
-partial-success answer). Nothing here knows what a Claude Code event means (otel_logs does).
+"""The OTLP encoding shared by logs and metrics: OTLP/JSON values (``AnyValue``, fixed64
+nanosecond times), the envelopes (resourceLogs -> scopeLogs -> logRecords, resourceMetrics ->
+scopeMetrics -> metrics, with resource and scope attributes), and the OTLP/HTTP protobuf bodies
+(decoding an export, encoding the partial-success answer). Nothing here knows what a Claude Code
+event or metric means (otel_logs and otel_metrics do).
 """
 from __future__ import annotations
 
@@ -49,37 +50,71 @@ def attribute_value(value):
     raise RowError(f"{kind} is malformed: {str(item)[:40]!r}")
 
 
-def from_nanos(value, field: str) -> datetime:
+def attribute_of(attrs: dict, key: str):
+    """The Python value of attribute ``key`` of an ``attributes()`` dict, or None; a RowError names it."""
+    try:
+        return attribute_value(attrs.get(key))
+    except RowError as exc:
+        raise RowError(f"attribute {key}: {exc}") from None
+
+
+def attribute_text(attrs: dict, key: str) -> str:
+    """A string attribute, "" when absent; RowError when it is another kind."""
+    value = attribute_of(attrs, key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"attribute {key} is not a string")
+    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def nanos_of(value, field: str) -> int:
+    """OTLP fixed64 nanoseconds (a number, or a decimal string as protobuf's JSON writes it)."""
     if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT and INTEGER.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise RowError(f"field {field} is not a whole number: {str(value)[:40]!r}")
     if not 0 <= value < 2**64:  # OTLP's fixed64 nanoseconds: up to the year 2554, within datetime's range
         raise RowError(f"field {field} is out of range: {str(value)[:40]}")
-    return EPOCH + timedelta(microseconds=value // 1000)
+    return value
 
 
-# --- the logs envelope ---------------------------------------------------------------------
+def from_nanos(value, field: str) -> datetime:
+    """Aware UTC time of OTLP fixed64 nanoseconds (to the microsecond)."""
+    return EPOCH + timedelta(microseconds=nanos_of(value, field) // 1000)
+
+
+# --- the envelopes -------------------------------------------------------------------------
 
 
 def log_records(body) -> list[tuple[dict, str, object]]:
     """(resource + scope attributes, scope name, record) for each log record; RowError for a
     malformed envelope."""
+    return _envelope(body, "resourceLogs", "scopeLogs", "logRecords")
+
+
+def metrics(body) -> list[tuple[dict, str, object]]:
+    """(resource + scope attributes, scope name, metric) for each metric; RowError for a
+    malformed envelope."""
+    return _envelope(body, "resourceMetrics", "scopeMetrics", "metrics")
+
+
+def _envelope(body, resources: str, scopes: str, leaves: str) -> list[tuple[dict, str, object]]:
     if not isinstance(body, dict):
         raise RowError("body is not a JSON object")
-    records = []
-    for resource_log in _list(body, "resourceLogs"):
-        resource_attrs, _, scope_logs = _level(resource_log, "resourceLogs", "resource", "scopeLogs")
-        for scope_log in scope_logs:
-            scope_attrs, scope_name, entries = _level(scope_log, "scopeLogs", "scope", "logRecords")
+    found = []
+    for resource_entry in _list(body, resources):
+        resource_attrs, _, scope_entries = _level(resource_entry, resources, "resource", scopes)
+        for scope_entry in scope_entries:
+            scope_attrs, scope_name, entries = _level(scope_entry, scopes, "scope", leaves)
             outer = {**resource_attrs, **scope_attrs}
-            records.extend((outer, scope_name, record) for record in entries)
-    return records
+            found.extend((outer, scope_name, leaf) for leaf in entries)
+    return found
 
 
 def _level(entry, what: str, inner: str, children: str) -> tuple[dict, str, list]:
-    """(attributes, name) of a resourceLogs or scopeLogs entry's ``resource`` or ``scope``, and
-    its children."""
+    """(attributes, name) of a resource or scope entry's ``resource`` or ``scope``, and its children."""
     if not isinstance(entry, dict):
         raise RowError(f"{what} entry is not an object")
     obj = entry.get(inner) or {}
@@ -120,16 +155,30 @@ def decode_protobuf_logs(data: bytes) -> dict:
     Raises ValueError when the bytes are not such a message.
     """
     # Imported here: only the OTLP receiver's protobuf path needs protobuf loaded.
-    from google.protobuf import json_format
-    from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-    message = ExportLogsServiceRequest()
+    return _decoded(ExportLogsServiceRequest(), data)
+
+
+def decode_protobuf_metrics(data: bytes) -> dict:
+    """An OTLP/HTTP protobuf ExportMetricsServiceRequest as the dict its OTLP/JSON form decodes to,
+    as decode_protobuf_logs does (asInt and the times as decimal strings, asDouble as a number, or
+    "NaN"/"Infinity"). ValueError when the bytes are not such a message."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    return _decoded(ExportMetricsServiceRequest(), data)
+
+
+def _decoded(message, data: bytes) -> dict:
+    from google.protobuf import json_format
+    from google.protobuf.message import DecodeError
+
     try:
         message.ParseFromString(data)
     except DecodeError as exc:
-        raise ValueError(f"not an OTLP ExportLogsServiceRequest: {exc}") from None
-    return json_format.MessageToDict(message, preserving_proto_field_name=False)
+        raise ValueError(f"not an OTLP {type(message).__name__}: {exc}") from None
+    # Enums as integers, as OTLP/JSON writes them (aggregationTemporality 1 or 2).
+    return json_format.MessageToDict(message, preserving_proto_field_name=False, use_integers_for_enums=True)
 
 
 def encode_partial_success(rejected: int, message: str, kind: str = "logs") -> bytes:
