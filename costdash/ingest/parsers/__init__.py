@@ -15,9 +15,11 @@ from . import (
     litellm_payload,
     litellm_spendlogs,
     otel_logs,
+    otel_metrics,
 )
 
 PARSERS: dict[str, ModuleType] = {
+    otel_metrics.SOURCE: otel_metrics,  # a collector file of both signals is its first body's
     otel_logs.SOURCE: otel_logs,
     litellm_spendlogs.SOURCE: litellm_spendlogs,
     litellm_payload.SOURCE: litellm_payload,
