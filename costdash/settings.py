@@ -4,6 +4,7 @@ Every variable is listed in .env.example. A bad value fails loudly at start-up.
 Embedded default: SQLite and in-process tasks. DATABASE_URL / REDIS_URL switch
 to PostgreSQL / Redis.
 """
+import base64
 import os
 from pathlib import Path
 import zoneinfo
@@ -48,6 +49,27 @@ if not SECRET_KEY:
             "DJANGO_SECRET_KEY is not set (set DJANGO_DEBUG=true for local development)"
         )
     SECRET_KEY = "insecure-dev-key-only-for-local-use"
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Fernet keys (urlsafe base64 of 32 bytes), comma-separated; a malformed one fails start-up."""
+    keys = env_list(name, "")
+    for i, key in enumerate(keys, 1):
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, UnicodeEncodeError):
+            ok = False
+        if not ok:
+            raise ImproperlyConfigured(
+                f"{name}: key {i} is not a Fernet key (44 characters of urlsafe base64 encoding 32 bytes; make one "
+                "with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            )
+    return keys
+
+
+# Encrypts stored secrets (Admin API keys): the first key encrypts, all decrypt; when empty, a key
+# derived from SECRET_KEY is used (costdash.lib.encryption).
+COSTDASH_ENCRYPTION_KEYS = env_fernet_keys("COSTDASH_ENCRYPTION_KEY")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -66,6 +88,7 @@ INSTALLED_APPS = [
     "costdash.rollups",
     "costdash.dashboard",
     "costdash.demo",
+    "costdash.connectors",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +191,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-dirty-days": {
         "task": "costdash.rollups.tasks.daily_cost_recompute_dirty",
         "schedule": env_int("COSTDASH_SWEEP_SECONDS", 60),
+    },
+    # Each enabled Admin API connection pulls usage, cost and Claude Code analytics (a trailing window).
+    "admin-api-pull": {
+        "task": "costdash.connectors.tasks.admin_api_pull_all",
+        "schedule": env_int("COSTDASH_ADMIN_API_PULL_SECONDS", 3600),
     },
 }
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("ingest/files/<int:batch_id>", files_api.files_import_status, name="files_import_status"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
+    path("connectors/", include("costdash.connectors.urls")),
     path("", include("costdash.dashboard.urls")),
 ]
