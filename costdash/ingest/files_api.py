@@ -10,9 +10,9 @@ read by the same parsers. The answer is 202 with the batch id and the URL to pol
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
