@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "costdash.dashboard",
     "costdash.demo",
     "costdash.connectors",
+    "costdash.limits",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,6 @@ urlpatterns = [
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
     path("connectors/", include("costdash.connectors.urls")),
+    path("limits/", include("costdash.limits.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

@@ -3,6 +3,7 @@
 Every selector is scoped by a ``Scope`` (rollups.scope) or by a developer queryset the caller has
 already limited to what the user may see (``roles.developers_visible_to(user)``).
 """
+from .limits import known_workspaces, org_daily_spend, workspace_daily_spend
 from .spend import (
     developer_day_costs,
     spend_by_developer,
@@ -16,4 +17,5 @@ from .spend import (
 __all__ = [
     "developer_day_costs", "spend_by_developer", "spend_by_source", "spend_overview", "spend_summary",
     "team_p90", "unpriced_models",
+    "known_workspaces", "org_daily_spend", "workspace_daily_spend",
 ]

@@ -1,0 +1,1 @@
+"""Monthly spend limits (org and per Anthropic workspace) and where this month stands against them."""

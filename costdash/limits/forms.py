@@ -1,0 +1,75 @@
+"""The limit form (admins) and the month picker (everyone who sees the page)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import forms
+
+from .models import SpendLimit
+
+
+class SpendLimitForm(forms.ModelForm):
+    """A limit. The amount must be more than $0 and the warning share strictly between 0 and 1; a
+    second org limit, or a second limit on one workspace, is refused by the model's constraints
+    with a message that says to edit the existing one."""
+
+    class Meta:
+        model = SpendLimit
+        fields = ["scope", "workspace", "amount", "warning_share", "note"]
+        widgets = {
+            "scope": forms.RadioSelect,
+            "workspace": forms.TextInput(attrs={"list": "known-workspaces", "autocomplete": "off"}),
+            "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "inputmode": "decimal"}),
+            "warning_share": forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "max": "0.99"}),
+        }
+        labels = {"amount": "Monthly limit (USD)", "warning_share": "Warning share"}
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount <= 0:
+            raise forms.ValidationError("The monthly limit must be more than $0.")
+        return amount
+
+    def clean_warning_share(self):
+        share = self.cleaned_data["warning_share"]
+        if share is not None and not 0 < share < 1:
+            raise forms.ValidationError("The warning share must be between 0 and 1, e.g. 0.8 to warn at 80%.")
+        return share
+
+    def clean(self):
+        data = super().clean()
+        workspace = (data.get("workspace") or "").strip()
+        if data.get("scope") == SpendLimit.Scope.ORG:
+            workspace = ""  # the org limit names no workspace, whatever was typed
+        elif data.get("scope") == SpendLimit.Scope.WORKSPACE and not workspace:
+            self.add_error("workspace", "Name the workspace this limit is for.")
+        data["workspace"] = workspace
+        return data
+
+
+class MonthForm(forms.Form):
+    """``?month=YYYY-MM``: a month up to today's. Anything else is an error; the page then shows
+    today's month."""
+
+    month = forms.CharField(required=False)
+
+    def __init__(self, data, *, today: date):
+        super().__init__(data)
+        self.today = today
+
+    def clean_month(self) -> date | None:
+        text = self.cleaned_data["month"].strip()
+        if not text:
+            return None
+        try:
+            month = datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError(f"“{text[:20]}” is not a month: use YYYY-MM, e.g. 2026-03.") from None
+        if month > self.today:
+            raise forms.ValidationError(f"{month:%B %Y} has not started yet.")
+        return month
+
+    def first_day(self) -> date:
+        """The first day of the month to show."""
+        chosen = self.cleaned_data.get("month") if self.is_valid() else None
+        return chosen or self.today.replace(day=1)
