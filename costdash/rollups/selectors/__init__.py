@@ -3,7 +3,9 @@
 Every selector is scoped by a ``Scope`` (rollups.scope) or by a developer queryset the caller has
 already limited to what the user may see (``roles.developers_visible_to(user)``).
 """
+from .cache import cache_overview
 from .limits import known_workspaces, org_daily_spend, workspace_daily_spend
+from .model_mix import cheaper_alternative, default_what_if, model_mix, priced_models, what_if
 from .spend import (
     developer_day_costs,
     spend_by_developer,
@@ -15,6 +17,7 @@ from .spend import (
 )
 
 __all__ = [
+    "cache_overview", "cheaper_alternative", "default_what_if", "model_mix", "priced_models", "what_if",
     "developer_day_costs", "spend_by_developer", "spend_by_source", "spend_overview", "spend_summary",
     "team_p90", "unpriced_models",
     "known_workspaces", "org_daily_spend", "workspace_daily_spend",

@@ -1,0 +1,51 @@
+"""The cache page: hit rate per day and per developer, what caching saved, who would save most."""
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from costdash.pricing.services import rate_table
+from costdash.rollups import selectors
+
+from ..charts.cache import BARS_MAX, hit_rate_per_day_figure, hit_rate_per_developer_figure
+from ..filters import scope_for
+
+
+class TargetForm(forms.Form):
+    """``?target=`` a hit rate in percent (0-100) to rank developers against; blank = the team's P75."""
+
+    target = forms.DecimalField(required=False, min_value=0, max_value=100, decimal_places=2, label="Target hit rate")
+
+    def fraction(self) -> Decimal | None:
+        """The valid target as a fraction in [0, 1]; None when blank or invalid (the errors stay)."""
+        if self.is_valid() and self.cleaned_data["target"] is not None:
+            return self.cleaned_data["target"] / 100
+        return None
+
+
+@login_required
+def cache(request):
+    """Cache figures over the filtered scope, limited to what the user may see."""
+    scope, filters = scope_for(request)
+    target_form = TargetForm(request.GET)
+    overview = selectors.cache_overview(scope, rate_table(), target=target_form.fraction())
+    has_data = bool(overview["days"])
+    return render(
+        request,
+        "dashboard/cache.html",
+        {
+            "scope": scope,
+            "filters": filters,
+            "target_form": target_form,
+            "keep": [("target", request.GET["target"])] if request.GET.get("target") else [],
+            "overview": overview,
+            "day_figure": hit_rate_per_day_figure(overview["days"], scope.since, scope.until) if has_data else None,
+            "developer_figure": (
+                hit_rate_per_developer_figure(overview["developers"], overview["target"])
+                if any(dev["hit_rate"] is not None for dev in overview["developers"]) else None
+            ),
+            "bars_max": BARS_MAX,
+            "linked": has_data or filters.sees_all or filters.visible.exists(),
+        },
+    )

@@ -1,0 +1,67 @@
+"""The models page: model mix by spend or tokens over time, a table per model, and the what-if
+"the same usage on another model"."""
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from costdash.pricing.services import rate_table
+from costdash.rollups import selectors
+
+from ..charts.model_mix import SPEND, TOKENS, model_mix_figure, what_if_figure
+from ..filters import scope_for
+
+
+class ModelsForm(forms.Form):
+    """``?measure=spend|tokens&from=<model in the scope>&to=<priced model>``; every field optional.
+
+    An invalid value is an error shown on the page and its default is used instead.
+    """
+
+    measure = forms.ChoiceField(required=False, choices=[(SPEND, "Spend"), (TOKENS, "Tokens")], label="Measure")
+
+    def __init__(self, data, *, used: list[str], priced: list[str]):
+        super().__init__(data)
+        self.fields["from"] = forms.ChoiceField(required=False, choices=[(m, m) for m in used], label="Usage of")
+        self.fields["to"] = forms.ChoiceField(required=False, choices=[(m, m) for m in priced], label="Priced as")
+
+    def value(self, name: str, default: str | None) -> str | None:
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get(name) or default
+
+
+@login_required
+def models(request):
+    """Model mix and what-if over the filtered scope, limited to what the user may see."""
+    scope, filters = scope_for(request)
+    table = rate_table()
+    mix = selectors.model_mix(scope)
+    used = [m["model"] for m in mix["models"]]
+    form = ModelsForm(request.GET, used=used, priced=selectors.priced_models(table, scope.until))
+    default_from, default_to = selectors.default_what_if(mix["models"], table, scope.until)
+    measure = form.value("measure", SPEND)
+    from_model, to_model = form.value("from", default_from), form.value("to", default_to)
+    comparison = selectors.what_if(scope, table, from_model, to_model) if from_model and to_model else None
+    compared = comparison is not None and comparison["difference"] is not None
+    keep = {**dict(scope.params), "from": from_model or "", "to": to_model or ""}
+    return render(
+        request,
+        "dashboard/models.html",
+        {
+            "scope": scope,
+            "filters": filters,
+            "form": form,
+            "mix": mix,
+            "measure": measure,
+            "keep": [(name, value) for name, value in (("measure", measure), ("from", from_model), ("to", to_model))
+                     if value],
+            "measure_links": {m: "?" + urlencode({**keep, "measure": m}) for m in (SPEND, TOKENS)},
+            "mix_figure": model_mix_figure(mix["days"], used, measure, scope.since, scope.until) if used else None,
+            "from_model": from_model,
+            "to_model": to_model,
+            "comparison": comparison,
+            "what_if_figure": what_if_figure(comparison) if compared else None,
+            "linked": bool(used) or filters.sees_all or filters.visible.exists(),
+        },
+    )

@@ -1,0 +1,165 @@
+"""Prompt caching: hit rate, what it saved, and who would save most by raising theirs. Rollups only.
+
+Every figure is over the scope's DailyCost rows (``Scope.daily_costs``, so the model filter applies).
+
+- Hit rate = cache_read / (input + cache_read + cache_write_5m + cache_write_1h), a fraction in
+  [0, 1] (Decimal); None where there is no input at all.
+- Saved, per model and day: what the same tokens would cost if every cache read and cache write
+  were billed as plain input, minus what they cost with caching, both at the model's standard rate
+  that day (``repricing``: an estimate; recorded costs also hold long-context, fast-mode, Batch and
+  geo surcharges that have nothing to do with caching). A cache write costs more than input
+  (1.25x for 5 minutes, 2x for an hour), so with little reuse the saving is negative.
+- Potential, for a target hit rate T (``target``, else the P75 of the hit rates of the developers
+  shown who have input): a developer whose hit rate h is below T reads ``(T - h) x all input``
+  more tokens from cache, each moving from the input price to the cache-read price:
+  ``potential = sum over their (model, rate period) groups of (T - h) x all_input x (input - cache_read) / 1M``.
+  Zero at or above the target.
+- Tokens of a model without a price that day are left out of every dollar figure and listed in
+  ``unpriced_models`` (never $0); they still count in hit rates, which need no price.
+
+Three queries whatever the scope's size: sums per (day, model), sums per (developer, model, rate
+period), developer names. Pricing runs in Python on those few thousand groups.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from costdash.lib.money import MTOK, ZERO
+from costdash.pricing.rates import RateTable
+from costdash.rollups.scope import Scope
+from costdash.rollups.thresholds import percentile
+
+from .repricing import Tokens, add, caching_saved, price, rate_period, standard_rate, token_sums
+from .spend import _names
+
+P75 = Decimal("0.75")
+
+
+def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = None) -> dict:
+    """Everything the cache page shows. ``target`` is a fraction in [0, 1] (None: the team's P75).
+
+    Keys:
+    - days: [{day, hit_rate, cache_read, all_input, saved}] by day, days with rows only;
+    - summary: {tokens (Tokens), hit_rate, saved, uncached, cached (standard-rate cost with caching)};
+    - developers: [{developer_id, developer, team, tokens, hit_rate, saved, uncached, cached,
+      unpriced_input, extra_reads, potential}] by hit rate (lowest first; no input last), then name;
+    - ranking: the developers with a positive potential, largest first;
+    - p75, target (the one used), target_is_p75;
+    - unpriced_models: [{model, tokens}] models with tokens and no price on some day, most tokens first.
+    Dollar figures are None when nothing in them could be priced.
+    """
+    days, unpriced = _days(scope, table)
+    developers = _developers(scope, table)
+    p75 = percentile([dev["hit_rate"] for dev in developers if dev["hit_rate"] is not None], P75)
+    used = p75 if target is None else target
+    for dev in developers:
+        _add_potential(dev, used)
+    ranking = [dev for dev in developers if dev["potential"]]
+    ranking.sort(key=lambda dev: (-dev["potential"], dev["developer"].lower(), dev["developer_id"]))
+    return {
+        "days": days,
+        "summary": _summary(days),
+        "developers": developers,
+        "ranking": ranking,
+        "p75": p75,
+        "target": used,
+        "target_is_p75": target is None,
+        "unpriced_models": [
+            {"model": model, "tokens": n} for model, n in sorted(unpriced.items(), key=lambda item: (-item[1], item[0]))
+        ],
+    }
+
+
+def _days(scope: Scope, table: RateTable) -> tuple[list[dict], dict[str, int]]:
+    """Per-day figures from the (day, model) sums, and the unpriced models' token counts."""
+    grouped = scope.daily_costs().values("day", "model").annotate(**token_sums()).order_by()
+    by_day: dict = {}
+    unpriced: dict[str, int] = {}
+    for row in grouped:
+        tokens = Tokens.of(row)
+        day = by_day.setdefault(row["day"], _money_fields({"day": row["day"], "tokens": Tokens()}))
+        day["tokens"] += tokens
+        rate = standard_rate(table, row["model"], row["day"])
+        if rate is None:
+            if tokens.total or tokens.web_search:
+                model = row["model"] or "(no model)"
+                unpriced[model] = unpriced.get(model, 0) + tokens.total
+            continue
+        _add_money(day, tokens, rate, table)
+    days = []
+    for day in sorted(by_day.values(), key=lambda d: d["day"]):
+        tokens = day.pop("tokens")
+        days.append({**day, "tokens": tokens, "hit_rate": tokens.hit_rate, "cache_read": tokens.cache_read,
+                     "all_input": tokens.all_input})
+    return days, unpriced
+
+
+def _money_fields(row: dict) -> dict:
+    row.update(saved=None, uncached=None, cached=None)
+    return row
+
+
+def _add_money(row: dict, tokens: Tokens, rate, table: RateTable) -> None:
+    """Add one priced group's saving, uncached cost and cost with caching to ``row``."""
+    cached = price(tokens, rate, table.fees)
+    saved = caching_saved(tokens, rate)
+    row["saved"] = add(row["saved"], saved)
+    row["cached"] = add(row["cached"], cached)
+    row["uncached"] = add(row["uncached"], cached + saved)
+
+
+def _summary(days: list[dict]) -> dict:
+    tokens = sum((day["tokens"] for day in days), Tokens())
+    summary = _money_fields({"tokens": tokens, "hit_rate": tokens.hit_rate})
+    for day in days:
+        for key in ("saved", "uncached", "cached"):
+            summary[key] = add(summary[key], day[key])
+    return summary
+
+
+def _developers(scope: Scope, table: RateTable) -> list[dict]:
+    """One row per developer from the (developer, model, rate period) sums, priced per group."""
+    grouped = (
+        scope.daily_costs()
+        .annotate(period=rate_period(table, scope.since, scope.until))
+        .values("developer_id", "model", "period")
+        .annotate(**token_sums())
+        .order_by()
+    )
+    out: dict[int, dict] = {}
+    for row in grouped:
+        tokens = Tokens.of(row)
+        dev = out.setdefault(row["developer_id"], _money_fields(
+            {"developer_id": row["developer_id"], "tokens": Tokens(), "unpriced_input": 0, "priced_groups": []}
+        ))
+        dev["tokens"] += tokens
+        rate = standard_rate(table, row["model"], row["period"])
+        if rate is None:
+            dev["unpriced_input"] += tokens.all_input
+            continue
+        _add_money(dev, tokens, rate, table)
+        dev["priced_groups"].append((tokens.all_input, rate))
+    names = _names(set(out))
+    for dev in out.values():
+        dev["developer"], dev["team"] = names.get(dev["developer_id"], ("?", ""))
+        dev["hit_rate"] = dev["tokens"].hit_rate
+    return sorted(out.values(), key=_by_hit_rate)
+
+
+def _by_hit_rate(dev: dict) -> tuple:
+    rate = dev["hit_rate"]
+    return (rate is None, rate or ZERO, dev["developer"].lower(), dev["developer_id"])
+
+
+def _add_potential(dev: dict, target: Decimal | None) -> None:
+    """Set extra_reads (tokens, rounded to a whole token) and potential (USD; None if nothing of theirs is priced)."""
+    groups = dev.pop("priced_groups")
+    current = dev["hit_rate"]
+    dev["extra_reads"], dev["potential"] = 0, (ZERO if groups else None)
+    if target is None or current is None or target <= current:
+        return
+    gap = target - current
+    dev["extra_reads"] = int((gap * dev["tokens"].all_input).to_integral_value(ROUND_HALF_UP))
+    if groups:
+        per_mtok = sum((all_input * (rate.input - rate.cache_read) for all_input, rate in groups), ZERO)
+        dev["potential"] = gap * per_mtok / MTOK
