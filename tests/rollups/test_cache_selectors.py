@@ -63,12 +63,8 @@ def scope(developers=None, since=SINCE, until=UNTIL, model=""):
 
 def test_hit_rate_and_savings_per_day_and_in_total(usage, table):
     overview = selectors.cache_overview(scope(), table)
-    got = [(d["day"].day, d["hit_rate"], d["cache_read"], d["all_input"], d["saved"]) for d in overview["days"]]
-    assert got == [
-        (2, D("0.45"), 900 * K, 2000 * K, D("2.085") - D("0.33")),
-        (3, D("0.6"), 600 * K, 1000 * K, D("1.70")),
-        (4, D("0.25"), 500 * K, 2000 * K, D("1.35")),
-    ]
+    got = [(d["day"].day, d["hit_rate"], d["cache_read"], d["all_input"]) for d in overview["days"]]
+    assert got == [(2, D("0.45"), 900 * K, 2000 * K), (3, D("0.6"), 600 * K, 1000 * K), (4, D("0.25"), 500 * K, 2000 * K)]
     summary = overview["summary"]
     assert summary["hit_rate"] == D("0.4")
     assert summary["saved"] == D("4.805")
@@ -144,7 +140,6 @@ def test_a_rate_change_inside_the_range_prices_each_day_at_its_own_rate(db, tabl
         DailyCostFactory(developer=devs["Ana"], day=date(2026, 10, day), model="claude-sonnet-5-5",
                          cache_read_tokens=1000 * K)
     overview = selectors.cache_overview(scope(since=date(2026, 10, 1), until=date(2026, 10, 9)), table)
-    assert [d["saved"] for d in overview["days"]] == [D("1.80"), D("1.90")]
     assert overview["developers"][0]["saved"] == overview["summary"]["saved"] == D("3.70")
 
 
@@ -160,6 +155,6 @@ def test_query_count_does_not_grow_with_developers_or_days(db, table, django_ass
         dev = DeveloperFactory()
         for day in range(1, 10):
             DailyCostFactory(developer=dev, day=date(2026, 3, day), input_tokens=n * K, cache_read_tokens=K)
-    with django_assert_num_queries(3):  # (day, model) sums, (developer, model, period) sums, names
+    with django_assert_num_queries(3):  # hit-rate sums per day, (developer, model, period) sums, names
         overview = selectors.cache_overview(scope(), table)
     assert len(overview["developers"]) == 30

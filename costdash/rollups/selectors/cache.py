@@ -4,9 +4,9 @@ Every figure is over the scope's DailyCost rows (``Scope.daily_costs``, so the m
 
 - Hit rate = cache_read / (input + cache_read + cache_write_5m + cache_write_1h), a fraction in
   [0, 1] (Decimal); None where there is no input at all.
-- Saved, per model and day: what the same tokens would cost if every cache read and cache write
-  were billed as plain input, minus what they cost with caching, both at the model's standard rate
-  that day (``repricing``: an estimate; recorded costs also hold long-context, fast-mode, Batch and
+- Saved, per model and day (summed per model and rate period, which prices the same): what the
+  same tokens would cost if every cache read and cache write were billed as plain input, minus what
+  they cost with caching, both at the model's standard rate that day (``repricing``: an estimate; recorded costs also hold long-context, fast-mode, Batch and
   geo surcharges that have nothing to do with caching). A cache write costs more than input
   (1.25x for 5 minutes, 2x for an hour), so with little reuse the saving is negative.
 - Potential, for a target hit rate T (``target``, else the P75 of the hit rates of the developers
@@ -17,12 +17,14 @@ Every figure is over the scope's DailyCost rows (``Scope.daily_costs``, so the m
 - Tokens of a model without a price that day are left out of every dollar figure and listed in
   ``unpriced_models`` (never $0); they still count in hit rates, which need no price.
 
-Three queries whatever the scope's size: sums per (day, model), sums per (developer, model, rate
-period), developer names. Pricing runs in Python on those few thousand groups.
+Three queries whatever the scope's size: hit-rate sums per day, token sums per (developer, model,
+rate period), developer names. Pricing runs in Python on those few thousand groups.
 """
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import F, Sum
 
 from costdash.lib.money import MTOK, ZERO
 from costdash.pricing.rates import RateTable
@@ -39,7 +41,7 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
     """Everything the cache page shows. ``target`` is a fraction in [0, 1] (None: the team's P75).
 
     Keys:
-    - days: [{day, hit_rate, cache_read, all_input, saved}] by day, days with rows only;
+    - days: [{day, hit_rate, cache_read, all_input}] by day, days with rows only;
     - summary: {tokens (Tokens), hit_rate, saved, uncached, cached (standard-rate cost with caching)};
     - developers: [{developer_id, developer, team, tokens, hit_rate, saved, uncached, cached,
       unpriced_input, extra_reads, potential}] by hit rate (lowest first; no input last), then name;
@@ -48,8 +50,8 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
     - unpriced_models: [{model, tokens}] models with tokens and no price on some day, most tokens first.
     Dollar figures are None when nothing in them could be priced.
     """
-    days, unpriced = _days(scope, table)
-    developers = _developers(scope, table)
+    unpriced: dict[str, int] = {}
+    developers = _developers(scope, table, unpriced)
     p75 = percentile([dev["hit_rate"] for dev in developers if dev["hit_rate"] is not None], P75)
     used = p75 if target is None else target
     for dev in developers:
@@ -57,8 +59,8 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
     ranking = [dev for dev in developers if dev["potential"]]
     ranking.sort(key=lambda dev: (-dev["potential"], dev["developer"].lower(), dev["developer_id"]))
     return {
-        "days": days,
-        "summary": _summary(days),
+        "days": _days(scope),
+        "summary": _summary(developers),
         "developers": developers,
         "ranking": ranking,
         "p75": p75,
@@ -70,28 +72,20 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
     }
 
 
-def _days(scope: Scope, table: RateTable) -> tuple[list[dict], dict[str, int]]:
-    """Per-day figures from the (day, model) sums, and the unpriced models' token counts."""
-    grouped = scope.daily_costs().values("day", "model").annotate(**token_sums()).order_by()
-    by_day: dict = {}
-    unpriced: dict[str, int] = {}
-    for row in grouped:
-        tokens = Tokens.of(row)
-        day = by_day.setdefault(row["day"], _money_fields({"day": row["day"], "tokens": Tokens()}))
-        day["tokens"] += tokens
-        rate = standard_rate(table, row["model"], row["day"])
-        if rate is None:
-            if tokens.total or tokens.web_search:
-                model = row["model"] or "(no model)"
-                unpriced[model] = unpriced.get(model, 0) + tokens.total
-            continue
-        _add_money(day, tokens, rate, table)
-    days = []
-    for day in sorted(by_day.values(), key=lambda d: d["day"]):
-        tokens = day.pop("tokens")
-        days.append({**day, "tokens": tokens, "hit_rate": tokens.hit_rate, "cache_read": tokens.cache_read,
-                     "all_input": tokens.all_input})
-    return days, unpriced
+def _days(scope: Scope) -> list[dict]:
+    """The hit rate per day, from sums grouped by day alone (a hit rate needs no price)."""
+    grouped = (
+        scope.daily_costs()
+        .values("day")
+        .annotate(cache_read=Sum("cache_read_tokens"), all_input=Sum(
+            F("input_tokens") + F("cache_write_5m_tokens") + F("cache_write_1h_tokens") + F("cache_read_tokens")))
+        .order_by("day")
+    )
+    return [
+        {"day": row["day"], "cache_read": row["cache_read"] or 0, "all_input": row["all_input"] or 0,
+         "hit_rate": Decimal(row["cache_read"]) / Decimal(row["all_input"]) if row["all_input"] else None}
+        for row in grouped
+    ]
 
 
 def _money_fields(row: dict) -> dict:
@@ -108,17 +102,18 @@ def _add_money(row: dict, tokens: Tokens, rate, table: RateTable) -> None:
     row["uncached"] = add(row["uncached"], cached + saved)
 
 
-def _summary(days: list[dict]) -> dict:
-    tokens = sum((day["tokens"] for day in days), Tokens())
+def _summary(developers: list[dict]) -> dict:
+    tokens = sum((dev["tokens"] for dev in developers), Tokens())
     summary = _money_fields({"tokens": tokens, "hit_rate": tokens.hit_rate})
-    for day in days:
+    for dev in developers:
         for key in ("saved", "uncached", "cached"):
-            summary[key] = add(summary[key], day[key])
+            summary[key] = add(summary[key], dev[key])
     return summary
 
 
-def _developers(scope: Scope, table: RateTable) -> list[dict]:
-    """One row per developer from the (developer, model, rate period) sums, priced per group."""
+def _developers(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> list[dict]:
+    """One row per developer from the (developer, model, rate period) sums, priced per group.
+    Adds the tokens of groups without a price to ``unpriced`` (model -> tokens)."""
     grouped = (
         scope.daily_costs()
         .annotate(period=rate_period(table, scope.since, scope.until))
@@ -136,6 +131,9 @@ def _developers(scope: Scope, table: RateTable) -> list[dict]:
         rate = standard_rate(table, row["model"], row["period"])
         if rate is None:
             dev["unpriced_input"] += tokens.all_input
+            if tokens.total or tokens.web_search:
+                model = row["model"] or "(no model)"
+                unpriced[model] = unpriced.get(model, 0) + tokens.total
             continue
         _add_money(dev, tokens, rate, table)
         dev["priced_groups"].append((tokens.all_input, rate))
