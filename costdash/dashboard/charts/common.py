@@ -50,3 +50,59 @@ def reference_line(y: Decimal, label: str, color: str, dash: str, side: str = "r
     return shape, annotation
 
 
+
+
+def threshold_lines(
+    average: Decimal, ceiling: Decimal, p90: Decimal | None, p90_label: str
+) -> list[tuple[dict, dict]]:
+    """The horizontal reference lines of a daily-cost chart, in this order: the average ("Anthropic
+    average $13/active day"), the ceiling ("90% of users stay below $30") and, when p90 is not
+    None, "<p90_label> $x.xx"."""
+    lines = [
+        reference_line(average, f"Anthropic average {dollars_label(average)}/active day", AVERAGE_COLOR, "dash"),
+        reference_line(ceiling, f"90% of users stay below {dollars_label(ceiling)}", CEILING_COLOR, "dash"),
+    ]
+    if p90 is not None:
+        # Left-hand label: the P90 often sits near the ceiling, whose label is on the right.
+        lines.append(reference_line(p90, f"{p90_label} {usd(p90)}", P90_COLOR, "dot", side="left"))
+    return lines
+
+
+def base_layout(**layout) -> dict:
+    """The layout every chart starts from (transparent, compact margins), with ``layout`` on top."""
+    return {
+        "margin": {"l": 56, "r": 16, "t": 36, "b": 40},
+        "hovermode": "closest",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+    } | layout
+
+
+def vertical_line(x: Decimal, label: str, color: str, dash: str, label_y: float = 1.0) -> tuple[dict, dict]:
+    """A full-height vertical line at x and its label at the top (``label_y``: fraction of the plot
+    height, to keep labels of nearby lines apart), just right of the line."""
+    value = float(x)
+    shape = {
+        "type": "line",
+        "xref": "x",
+        "x0": value,
+        "x1": value,
+        "yref": "paper",
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": color, "width": 2, "dash": dash},
+        "layer": "above",
+    }
+    annotation = {
+        "xref": "x",
+        "x": value,
+        "xanchor": "left",
+        "yref": "paper",
+        "y": label_y,
+        "yanchor": "top",
+        "text": label,
+        "showarrow": False,
+        "font": {"color": color, "size": 11},
+        "bgcolor": "rgba(255,255,255,0.8)",
+    }
+    return shape, annotation

@@ -3,9 +3,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from costdash.lib.money import usd
-
-from .common import AVERAGE_COLOR, CEILING_COLOR, LEGEND_MAX_DEVELOPERS, P90_COLOR, dollars_label, reference_line
+from .common import LEGEND_MAX_DEVELOPERS, threshold_lines
 
 
 def _developer_trace(name: str, points: list[tuple[date, Decimal]]) -> dict:
@@ -57,13 +55,7 @@ def spend_per_developer_figure(
         _developer_trace(name, sorted(points))
         for name, points in sorted(by_developer.values(), key=lambda item: item[0].lower())
     ]
-    lines = [
-        reference_line(average, f"Anthropic average {dollars_label(average)}/active day", AVERAGE_COLOR, "dash"),
-        reference_line(ceiling, f"90% of users stay below {dollars_label(ceiling)}", CEILING_COLOR, "dash"),
-    ]
-    if p90 is not None:
-        # Left-hand label: the P90 often sits near the ceiling, whose label is on the right.
-        lines.append(reference_line(p90, f"{p90_label} {usd(p90)}", P90_COLOR, "dot", side="left"))
+    lines = threshold_lines(average, ceiling, p90, p90_label)
     show_legend = len(traces) <= LEGEND_MAX_DEVELOPERS
     if not show_legend:
         for trace in traces:

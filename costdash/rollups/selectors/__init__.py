@@ -4,8 +4,10 @@ Every selector is scoped by a ``Scope`` (rollups.scope) or by a developer querys
 already limited to what the user may see (``roles.developers_visible_to(user)``).
 """
 from .cache import cache_overview
+from .developers import developer_detail, developer_sessions, developer_table, session_counts, session_minutes
 from .limits import known_workspaces, org_daily_spend, workspace_daily_spend
 from .model_mix import cheaper_alternative, default_what_if, model_mix, priced_models, what_if
+from .overview import cost_distribution, day_model_totals, month_to_date, overview
 from .spend import (
     developer_day_costs,
     spend_by_developer,
@@ -21,4 +23,6 @@ __all__ = [
     "developer_day_costs", "spend_by_developer", "spend_by_source", "spend_overview", "spend_summary",
     "team_p90", "unpriced_models",
     "known_workspaces", "org_daily_spend", "workspace_daily_spend",
+    "cost_distribution", "day_model_totals", "developer_detail", "developer_sessions", "developer_table",
+    "month_to_date", "overview", "session_counts", "session_minutes",
 ]

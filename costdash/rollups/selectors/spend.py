@@ -219,11 +219,16 @@ def spend_by_source(developers: QuerySet[Developer], since: date, until: date) -
     Keys: sources ([{"source", "label", "spend", "requests", "developer_days"}], most spend
     first) and by_developer ({developer id: [source labels, most spend first]}).
     """
+    return sources_of(_in_range(developers, since, until))
+
+
+def sources_of(daily_costs: QuerySet[DailyCost]) -> dict:
+    """spend_by_source over DailyCost rows already scoped (``Scope.daily_costs()``)."""
     from costdash.ingest.models import Source
 
     labels = dict(Source.choices)
     grouped = (
-        _in_range(developers, since, until)
+        daily_costs
         .values("developer_id", "source")
         .annotate(spend=Sum("cost"), requests=Sum("requests"), days=Count("day", distinct=True))
         .order_by()

@@ -1,0 +1,109 @@
+"""The Developers table (sortable, filterable) and one page per developer."""
+from dataclasses import replace
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+
+from costdash.accounts import roles
+from costdash.accounts.models import Developer, OrgSettings
+from costdash.rollups import selectors
+from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
+
+from ..charts.cache import hit_rate_per_day_figure
+from ..charts.developers import daily_cost_figure
+from ..charts.overview import daily_spend_by_model_figure
+from ..charts.spend import spend_per_developer_figure
+from ..filters import DashboardFilterForm, org_today, scope_for
+from .overview import p90_label
+
+SESSIONS_PER_PAGE = 25
+# (sort key, heading, numeric); the order of the table's columns.
+COLUMNS = (
+    ("developer", "Developer", False), ("team", "Team", False), ("spend", "Spend", True),
+    ("active_days", "Active days", True), ("average", "Avg / active day", True), ("p90", "P90 / active day", True),
+    ("worst_day", "Worst day", True), ("days_over_ceiling", "Days over ceiling", True),
+    ("cache_hit_rate", "Cache hit rate", True), ("main_model", "Main model", False), ("sessions", "Sessions", True),
+)
+
+
+def table_sort(params) -> tuple[str, bool]:
+    """?sort=<SORT_KEYS key>&dir=asc|desc -> (column, descending). An unknown column falls back to
+    DEFAULT_SORT; without a valid dir, text columns go A-Z and figures highest first."""
+    column = params.get("sort") if params.get("sort") in SORT_KEYS else DEFAULT_SORT
+    direction = params.get("dir")
+    descending = direction == "desc" if direction in ("asc", "desc") else column not in TEXT_COLUMNS
+    return column, descending
+
+
+def _headings(scope, column: str, descending: bool) -> list[dict]:
+    """Each column's heading with the link that sorts by it (the other way round when it is the
+    current sort), keeping the filters."""
+    out = []
+    for key, label, numeric in COLUMNS:
+        current = key == column
+        first_desc = key not in TEXT_COLUMNS
+        link_desc = (not descending) if current else first_desc
+        out.append({
+            "key": key, "label": label, "numeric": numeric, "current": current,
+            "aria_sort": ("descending" if descending else "ascending") if current else None,
+            "query": scope.querystring(sort=key, dir="desc" if link_desc else "asc"),
+        })
+    return out
+
+
+@login_required
+def developer_list(request):
+    """Every developer the user may see, narrowed by the filter bar; sorted server-side."""
+    scope, filters = scope_for(request)
+    org = OrgSettings.get()
+    column, descending = table_sort(request.GET)
+    table = selectors.developer_table(scope, ceiling=org.daily_ceiling, sort=column, descending=descending)
+    label = p90_label(filters.sees_all)
+    figure = None
+    if table["chart_days"]:
+        figure = spend_per_developer_figure(
+            table["chart_days"], org.average_daily_cost, org.daily_ceiling, table["p90"], p90_label=label
+        )
+    return render(request, "dashboard/developers.html", {
+        "scope": scope, "filters": filters, "org": org, "table": table, "figure": figure,
+        "headings": _headings(scope, column, descending), "sees_all": filters.sees_all, "p90_label": label,
+        "linked": filters.sees_all or filters.visible.exists(),
+        # The filter bar keeps a sort the user chose.
+        "keep": [("sort", column), ("dir", "desc" if descending else "asc")] if "sort" in request.GET else [],
+        "detail_query": scope.querystring(team="", developer=""),
+    })
+
+
+@login_required
+def developer_detail(request, pk: int):
+    """One developer's page. A developer may open only their own (anyone else's: 404, as if it did
+    not exist); admin and billing any. The filter bar's date range and model apply; its team
+    and developer fields do not (the page is one developer's)."""
+    developer = get_object_or_404(roles.developers_visible_to(request.user).select_related("team"), pk=pk)
+    data = request.GET.copy()
+    for name in ("team", "developer"):
+        data.pop(name, None)
+    filters = DashboardFilterForm(data, user=request.user, today=org_today())
+    sees_all, filters.sees_all = filters.sees_all, False  # hides the bar's team and developer fields here
+    scope = replace(filters.scope(), developers=Developer.objects.filter(pk=developer.pk))
+    org = OrgSettings.get()
+    detail = selectors.developer_detail(scope, ceiling=org.daily_ceiling)
+    label = "Your P90" if developer.user_id == request.user.pk else "Their P90"
+    sessions = Paginator(selectors.developer_sessions(scope), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in sessions:
+        row["minutes"] = selectors.session_minutes(row)
+    charts = {}
+    if detail["summary"]:
+        p90 = detail["summary"]["p90"]
+        charts = {
+            "daily": daily_cost_figure(detail["days"], org.average_daily_cost, org.daily_ceiling, p90, p90_label=label),
+            "cache": hit_rate_per_day_figure(detail["cache_by_day"], scope.since, scope.until)
+            if any(row["hit_rate"] is not None for row in detail["cache_by_day"]) else None,
+            "models": daily_spend_by_model_figure(detail["by_model"]) if detail["by_model"] else None,
+        }
+    return render(request, "dashboard/developer.html", {
+        "developer": developer, "scope": scope, "filters": filters, "org": org, "detail": detail,
+        "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
+        "linked": True, "list_query": scope.querystring(),
+    })

@@ -1,0 +1,52 @@
+"""The Overview, the home page: the month so far and its projection, the team's developer-day
+figures against the reference figures, daily spend by model, the cost distribution, top spenders."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from costdash.accounts.models import OrgSettings
+from costdash.rollups import selectors
+
+from ..charts.overview import cost_distribution_figure, daily_spend_by_model_figure, top_spenders_figure
+from ..filters import MONTH_TO_DATE, scope_for
+
+
+def p90_label(sees_all: bool) -> str:
+    return "Team P90" if sees_all else "Your P90"
+
+
+@login_required
+def overview(request):
+    """Filtered by the shared filter bar (default: the month to date), limited to what the user may see."""
+    scope, filters = scope_for(request, default=MONTH_TO_DATE)
+    org = OrgSettings.get()
+    data = selectors.overview(scope, filters.today, average=org.average_daily_cost, ceiling=org.daily_ceiling)
+    label = p90_label(filters.sees_all)
+    month = data["month"]
+    has_data = data["summary"]["active_days"] > 0
+    charts = {}
+    if has_data:
+        charts = {
+            "by_model": daily_spend_by_model_figure(data["by_model"]) if data["by_model"] else None,
+            "distribution": cost_distribution_figure(
+                data["distribution"], org.average_daily_cost, org.daily_ceiling, data["p90"], p90_label=label
+            ),
+            "top": top_spenders_figure(data["top_spenders"]) if data["top_spenders"] else None,
+        }
+    return render(
+        request,
+        "dashboard/overview.html",
+        {
+            "scope": scope,
+            "filters": filters,
+            "org": org,
+            "data": data,
+            "month": month,
+            "range_is_month_to_date": (scope.since, scope.until) == (month.month_start, month.today),
+            "charts": charts,
+            "has_data": has_data,
+            "sees_all": filters.sees_all,
+            "p90_label": label,
+            "linked": filters.sees_all or filters.visible.exists(),
+            "detail_query": scope.querystring(team="", developer=""),
+        },
+    )

@@ -1,0 +1,216 @@
+"""Reads for the Developers pages: the table of every developer in a scope, and one developer's
+daily cost, cache hit rate by day, model mix, sessions and activity.
+
+Rollups only (DailyCost, SessionDay, DailyActivity), always through a Scope. Developer-days,
+"active" and P90 are as in selectors.spend. Sessions and activity are not per model: the
+model filter does not apply to them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
+
+from costdash.lib.money import ZERO
+from costdash.rollups.scope import Scope
+from costdash.rollups.thresholds import percentile
+
+from .developer_days import active_costs, daily_points, developer_days, developer_rows
+from .overview import day_model_totals, priced_spend_by_day_and_model, unpriced_models_in
+from .repricing import Tokens, token_sums
+from .spend import P90
+
+ACTIVITY_FIELDS = (
+    "sessions", "lines_added", "lines_removed", "commits", "pull_requests", "edits_accepted", "edits_rejected",
+    "active_seconds",
+)
+SESSIONS_FROM_SESSION_DAYS, SESSIONS_FROM_ACTIVITY = "session_days", "activity"
+
+# The table's sortable columns: ?sort=<key>. A None value sorts last in either direction.
+SORT_KEYS: dict[str, Callable[[dict], object]] = {
+    "developer": lambda row: row["developer"].lower(),
+    "team": lambda row: row["team"].lower() or None,
+    "spend": lambda row: row["spend"],
+    "active_days": lambda row: row["active_days"],
+    "average": lambda row: row["average_per_active_day"],
+    "p90": lambda row: row["p90"],
+    "worst_day": lambda row: row["worst_day_cost"],
+    "days_over_ceiling": lambda row: row["days_over_ceiling"],
+    "cache_hit_rate": lambda row: row["cache_hit_rate"],
+    "main_model": lambda row: row["main_model"].lower() if row["main_model"] else None,
+    "sessions": lambda row: row["sessions"],
+}
+TEXT_COLUMNS = frozenset({"developer", "team", "main_model"})
+DEFAULT_SORT = "spend"
+# The per-developer daily chart draws the top spenders only: past a dozen lines it is a tangle (and a
+# year of 200 developers would be 70K points); the table lists everyone.
+CHARTED = 12
+
+
+def sort_rows(rows: list[dict], column: str, descending: bool) -> list[dict]:
+    """``rows`` sorted by a SORT_KEYS column (an unknown one: DEFAULT_SORT); ties by developer name,
+    rows with no value (None) last either way."""
+    key = SORT_KEYS.get(column, SORT_KEYS[DEFAULT_SORT])
+    by_name = sorted(rows, key=lambda row: (row["developer"].lower(), row["developer_id"]))
+    present = [row for row in by_name if key(row) is not None]
+    present.sort(key=key, reverse=descending)  # stable: equal values keep the name order
+    return present + [row for row in by_name if key(row) is None]
+
+
+def _model_figures(scope: Scope) -> dict[int, dict]:
+    """developer id -> {"cache_hit_rate", "main_model"}, from one (developer, model) grouped query.
+
+    The cache hit rate is repricing.Tokens.hit_rate: cache reads over all input tokens
+    (uncached + cache writes + cache reads). The main model is the one with the most spend; on
+    equal spend (all unpriced, say) the most requests, then the model name that sorts first.
+    """
+    grouped = (
+        scope.daily_costs().values("developer_id", "model")
+        .annotate(cost=Sum("cost"), requests=Sum("requests"), **token_sums())
+        .order_by("developer_id", "model")
+    )
+    out: dict[int, dict] = {}
+    for row in grouped:
+        figures = out.setdefault(row["developer_id"], {"tokens": Tokens(), "rank": None})
+        figures["tokens"] += Tokens.of(row)
+        rank = (row["cost"] or ZERO, row["requests"] or 0)
+        if figures["rank"] is None or rank > figures["rank"]:  # rows come by model name: ">" keeps the first
+            figures["rank"], figures["main_model"] = rank, row["model"]
+    return {dev: {"cache_hit_rate": f["tokens"].hit_rate, "main_model": f["main_model"]} for dev, f in out.items()}
+
+
+def session_counts(scope: Scope) -> dict[int, tuple[int, str]]:
+    """developer id -> (sessions, where counted from), two grouped queries.
+
+    SESSIONS_FROM_SESSION_DAYS: the distinct session ids in SessionDay (from per-request sources;
+    a session spanning days counts once). Used whenever the developer has SessionDay rows in
+    range. Otherwise SESSIONS_FROM_ACTIVITY: the sum of DailyActivity.sessions (daily reports
+    such as Claude Code Analytics count per day, so a session spanning days may count twice).
+    A developer with neither is missing.
+    """
+    from_sessions = (
+        scope.session_days().values("developer_id").annotate(n=Count("session_id", distinct=True))
+        .values_list("developer_id", "n").order_by()
+    )
+    from_activity = (
+        scope.daily_activity().values("developer_id").annotate(n=Sum("sessions"))
+        .values_list("developer_id", "n").order_by()
+    )
+    out = {dev: (n or 0, SESSIONS_FROM_ACTIVITY) for dev, n in from_activity}
+    out.update({dev: (n, SESSIONS_FROM_SESSION_DAYS) for dev, n in from_sessions})
+    return out
+
+
+def developer_table(
+    scope: Scope, *, ceiling: Decimal, sort: str = DEFAULT_SORT, descending: bool = True, charted: int = CHARTED
+) -> dict:
+    """The Developers table, in six grouped queries whatever the number of developers.
+
+    Keys: developers (one row per developer with rollup rows in scope, sorted by sort_rows; keys
+    of developer_days.developer_rows plus cache_hit_rate, main_model, sessions and sessions_from
+    (see session_counts; None when neither source has any)), p90 (the team's), chart_days
+    (developer_days.daily_points of the ``charted`` top spenders) and charted (how many that is).
+    """
+    folded = developer_days(scope, ceiling)
+    rows = developer_rows(folded)
+    models, sessions = _model_figures(scope), session_counts(scope)
+    for row in rows:
+        dev = row["developer_id"]
+        row.update(models.get(dev, {"cache_hit_rate": None, "main_model": None}))
+        row["sessions"], row["sessions_from"] = sessions.get(dev, (None, None))
+    return {
+        "developers": sort_rows(rows, sort, descending),
+        "p90": percentile(active_costs(folded), P90),
+        "chart_days": daily_points(folded, rows[:charted]),
+        "charted": min(charted, len(rows)),
+    }
+
+
+def model_mix(rows: list[dict]) -> list[dict]:
+    """Fold day_model_totals rows by model, most spend first (then most requests, then name).
+
+    Keys: model, cost, share (of the priced spend, a fraction; None when there is none),
+    requests, unpriced_requests, tokens (every kind, output included).
+    """
+    out: dict[str, dict] = {}
+    for row in rows:
+        mix = out.setdefault(row["model"], {"model": row["model"], "cost": ZERO, "requests": 0,
+                                            "unpriced_requests": 0, "tokens": 0})
+        mix["cost"] += row["cost"]
+        mix["requests"] += row["requests"]
+        mix["unpriced_requests"] += row["unpriced_requests"]
+        mix["tokens"] += row["tokens"].total
+    total = sum((mix["cost"] for mix in out.values()), ZERO)
+    for mix in out.values():
+        mix["share"] = mix["cost"] / total if total > 0 else None
+    return sorted(out.values(), key=lambda m: (-m["cost"], -m["requests"], m["model"]))
+
+
+def cache_by_day(rows: list[dict]) -> list[dict]:
+    """Fold day_model_totals rows by day, by day: [{"day", "hit_rate", "cache_read", "all_input"}]
+    (the rows charts.cache.hit_rate_per_day_figure draws; hit_rate None on a day without input)."""
+    out: dict = {}
+    for row in rows:
+        out[row["day"]] = out.get(row["day"], Tokens()) + row["tokens"]
+    return [
+        {"day": day, "hit_rate": tokens.hit_rate, "cache_read": tokens.cache_read, "all_input": tokens.all_input}
+        for day, tokens in sorted(out.items())
+    ]
+
+
+def activity_totals(scope: Scope) -> dict | None:
+    """The DailyActivity sums over the scope (keys: days, and each of ACTIVITY_FIELDS); None when
+    no source reported activity in range."""
+    totals = scope.daily_activity().aggregate(days=Count("id"), **{f: Sum(f) for f in ACTIVITY_FIELDS})
+    return totals if totals["days"] else None
+
+
+def developer_detail(scope: Scope, *, ceiling: Decimal) -> dict:
+    """One developer's page (``scope.developers`` holds just them), in six queries.
+
+    Keys: summary (their developer_days.developer_rows row plus cache_hit_rate, main_model,
+    sessions, sessions_from; None without rollup rows), days ([{"day", "cost"}] by day),
+    cache_by_day, by_model (overview.priced_spend_by_day_and_model), model_mix, activity
+    (activity_totals), unpriced_models (as spend.unpriced_models).
+    """
+    folded = developer_days(scope, ceiling)
+    totals = day_model_totals(scope)
+    mix = model_mix(totals)
+    summary, days = None, []
+    if folded:
+        (summary,) = developer_rows(folded)
+        (dev,) = folded.values()
+        days = [{"day": day, "cost": cost} for day, cost in sorted(dev.days)]
+        tokens = sum((row["tokens"] for row in totals), Tokens())
+        sessions = session_counts(scope).get(summary["developer_id"], (None, None))
+        summary |= {
+            "cache_hit_rate": tokens.hit_rate, "main_model": mix[0]["model"] if mix else None,
+            "sessions": sessions[0], "sessions_from": sessions[1],
+        }
+    return {
+        "summary": summary, "days": days, "cache_by_day": cache_by_day(totals),
+        "by_model": priced_spend_by_day_and_model(totals), "model_mix": mix, "activity": activity_totals(scope),
+        "unpriced_models": unpriced_models_in(totals),
+    }
+
+
+def developer_sessions(scope: Scope) -> QuerySet:
+    """The scope's sessions, latest start first: one row per (developer, session id) summing its
+    days in range (a session reaching outside the range shows only its part inside).
+
+    Row keys: developer_id, session_id, first_at, last_at, requests, unpriced_requests, cost,
+    tokens (input + output + cache reads + cache writes). Lazy: page it with a Paginator.
+    """
+    tokens = F("input_tokens") + F("output_tokens") + F("cache_read_tokens") + F("cache_write_tokens")
+    return (
+        scope.session_days().values("developer_id", "session_id")
+        .annotate(first_at=Min("first_at"), last_at=Max("last_at"), requests=Sum("requests"),
+                  unpriced_requests=Sum("unpriced_requests"), cost=Sum("cost"), tokens=Sum(tokens))
+        .order_by("-first_at", "session_id")
+    )
+
+
+def session_minutes(row: dict) -> int:
+    """A developer_sessions row's length: whole minutes from its first to its last request, rounded."""
+    return round((row["last_at"] - row["first_at"]).total_seconds() / 60)

@@ -1,0 +1,133 @@
+"""Reads for the Overview page: the month so far and where it ends, the team's developer-day
+figures, daily spend by model, the distribution of developer-day cost and the top spenders.
+
+Rollups only (DailyCost), always through a Scope, so the filter bar means the same here as on
+every page. Developer-days, P90 and "active" are as defined in selectors.spend.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import replace
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db.models import Sum
+
+from costdash.lib.money import ZERO
+from costdash.rollups.projection import MonthProjection, month_projection, projection_window
+from costdash.rollups.scope import Scope
+from costdash.rollups.thresholds import percentile
+
+from .developer_days import active_costs, developer_days, developer_rows, summary
+from .repricing import Tokens, token_sums
+from .spend import P90, sources_of
+
+# Histogram bin widths in USD, smallest first: the first that needs at most MAX_BINS bins is used.
+BIN_WIDTHS = tuple(Decimal(w) for w in ("0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"))
+MAX_BINS = 40
+TOP_SPENDERS = 10
+
+
+def day_model_totals(scope: Scope) -> list[dict]:
+    """One row per (day, model) in the scope, by day then model (one grouped query).
+
+    Keys: day, model, cost (Decimal; unpriced requests are not in it), requests,
+    unpriced_requests, tokens (repricing.Tokens: the token sums).
+    """
+    grouped = (
+        scope.daily_costs().values("day", "model")
+        .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
+                  **token_sums())
+        .order_by("day", "model")
+    )
+    return [
+        {"day": row["day"], "model": row["model"], "cost": row["cost"] or ZERO, "requests": row["requests"] or 0,
+         "unpriced_requests": row["unpriced_requests"] or 0, "tokens": Tokens.of(row)}
+        for row in grouped
+    ]
+
+
+def priced_spend_by_day_and_model(rows: list[dict]) -> list[dict]:
+    """The day_model_totals rows with spend, as [{"day", "model", "cost"}]: a model whose requests
+    were all unpriced has no cost to draw (it is unknown, not $0)."""
+    return [{"day": r["day"], "model": r["model"], "cost": r["cost"]} for r in rows if r["cost"] > 0]
+
+
+def daily_spend(scope: Scope) -> dict[date, Decimal]:
+    """{day: spend} of the scope's days with any rollup row (one grouped query)."""
+    grouped = scope.daily_costs().values("day").annotate(spend=Sum("cost")).values_list("day", "spend").order_by()
+    return {day: spend or ZERO for day, spend in grouped}
+
+
+def month_to_date(scope: Scope, today: date) -> MonthProjection:
+    """``today``'s month so far and its projection (rollups.projection), for the scope's developers
+    and model. The scope's date range does not apply: the month is always today's."""
+    since, until = projection_window(today)
+    return month_projection(daily_spend(replace(scope, since=since, until=until)), today)
+
+
+def cost_distribution(costs: list[Decimal], max_bins: int = MAX_BINS) -> dict:
+    """Histogram of developer-day costs in equal bins: {"width", "bins": [{"low", "high", "count"}]}.
+
+    The width is the smallest of BIN_WIDTHS that covers the costs in at most ``max_bins`` bins
+    (or the largest width). A bin holds low <= cost < high; bins run without gaps from the one
+    holding the lowest cost (0 or below) to the one holding the highest, empty bins included.
+    No costs: {"width": None, "bins": []}.
+    """
+    if not costs:
+        return {"width": None, "bins": []}
+    ordered = sorted(costs)  # linear when already sorted (developer_days.active_costs)
+    low, high = min(ordered[0], ZERO), ordered[-1]
+    width = next(
+        (w for w in BIN_WIDTHS if _bin(high, w) - _bin(low, w) + 1 <= max_bins), BIN_WIDTHS[-1]
+    )
+    first, last = _bin(low, width), _bin(high, width)
+    bins = []
+    for n in range(first, last + 1):
+        lo, hi = n * width, (n + 1) * width
+        bins.append({"low": lo, "high": hi, "count": bisect_left(ordered, hi) - bisect_left(ordered, lo)})
+    return {"width": width, "bins": bins}
+
+
+def _bin(cost: Decimal, width: Decimal) -> int:
+    return int((cost / width).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def unpriced_models_in(rows: list[dict]) -> list[dict]:
+    """The models of day_model_totals rows with unpriced requests, as spend.unpriced_models:
+    [{"model", "requests"}] (unpriced requests only), most first, then by name."""
+    found: dict[str, int] = {}
+    for row in rows:
+        if row["unpriced_requests"]:
+            found[row["model"]] = found.get(row["model"], 0) + row["unpriced_requests"]
+    return [{"model": m, "requests": n} for m, n in sorted(found.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, top: int = TOP_SPENDERS) -> dict:
+    """Everything the Overview shows, in five grouped queries (developer-days, names, day x model,
+    the month's days, sources) whatever the team's size.
+
+    Keys: summary (developer_days.summary: spend, developers (active), active_days,
+    average_per_active_day, days_over_ceiling; plus requests), p90 (the team's P90 of active
+    developer-days; None with none), month (month_to_date), by_model
+    (priced_spend_by_day_and_model), distribution (cost_distribution of active developer-days),
+    top_spenders (the ``top`` developers by spend, spend > 0; developer_days.developer_rows),
+    sources (spend.spend_by_source's "sources"), unpriced_models (as spend.unpriced_models),
+    average, ceiling (the figures used).
+    """
+    folded = developer_days(scope, ceiling)
+    costs = active_costs(folded)
+    totals = day_model_totals(scope)
+    spenders = [row for row in developer_rows(folded) if row["spend"] > 0]
+    return {
+        "summary": summary(folded) | {"requests": sum(row["requests"] for row in totals)},
+        "p90": percentile(costs, P90),
+        "month": month_to_date(scope, today),
+        "by_model": priced_spend_by_day_and_model(totals),
+        "distribution": cost_distribution(costs),
+        "top_spenders": spenders[:top],
+        "sources": sources_of(scope.daily_costs())["sources"],
+        "unpriced_models": unpriced_models_in(totals),
+        "average": average,
+        "ceiling": ceiling,
+    }
