@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from costdash.lib.money import usd
 
-from .common import P90_COLOR
+from .common import P90_COLOR, base_layout, vertical_line
 
 HIT_RATE_COLOR = "#0f766e"
 # Past this many developers the bar chart shows the lowest hit rates only; the table lists everyone.
@@ -16,17 +16,6 @@ BAR_HEIGHT = 22  # px per developer bar
 def percent(fraction: Decimal | None) -> float | None:
     """A [0, 1] Decimal fraction as a float percentage rounded to 0.01 (None stays None: a gap)."""
     return None if fraction is None else round(float(fraction * 100), 2)
-
-
-def _layout(**extra) -> dict:
-    return {
-        "margin": {"l": 56, "r": 16, "t": 24, "b": 40},
-        "hovermode": "closest",
-        "showlegend": False,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        **extra,
-    }
 
 
 def hit_rate_per_day_figure(days: Iterable[dict], since: date, until: date) -> dict:
@@ -58,7 +47,9 @@ def hit_rate_per_day_figure(days: Iterable[dict], since: date, until: date) -> d
     }
     return {
         "data": [trace],
-        "layout": _layout(
+        "layout": base_layout(
+            showlegend=False,
+            margin={"l": 56, "r": 16, "t": 24, "b": 40},
             xaxis={"type": "date", "tickformat": "%b %-d", "hoverformat": "%Y-%m-%d"},
             yaxis={"title": {"text": "Cache hit rate (%)"}, "ticksuffix": "%", "range": [0, 100]},
         ),
@@ -85,23 +76,21 @@ def hit_rate_per_developer_figure(developers: list[dict], target: Decimal | None
         "hovertemplate": "%{y}: %{x:.1f}% cache hit rate<br>saved %{customdata[0]} (estimate)"
                          " on %{customdata[1]:,} input tokens<extra></extra>",
     }
-    shapes, annotations = [], []
+    lines = []
     if target is not None:
-        x = percent(target)
-        shapes.append({"type": "line", "xref": "x", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
-                       "line": {"color": P90_COLOR, "width": 2, "dash": "dot"}, "layer": "above"})
-        annotations.append({"xref": "x", "x": x, "yref": "paper", "y": 1, "yanchor": "bottom",
-                            "text": f"Target {x:.1f}%", "showarrow": False, "font": {"color": P90_COLOR, "size": 11}})
+        x = (target * 100).quantize(Decimal("0.01"))
+        lines.append(vertical_line(x, f"Target {x:.1f}%", P90_COLOR, "dot"))
     return {
         "data": [trace],
-        "layout": _layout(
+        "layout": base_layout(
+            showlegend=False,
             height=max(240, BAR_HEIGHT * len(shown) + 90),
             margin={"l": 140, "r": 16, "t": 28, "b": 40},
             xaxis={"title": {"text": "Cache hit rate (%)"}, "ticksuffix": "%", "range": [0, 100]},
             # Categories are drawn bottom-up: reverse so the first (lowest rate) is on top.
             yaxis={"autorange": "reversed", "automargin": True},
-            shapes=shapes,
-            annotations=annotations,
+            shapes=[shape for shape, _ in lines],
+            annotations=[annotation for _, annotation in lines],
             meta={"shown": len(shown), "of": len(rated)},
         ),
     }

@@ -2,6 +2,8 @@
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from .common import base_layout
+
 # One colour per model, in the order the page lists models (most spend first), so a model keeps
 # its colour from one chart to the next.
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
@@ -50,8 +52,10 @@ def model_mix_figure(days: Iterable[dict], models: list[str], measure: str, sinc
         "title": {"text": f"Tokens per {unit}"}}
     return {
         "data": traces,
-        "layout": _bars_layout(
+        "layout": base_layout(
             barmode="stack",
+            margin={"l": 64, "r": 16, "t": 24, "b": 40},
+            showlegend=True,
             xaxis={"type": "date", "tickformat": "%b %-d", "hoverformat": "%Y-%m-%d"},
             yaxis={**yaxis, "rangemode": "tozero"},
             legend={"orientation": "h", "y": -0.15},
@@ -82,8 +86,9 @@ def what_if_figure(comparison: dict) -> dict:
     ]
     return {
         "data": traces,
-        "layout": _bars_layout(
+        "layout": base_layout(
             barmode="group",
+            showlegend=True,
             margin={"l": 64, "r": 16, "t": 24, "b": 80},
             xaxis={"type": "category", "automargin": True},
             yaxis={"title": {"text": "USD, standard rates"}, "tickprefix": "$", "rangemode": "tozero"},
@@ -92,12 +97,3 @@ def what_if_figure(comparison: dict) -> dict:
         ),
     }
 
-
-def _bars_layout(**layout) -> dict:
-    return {
-        "margin": {"l": 64, "r": 16, "t": 24, "b": 40},
-        "hovermode": "closest",
-        "showlegend": True,
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-    } | layout

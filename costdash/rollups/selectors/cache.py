@@ -6,8 +6,9 @@ Every figure is over the scope's DailyCost rows (``Scope.daily_costs``, so the m
   [0, 1] (Decimal); None where there is no input at all.
 - Saved, per model and day (summed per model and rate period, which prices the same): what the
   same tokens would cost if every cache read and cache write were billed as plain input, minus what
-  they cost with caching, both at the model's standard rate that day (``repricing``: an estimate; recorded costs also hold long-context, fast-mode, Batch and
-  geo surcharges that have nothing to do with caching). A cache write costs more than input
+  they cost with caching, both at the model's standard rate that day (``repricing``: an estimate;
+  recorded costs also hold long-context, fast-mode, Batch and geo surcharges that have nothing to
+  do with caching). A cache write costs more than input
   (1.25x for 5 minutes, 2x for an hour), so with little reuse the saving is negative.
 - Potential, for a target hit rate T (``target``, else the P75 of the hit rates of the developers
   shown who have input): a developer whose hit rate h is below T reads ``(T - h) x all input``
