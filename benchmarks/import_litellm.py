@@ -26,6 +26,7 @@ import json
 import os
 from pathlib import Path
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -173,8 +174,28 @@ def run_child(action: str, database_url: str, *args: str, show_output: bool = Fa
     return json.loads(lines[-1])
 
 
+def _backend_cpu() -> tuple[int, float]:
+    """(pid, CPU seconds so far) of this process's PostgreSQL backend (same host: /proc)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return pid, float("nan")
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _cpu(who) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_import(path: str, profile: str = "") -> dict:
     common._django()
+    from costdash.ingest import parallel
     from costdash.ingest.models import UsageEvent
     from costdash.ingest.services import usage_import
 
@@ -185,9 +206,13 @@ def child_import(path: str, profile: str = "") -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    pid, backend_before = _backend_cpu()
+    own_before = _cpu(resource.RUSAGE_SELF)
     started = time.perf_counter()
     batch = usage_import([Path(path)])
     seconds = time.perf_counter() - started
+    own = _cpu(resource.RUSAGE_SELF) - own_before
+    pid_after, backend_after = _backend_cpu()
     if profiler:
         import pstats
 
@@ -195,10 +220,16 @@ def child_import(path: str, profile: str = "") -> dict:
         stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
         stats.sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(35)
-    return {"seconds": seconds, "peak_mb": common._peak_mb(), "baseline_mb": baseline, "status": batch.status,
+    # Parse workers are this process's children, reaped by now: the largest of them bounds each.
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    workers = parallel.worker_count() if worker_mb else 0
+    return {"seconds": seconds, "peak_mb": common._peak_mb() + workers * worker_mb, "main_mb": common._peak_mb(),
+            "workers": workers, "worker_mb": worker_mb, "baseline_mb": baseline, "status": batch.status,
             "failure": batch.failure, "bytes": batch.total_bytes, "lines": batch.lines,
             "requests_new": batch.requests_new, "duplicates": batch.duplicates, "rejected": batch.rejected,
             "errors": batch.errors[:3], "files_unchanged": batch.files_unchanged,
+            "cpu_main": own, "cpu_workers": _cpu(resource.RUSAGE_CHILDREN),
+            "cpu_backend": backend_after - backend_before if pid == pid_after else float("nan"),
             "events": UsageEvent.objects.filter(source="litellm_spendlogs").count()}
 
 
@@ -207,7 +238,7 @@ CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "impor
 
 # ---- the report ----
 
-def measure(path: Path, database_url: str, expected: int, profile: bool) -> bool:
+def measure(path: Path, database_url: str, expected: int, profile: bool, reimport: bool = True) -> bool:
     common.database_ensure(database_url)
     run_child("migrate", database_url)
     run_child("flush", database_url)
@@ -218,10 +249,19 @@ def measure(path: Path, database_url: str, expected: int, profile: bool) -> bool
     print(f"first import:  {first['lines']:,} rows, {mb:,.1f} MB in {secs:.1f} s = {rate:,.0f} rows/s "
           f"(target >= {TARGET_ROWS_S:,}: {common.mark(rate >= TARGET_ROWS_S)}), {mb / secs:,.1f} MB/s, "
           f"status {first['status']} {first['failure']}" + (" (under cProfile: slower)" if profile else ""))
-    print(f"peak RSS:      {first['peak_mb']:,.0f} MB (process baseline {first['baseline_mb']:,.0f} MB)")
+    workers = (f" = importing process {first['main_mb']:,.0f} MB + {first['workers']} parse workers x "
+               f"{first['worker_mb']:,.0f} MB" if first["workers"] else "")
+    print(f"peak RSS:      {first['peak_mb']:,.0f} MB{workers} (process baseline {first['baseline_mb']:,.0f} MB)")
+    cpu = first["cpu_main"] + first["cpu_workers"] + first["cpu_backend"]
+    print(f"CPU:           {cpu:.1f} s = importing process {first['cpu_main']:.1f} + parse workers "
+          f"{first['cpu_workers']:.1f} + PostgreSQL backend {first['cpu_backend']:.1f}; "
+          f"{cpu / first['lines'] * 1e6:.0f} µs a row; {cpu / secs:.2f} cores busy; "
+          f"load average now {os.getloadavg()[0]:.2f}")
     ok = first["events"] == expected and first["rejected"] == 0
     print(f"correctness:   {first['events']:,} events in the DB vs {expected:,} rows written: "
           f"{'ok' if ok else 'WRONG'} (rejected rows: {first['rejected']} {first['errors'] or ''})")
+    if not reimport:
+        return ok
     again = run_child("import", database_url, str(path))
     print(f"re-import:     same file {again['seconds']:.2f} s = {again['seconds'] / secs:.3f} of the first "
           f"({again['files_unchanged']} file unchanged, {again['requests_new']} new)")
@@ -251,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--lean", action="store_true", help="Generate rows with trimmed metadata (~2.6 KB a row)")
     parser.add_argument("--profile", action="store_true", help="cProfile the first import and print the top")
+    parser.add_argument("--first-only", action="store_true", help="Measure the first import only (no re-imports)")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
     path, scratch, expected = args.csv, None, None
@@ -268,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if expected is None:
             with path.open(newline="", encoding="utf-8") as f:
                 expected = sum(1 for row in csv.reader(f) if row) - 1
-        return 0 if measure(path, database_url, expected, args.profile) else 1
+        return 0 if measure(path, database_url, expected, args.profile, not args.first_only) else 1
     finally:
         if scratch:
             scratch.unlink(missing_ok=True)

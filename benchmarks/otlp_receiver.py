@@ -190,12 +190,20 @@ def child_token(name: str) -> dict:
 
 def child_count(run: str, name: str) -> dict:
     common._django()
+    from costdash.accounts.models import OrgSettings
     from costdash.ingest.models import IngestToken, UsageEvent
+    from costdash.lib.dates import reporting_day
+    from costdash.rollups.models import DirtyDay
 
     events = UsageEvent.objects.filter(dedupe_key__startswith=f"otel:req_bench{run}_")
     token = IngestToken.objects.get(name=name)
+    # No worker reads the run's queue, so every developer-day written must still be marked dirty.
+    tz = OrgSettings.get().time_zone
+    days = {(d, reporting_day(ts, tz)) for d, ts in events.values_list("developer_id", "timestamp").distinct()}
+    marked = set(DirtyDay.objects.values_list("developer_id", "day"))
     result = {"events": events.count(), "developers": events.values("developer").distinct().count(),
-              "token_requests": token.requests}
+              "token_requests": token.requests, "token_events": token.events_new, "days": len(days),
+              "days_marked": len(days & marked)}
     token.delete()
     return result
 
@@ -288,10 +296,13 @@ def report(args, result: dict, counted: dict, queued: int, body_bytes: int) -> b
           f"the rest (PostgreSQL, Redis, anything else running) {busy - result['server_cpu'] - client_cpu:.1f} s; "
           f"stolen by the VM host {result['steal']:.1f} s")
     sent = (ok + WARM_UP) * RECORDS_PER_BODY
-    right = counted["events"] == sent
+    right = counted["events"] == sent and counted["days_marked"] == counted["days"]
+    right = right and counted["token_requests"] == ok + WARM_UP and counted["token_events"] == sent
     print(f"correctness:   {counted['events']:,} events in the DB vs {sent:,} records accepted (with the "
-          f"{WARM_UP} warm-up bodies): {'ok' if right else 'WRONG'}; {counted['developers']} developers; the token "
-          f"counted {counted['token_requests']:,} requests" + (f"; {queued:,} rollup tasks queued" if queued else ""))
+          f"{WARM_UP} warm-up bodies): {'ok' if right else 'WRONG'}; {counted['developers']} developers, "
+          f"{counted['days_marked']} of their {counted['days']} developer-days marked dirty; the token counted "
+          f"{counted['token_requests']:,} requests and {counted['token_events']:,} events"
+          + (f"; {queued:,} rollup tasks queued" if queued else ""))
     if errors and result["log_tail"]:
         print("gunicorn log (tail):\n" + result["log_tail"])
     return right and not errors

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from types import ModuleType
 
 from django.db import connection, transaction
@@ -14,6 +15,7 @@ from costdash.rollups.services import daily_cost_mark_dirty
 
 from . import metric_series, parallel
 from .aggregates import records_write
+from .csv_parts import CsvPart
 from .files import InputFile, Replay
 from .models import ImportBatch, ImportedFile, Source
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
@@ -36,7 +38,8 @@ class ImportRun:
 
     Each file goes to the parser that recognises it. Transcripts belong to the developer the
     uploader named (``developer``/``identity``, None when nobody was named) and, in bulk, are
-    parsed in worker processes; other formats name their own people, resolved here.
+    parsed in worker processes; other formats name their own people, resolved here (a large CSV
+    file is parsed in parts by worker processes too, its people still resolved here).
 
     A flush is one transaction: the pending rows, the fingerprints of the files they completed,
     the dirty days they touched and the batch's counts. A crash loses only unflushed work,
@@ -103,6 +106,10 @@ class ImportRun:
                 stream.close()
                 self.sources.add(parser.SOURCE)
                 yield input_file, fingerprint
+            elif (plan := parallel.csv_plan(input_file, parser, head)) is not None:
+                stream.close()
+                self.sources.add(parser.SOURCE)
+                self._read_in_parts(input_file, fingerprint, parser, plan)
             else:
                 self.sources.add(parser.SOURCE)
                 self._read_here(input_file, fingerprint, parser, Replay(head, stream))
@@ -119,25 +126,75 @@ class ImportRun:
         return entries, rejected, stats
 
     def _read_here(self, input_file: InputFile, fingerprint: str, parser: ModuleType, stream) -> None:
-        """Parse a file here, each request attributed to the person its own record names."""
-        stats, rejected, entries = ParseStats(), [], {}
-        is_transcript = parser is claude_code_jsonl
+        """Parse a file here, each request attributed to the person its own record names.
+
+        Rows are flushed as they accumulate, every FLUSH_REQUESTS, so memory stays flat however long
+        the file. The file's fingerprint is recorded with its last flush only: after a crash part-way
+        the whole file is read again, and the rows already written are duplicates (upsert by key).
+        """
+        stats = ParseStats()
         with stream:
-            for item in parser.parse(stream, input_file.name, stats, self._on_progress):
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                    continue
-                if not isinstance(item, ParsedRequest):  # a daily aggregate, activity or billed cost
-                    self.pending_records.append((parser.SOURCE, item))
-                    continue
-                if is_transcript:
-                    entry = self.builder.entry(item)
-                else:
-                    identity_id, developer_id = self.identities.resolve(parser.SOURCE, item.identity, item.email)
-                    entry = self.builder.entry_for(item, parser.SOURCE, developer_id, identity_id)
-                keep_largest(entries, item.dedupe_key, entry)
-        owner = self.developer.pk if is_transcript else None
-        self._take(input_file, fingerprint, owner, entries, rejected, stats)
+            self._fold_items(parser.parse(stream, input_file.name, stats, self._on_progress), parser)
+        owner = self.developer.pk if parser is claude_code_jsonl else None
+        self._take(input_file, fingerprint, owner, {}, [], stats)
+
+    def _fold_items(self, items, parser: ModuleType) -> None:
+        """Hold what a parser yields, flushing every FLUSH_REQUESTS (without the file's fingerprint)."""
+        is_transcript = parser is claude_code_jsonl
+        pending, records = self.pending, self.pending_records
+        for item in items:
+            if isinstance(item, Rejected):
+                self._reject(item)
+                continue
+            if not isinstance(item, ParsedRequest):  # a daily aggregate, activity or billed cost
+                records.append((parser.SOURCE, item))
+            elif is_transcript:
+                keep_largest(pending, item.dedupe_key, self.builder.entry(item))
+            else:
+                identity_id, developer_id = self.identities.resolve(parser.SOURCE, item.identity, item.email)
+                entry = self.builder.entry_for(item, parser.SOURCE, developer_id, identity_id)
+                keep_largest(pending, item.dedupe_key, entry)
+            if len(pending) + len(records) >= FLUSH_REQUESTS:
+                self.flush()
+                pending, records = self.pending, self.pending_records
+
+    def _read_in_parts(self, input_file: InputFile, fingerprint: str, parser: ModuleType, plan) -> None:
+        """As _read_here, for a large CSV file parsed a part at a time by worker processes; the people
+        its rows name are resolved here. Flushed as parts come in; the fingerprint goes last."""
+        stats = ParseStats(bytes=plan.start)
+        self._on_progress(plan.start)
+        days: dict[int, date] = {}
+        for part in parallel.parse_csv_parts(input_file, parser, plan, self.builder):
+            if part.misaligned:  # not RFC 4180 CSV: the rest in one pass, as the parser alone reads it
+                with input_file.open() as stream:
+                    stream.seek(part.offset)
+                    items = parser.parse_csv_part(CsvPart(stream), input_file.name, stats, plan.header,
+                                                  part.lines_before)
+                    self._fold_items(items, parser)
+                self._on_progress(input_file.size - part.offset)
+                stats.bytes += input_file.size - part.offset
+                break
+            self._fold_part(part, parser.SOURCE, days)
+            stats.lines += part.stats.lines
+            stats.usage_lines += part.stats.usage_lines
+            stats.bytes += part.size
+            self._on_progress(part.size)
+        self._take(input_file, fingerprint, None, {}, [], stats)
+
+    def _fold_part(self, part: parallel.PartResult, source: str, days: dict[int, date]) -> None:
+        people = []
+        for identity, email in part.people:
+            identity_id, developer_id = self.identities.resolve(source, identity, email)
+            people.append((self.builder.person_ids(developer_id, identity_id), developer_id))
+        pending = self.pending
+        for key, (output, ordinal, unpriced_model, head, tail, who) in part.rows.items():
+            ids, developer_id = people[who]
+            day = days.get(ordinal) or days.setdefault(ordinal, date.fromordinal(ordinal))
+            keep_largest(pending, key, (output, head + ids + tail, day, unpriced_model, developer_id))
+        for item in part.rejected:
+            self._reject(item)
+        if len(pending) + len(self.pending_records) >= FLUSH_REQUESTS:
+            self.flush()
 
     def _take(self, input_file, fingerprint, owner, entries: dict[str, Entry], rejected, stats: ParseStats) -> None:
         """Fold in one parsed file (``owner``: the developer a transcript was recorded for)."""
@@ -215,19 +272,22 @@ class WriteResult:
     updated: int = 0
     duplicates: int = 0
     unpriced: Counter = field(default_factory=Counter)
+    dirty: set = field(default_factory=set)  # (developer id, day) of the events written
 
 
-def entries_write(pending: dict[str, Entry]) -> WriteResult:
-    """Upsert entries (inside a transaction) and mark the developer-days they changed dirty."""
+def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty) -> WriteResult:
+    """Upsert entries (inside a transaction) and mark the developer-days they changed dirty
+    (``mark_dirty``: how, given those (developer id, day) pairs)."""
     written = upsert_events(entry[1] for entry in pending.values())
-    result, dirty = WriteResult(), set()
+    result = WriteResult()
+    dirty = result.dirty
     for key, (_, _, day, unpriced_model, developer_id) in pending.items():
         if key in written:
             if developer_id:
                 dirty.add((developer_id, day))
             if unpriced_model:
                 result.unpriced[unpriced_model] += 1
-    daily_cost_mark_dirty(dirty)
+    mark_dirty(dirty)
     result.inserted = sum(written.values())
     result.updated = len(written) - result.inserted
     result.duplicates = len(pending) - len(written)

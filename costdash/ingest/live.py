@@ -3,6 +3,23 @@
 Receivers write in the request's own transaction, so an accepted body is in the database
 before the response says so; Celery only recomputes rollups afterwards (and the beat sweep
 catches that if Redis is down), so nothing accepted is lost without Redis.
+
+Under load every body touches the same few rows: today's DirtyDay of each developer it names, and
+its token's counters. Updated inside the body's transaction, their row locks would be held through
+its commit's WAL flush and serialise the workers, so the transaction only inserts the DirtyDay rows
+that are missing (ON CONFLICT DO NOTHING takes no lock on an existing row), and after it commits a
+second, small transaction stamps them marked now and adds to the token's counts. That one commits
+without waiting for its WAL flush: locks are held for microseconds, and a database crash can lose
+at most a few counts, never a mark a recompute relies on (WAL is replayed in order, so a later
+recompute's delete of the row is lost with it). The stamp is what keeps a day from missing its
+recompute when one was claiming it while the body was being written (rollups delete the rows they
+claimed, marked before the claim).
+
+Per process, for speed: a token is looked up at most every TOKEN_CACHE_SECONDS (revoking it here
+takes effect at once; another process refuses it within that window), the org's time zone is read
+at most every ORG_CACHE_SECONDS, and the rollup recompute is queued at most every
+RECOMPUTE_PUBLISH_SECONDS (a recompute covers every dirty day, and the beat sweep catches up any
+left); with Celery eager (the embedded default, and tests) it runs for every body.
 """
 from __future__ import annotations
 
@@ -10,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 import hashlib
 import secrets
+import threading
+import time
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -18,14 +37,24 @@ from django.utils import timezone
 from costdash.accounts.models import OrgSettings
 from costdash.accounts.services import IdentityMap
 from costdash.pricing.services import rate_table
-from costdash.rollups.tasks import daily_cost_recompute_soon
+from costdash.rollups.models import DirtyDay
+from costdash.rollups.services import daily_cost_mark_dirty
+from costdash.rollups.tasks import daily_cost_recompute_dirty, daily_cost_recompute_soon
 
-from .import_run import entries_write
+from .import_run import entries_write, relax_commit_durability
 from .models import IngestToken, Source
 from .parsers.base import ParsedRequest, Rejected
 from .rows import Entry, RowBuilder, keep_largest
 
 TOKEN_PREFIX = "cdi_"
+TOKEN_CACHE_SECONDS = 5.0
+ORG_CACHE_SECONDS = 5.0
+RECOMPUTE_PUBLISH_SECONDS = 1.0
+
+_lock = threading.Lock()
+_tokens: dict[tuple[str, str], tuple[float, IngestToken]] = {}  # (digest, kind) -> (read at, token)
+_org_time_zone: tuple[float, str] | None = None
+_published_at = float("-inf")
 
 
 def _digest(raw: str) -> str:
@@ -42,14 +71,38 @@ def ingest_token_create(*, name: str, kind: str, developer=None, user=None) -> t
 
 
 def ingest_token_check(raw: str, kind: str) -> IngestToken | None:
-    """The active token of this kind that ``raw`` is, or None."""
+    """The active token of this kind that ``raw`` is, or None. A token found is remembered for
+    TOKEN_CACHE_SECONDS: revoked elsewhere, it is still accepted here that long at most."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    return IngestToken.objects.filter(digest=_digest(raw), kind=kind, revoked_at=None).first()
+    key, now = (_digest(raw), kind), time.monotonic()
+    held = _tokens.get(key)
+    if held is not None and now - held[0] < TOKEN_CACHE_SECONDS:
+        return held[1]
+    token = IngestToken.objects.filter(digest=key[0], kind=kind, revoked_at=None).first()
+    with _lock:
+        if token is None:
+            _tokens.pop(key, None)
+        else:
+            _tokens[key] = (now, token)
+    return token
 
 
 def ingest_token_revoke(token: IngestToken) -> None:
+    """Revoke a token; this process refuses it from now on (others within TOKEN_CACHE_SECONDS)."""
     IngestToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    with _lock:
+        for key in [k for k, (_, held) in _tokens.items() if held.pk == token.pk]:
+            del _tokens[key]
+
+
+def org_time_zone() -> str:
+    """OrgSettings.time_zone, read at most every ORG_CACHE_SECONDS in this process."""
+    global _org_time_zone
+    held, now = _org_time_zone, time.monotonic()
+    if held is None or now - held[0] >= ORG_CACHE_SECONDS:
+        held = _org_time_zone = (now, OrgSettings.get().time_zone)
+    return held[1]
 
 
 @dataclass
@@ -62,11 +115,8 @@ class LiveResult:
 
 def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRequest | Rejected]) -> LiveResult:
     """Price and store records that arrived live; rows name their people (a push token's
-    transcripts belong to its developer). Counted on the token."""
-    builder = RowBuilder(
-        batch_id=None, table=rate_table(), tz_name=OrgSettings.get().time_zone,
-        copy_text=connection.vendor == "postgresql",
-    )
+    transcripts belong to its developer). Counted on the token (see the module docstring)."""
+    builder = RowBuilder(batch_id=None, table=rate_table(), tz_name=org_time_zone())
     identities, pending, result = IdentityMap(), {}, LiveResult()
     items = list(items)
     if source != Source.CLAUDE_CODE_JSONL:
@@ -82,14 +132,36 @@ def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRe
         entry: Entry = builder.entry_for(item, source, developer_id, identity_id)
         keep_largest(pending, item.dedupe_key, entry)
     with transaction.atomic():
-        written = entries_write(pending)
-        IngestToken.objects.filter(pk=token.pk).update(
-            requests=F("requests") + 1, events_new=F("events_new") + written.inserted,
-            rejected=F("rejected") + len(result.rejected), last_used_at=timezone.now(),
-        )
-        daily_cost_recompute_soon()
+        written = entries_write(pending, mark_dirty=dirty_days_ensure)
+    live_marks_and_counts(token, written.dirty, new=written.inserted, rejected=len(result.rejected))
     result.new, result.updated, result.duplicates = written.inserted, written.updated, written.duplicates
     return result
+
+
+def dirty_days_ensure(developer_days: Iterable[tuple]) -> None:
+    """Inside a body's transaction: insert the DirtyDay rows that are missing, locking none that exist."""
+    now = timezone.now()
+    rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in sorted(set(developer_days))]
+    DirtyDay.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+
+
+def live_marks_and_counts(token: IngestToken, developer_days: set, *, new: int, rejected: int) -> None:
+    """After a body's transaction: mark its developer-days dirty as of now, count it on its token,
+    and queue the rollup recompute (at most every RECOMPUTE_PUBLISH_SECONDS in this process)."""
+    global _published_at
+    own_transaction = not connection.in_atomic_block  # else part of the caller's, as it is
+    with transaction.atomic():
+        if own_transaction:
+            relax_commit_durability()
+        daily_cost_mark_dirty(developer_days)
+        IngestToken.objects.filter(pk=token.pk).update(
+            requests=F("requests") + 1, events_new=F("events_new") + new, rejected=F("rejected") + rejected,
+            last_used_at=timezone.now(),
+        )
+    now = time.monotonic()
+    if daily_cost_recompute_dirty.app.conf.task_always_eager or now - _published_at >= RECOMPUTE_PUBLISH_SECONDS:
+        _published_at = now
+        daily_cost_recompute_soon()
 
 
 def token_identity(token: IngestToken) -> int | None:

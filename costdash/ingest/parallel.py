@@ -1,22 +1,31 @@
-"""Parse plain transcript files in worker processes while the caller writes to the database.
+"""Parse in worker processes while the caller writes to the database: plain transcript files, and
+large CSV files of a parser that reads parts (``parse_csv_part``), cut at record boundaries.
 
-Workers parse and price (no database, no Django set-up): each file comes back as its requests'
-rows, already reduced to the largest copy per key, with its rejected lines and counts. Results
-come back in submission order, and at most ``MAX_BYTES_IN_FLIGHT`` of files are out at once,
-so memory stays flat however large the tree.
+Workers parse and price (no database, no Django set-up). A transcript comes back as its requests'
+rows, already reduced to the largest copy per key, with its rejected lines and counts; a CSV part
+as rows without their people (identities are resolved by the caller, which owns the database).
+Results come back in submission order, and only a bounded amount of input is out at once, so
+memory stays flat however large the input.
 """
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+import csv
+from dataclasses import dataclass, field
+import importlib
+import io
 import itertools
 import multiprocessing
 import os
+from types import ModuleType
 
+from .csv_parts import CsvPart, Misaligned, header_span, record_parts
+from .files import InputFile
 from .parsers import claude_code_jsonl
 from .parsers.base import ParsedRequest, ParseStats, Rejected
-from .rows import RowBuilder
+from .rows import RowBuilder, Unowned
 
 # Parsed results are a few percent of a file's bytes, so workers can run well ahead of the
 # database writes without holding much memory.
@@ -24,6 +33,8 @@ MAX_BYTES_IN_FLIGHT = 512 * 1024 * 1024
 TASK_BYTES = 8 * 1024 * 1024
 # Below this much to parse, starting worker processes costs more than it saves.
 MIN_BYTES_FOR_WORKERS = 48 * 1024 * 1024
+PART_BYTES = 8 * 1024 * 1024  # a CSV part: ~1,800 SpendLogs rows, parsed in ~0.1 s
+PARTS_IN_FLIGHT = 3  # per worker: one parsing, the next ones queued
 
 _builder: RowBuilder | None = None  # set once in each worker process
 
@@ -125,3 +136,120 @@ def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) 
             bytes_out -= sum(job[0].size for job in task)
             for job, result in zip(task, future.result(), strict=True):
                 yield (*job, *result, False)
+
+
+# --- Large CSV files, a part at a time ---------------------------------------------------------
+
+
+@dataclass
+class CsvPlan:
+    """How to read a CSV file in parts: its header and where its records start."""
+
+    header: list[str]
+    start: int  # byte offset after the header record
+    header_lines: int  # lines up to there, as the parser numbers them
+
+
+def csv_plan(input_file: InputFile, parser: ModuleType, head: bytes) -> CsvPlan | None:
+    """A plan when this file is worth parsing in parts: a plain file of at least
+    MIN_BYTES_FOR_WORKERS, workers allowed, a parser that reads CSV parts, and a CSV header in
+    ``head`` with every required column. Otherwise None: the file is read in one pass (which
+    also reports what is wrong with a bad header)."""
+    if input_file.path is None or input_file.size < MIN_BYTES_FOR_WORKERS or not worker_count():
+        return None
+    if not hasattr(parser, "parse_csv_part") or (span := header_span(head)) is None or head[span[0]] in b"[{":
+        return None
+    try:
+        reader = csv.reader(io.StringIO(head[span[0] : span[1]].decode("utf-8"), newline=""))
+        header = parser.csv_header(next(reader, []))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return CsvPlan(header, span[1], reader.line_num) if header else None
+
+
+@dataclass
+class PartResult:
+    """One part of a CSV file, parsed. ``rows``: dedupe key -> (*Unowned, index into ``people``);
+    ``rejected`` numbered by file line. A ``misaligned`` part carries nothing else: the caller reads
+    the file from ``offset`` (a record start, after ``lines_before`` lines) in one pass instead."""
+
+    offset: int
+    size: int
+    lines_before: int = 0
+    lines: int = 0
+    rows: dict[str, tuple] = field(default_factory=dict)
+    people: list[tuple[str, str]] = field(default_factory=list)  # (identity, email)
+    rejected: list[Rejected] = field(default_factory=list)
+    stats: ParseStats = field(default_factory=ParseStats)
+    misaligned: bool = False
+
+    @property
+    def stops(self) -> bool:
+        """The parser gave up on the file here (a Rejected for line 0): later parts are not read."""
+        return any(r.line == 0 for r in self.rejected)
+
+
+def parse_csv_parts(input_file: InputFile, parser: ModuleType, plan: CsvPlan, builder: RowBuilder):
+    """PartResults for the records of a large CSV file, in file order, parsed by worker processes.
+
+    Ends after a part that stops the reading, or with a misaligned part (see csv_parts). Parts
+    ahead are cut while earlier ones are parsed; at most PARTS_IN_FLIGHT per worker are out.
+    """
+    workers = worker_count()
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(builder,))
+    in_flight: deque = deque()
+    lines_before = plan.header_lines
+    try:
+        with open(input_file.path, "rb") as stream:
+            parts = record_parts(stream, plan.start, PART_BYTES)
+            while True:
+                while len(in_flight) < PARTS_IN_FLIGHT * workers and (part := next(parts, None)):
+                    offset, size = part
+                    job = (parser.__name__, str(input_file.path), input_file.name, offset, size, plan.header,
+                           offset + size < input_file.size)
+                    in_flight.append(pool.submit(_parse_part_in_worker, *job))
+                if not in_flight:
+                    return
+                result = in_flight.popleft().result()
+                result.lines_before = lines_before
+                if result.misaligned:
+                    yield result
+                    return
+                for item in result.rejected:
+                    item.line += lines_before if item.line else 0
+                lines_before += result.lines
+                yield result
+                if result.stops:
+                    return
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parse_part_in_worker(module: str, path: str, name: str, offset: int, size: int, header: list[str],
+                          ends_part: bool) -> PartResult:
+    parser = importlib.import_module(module)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.pread(fd, size, offset)
+    finally:
+        os.close(fd)
+    result = PartResult(offset=offset, size=size)
+    part = CsvPart(io.BytesIO(data), ends_part)
+    people: dict[tuple[str, str], int] = {}
+    rows = result.rows
+    try:
+        for item in parser.parse_csv_part(part, name, result.stats, header, 0):
+            if isinstance(item, Rejected):
+                result.rejected.append(item)
+                continue
+            who = people.setdefault((item.identity, item.email), len(people))
+            held = rows.get(item.dedupe_key)
+            if held is None or item.output_tokens > held[0]:
+                unowned: Unowned = _builder.unowned(item, parser.SOURCE)
+                rows[item.dedupe_key] = (*unowned, who)
+    except Misaligned:
+        return PartResult(offset=offset, size=size, misaligned=True)
+    result.people = list(people)
+    result.lines = part.lines
+    return result

@@ -69,6 +69,28 @@ class RowBuilder:
         return self.entry_for(r, self.source, self.developer_id, self.identity_id)
 
     def entry_for(self, r: ParsedRequest, source: str, developer_id: int | None, identity_id: int | None) -> Entry:
+        row, day, unpriced_model = self._row(r, source, developer_id, identity_id)
+        return r.output_tokens, copy_line(row) if self.copy_text else row, day, unpriced_model, developer_id
+
+    def unowned(self, r: ParsedRequest, source: str) -> Unowned:
+        """A request's entry before its person is known (a parse worker cannot resolve identities):
+        (output tokens, day as an ordinal, model if unpriced, head, tail). With ``ids``, the
+        ``person_ids`` of its person, ``head + ids + tail`` is the row entry_for() would build."""
+        row, day, unpriced_model = self._row(r, source, None, None)
+        if self.copy_text:
+            head, tail = copy_head(row), copy_tail(row)
+        else:
+            head, tail = row[:3], row[5:]
+        return r.output_tokens, day.toordinal(), unpriced_model, head, tail
+
+    def person_ids(self, developer_id: int | None, identity_id: int | None) -> bytes | tuple:
+        """What joins an Unowned's head and tail for this person (see unowned())."""
+        if self.copy_text:
+            return f"{copy_number(developer_id)}\t{copy_number(identity_id)}\t".encode()
+        return developer_id, identity_id
+
+    def _row(self, r: ParsedRequest, source: str, developer_id, identity_id) -> tuple[tuple, date, str]:
+        """(row in COLUMNS order, org-local day, model if unpriced else "")."""
         usage = usage_of(r)
         cost = cost_of(usage, r.timestamp, self.table)
         row = (
@@ -78,13 +100,11 @@ class RowBuilder:
             r.cache_read_tokens, r.web_search_requests, r.service_tier, r.is_batch, r.speed,
             r.inference_geo, cost, r.reported_cost,
         )
-        return (
-            r.output_tokens,
-            copy_line(row) if self.copy_text else row,
-            reporting_day(r.timestamp, zone(self.tz_name)),
-            "" if cost is not None else usage.model,
-            developer_id,
-        )
+        return row, reporting_day(r.timestamp, zone(self.tz_name)), "" if cost is not None else usage.model
+
+
+# A request's entry without its person, as parse workers return it: see RowBuilder.unowned().
+Unowned = tuple[int, int, str, bytes | tuple, bytes | tuple]
 
 
 # NUL cannot be stored in a PostgreSQL text column at all, so it is dropped.
@@ -108,12 +128,21 @@ def copy_number(value) -> str:
 def copy_line(row: tuple) -> bytes:
     """A row (COLUMNS order) as one line of COPY text. Built where the row is parsed (often a
     worker process), so the importing process only joins bytes and sends them."""
-    (key, source, batch_id, developer_id, identity_id, ts, session, project, model, raw_model, request_id,
-     message_id, inp, out, w5m, w1h, read, searches, tier, is_batch, speed, geo, cost, reported) = row
+    return copy_head(row) + f"{copy_number(row[3])}\t{copy_number(row[4])}\t".encode() + copy_tail(row)
+
+
+def copy_head(row: tuple) -> bytes:
+    """The COPY text of a row's columns before its developer and identity ids."""
+    return f"{copy_text(row[0])}\t{copy_text(row[1])}\t{copy_number(row[2])}\t".encode()
+
+
+def copy_tail(row: tuple) -> bytes:
+    """The COPY text of a row's columns after its developer and identity ids, and the newline."""
+    (ts, session, project, model, raw_model, request_id, message_id, inp, out, w5m, w1h, read, searches, tier,
+     is_batch, speed, geo, cost, reported) = row[5:]
     t = copy_text
     return (
-        f"{t(key)}\t{t(source)}\t{copy_number(batch_id)}\t{copy_number(developer_id)}\t"
-        f"{copy_number(identity_id)}\t{ts.isoformat()}\t{t(session)}\t{t(project)}\t{t(model)}\t"
+        f"{ts.isoformat()}\t{t(session)}\t{t(project)}\t{t(model)}\t"
         f"{t(raw_model)}\t{t(request_id)}\t{t(message_id)}\t{inp}\t{out}\t{w5m}\t{w1h}\t{read}\t{searches}\t"
         f"{t(tier)}\t{'t' if is_batch else 'f'}\t{t(speed)}\t{t(geo)}\t{copy_number(cost)}\t"
         f"{copy_number(reported)}\n"

@@ -40,7 +40,10 @@ def upsert_events(rows: Iterable[tuple | bytes]) -> dict[str, bool]:
     if not rows:
         return {}
     if connection.vendor == "postgresql":
-        return _upsert_by_copy(rows)
+        if isinstance(rows[0], bytes):
+            return _upsert_by_copy(rows)
+        # A live body's few rows: one INSERT … VALUES costs less than COPY through the stage table.
+        return _upsert_by_values(sorted(rows), returning=True)
     stored = existing_output([row[0] for row in rows])
     written = sorted(row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]])
     _upsert_by_values(written)
@@ -77,23 +80,27 @@ def _upsert_by_copy(rows: list[bytes]) -> dict[str, bool]:
         )
         with cursor.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
             copy.write(b"".join(rows))
-        # xmax is 0 on a freshly inserted row version and set on an updated one. Rows go in key
-        # order so that concurrent writers of overlapping keys lock them alike (no deadlock).
+        # Emptied as it is read, so a second flush in the same transaction starts empty. Rows go
+        # in key order so that concurrent writers of overlapping keys lock them alike (no deadlock).
         cursor.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} ORDER BY {qn('dedupe_key')} "
-            f"{_conflict_clause()} "
-            f"RETURNING {qn('dedupe_key')}, (xmax = 0)"
+            f"WITH staged AS (DELETE FROM {STAGE} RETURNING {cols}) "
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM staged ORDER BY {qn('dedupe_key')} "
+            f"{_conflict_clause()} {RETURNING}"
         )
-        written = dict(cursor.fetchall())
-        cursor.execute(f"DELETE FROM {STAGE}")  # a second flush in the same transaction starts empty
-    return written
+        return dict(cursor.fetchall())
+
+
+# xmax is 0 on a freshly inserted row version and set on an updated one.
+RETURNING = 'RETURNING "dedupe_key", (xmax = 0)'
+
 
 
 STAGE = "usage_event_stage"
 
 
-def _upsert_by_values(rows: list[tuple]) -> None:
-    """SQLite (the embedded default): multi-row INSERT … VALUES … ON CONFLICT."""
+def _upsert_by_values(rows: list[tuple], returning: bool = False) -> dict[str, bool]:
+    """Multi-row INSERT … VALUES … ON CONFLICT (SQLite, and small batches on PostgreSQL, where
+    ``returning`` gives ``{dedupe_key: inserted}`` of the rows written, as upsert_events says)."""
     qn = connection.ops.quote_name
     table = qn(UsageEvent._meta.db_table)
     cols = ", ".join(qn(c) for c in COLUMNS)
@@ -101,6 +108,7 @@ def _upsert_by_values(rows: list[tuple]) -> None:
     ts_at, cost_at, reported_at = (COLUMNS.index(c) for c in ("timestamp", "cost", "reported_cost"))
     adapt_dt = connection.ops.adapt_datetimefield_value
     adapt_dec = connection.ops.adapt_decimalfield_value
+    written: dict[str, bool] = {}
     with connection.cursor() as cursor:
         for i in range(0, len(rows), ROWS_PER_STATEMENT):
             part = rows[i : i + ROWS_PER_STATEMENT]
@@ -112,5 +120,10 @@ def _upsert_by_values(rows: list[tuple]) -> None:
                 row[reported_at] = adapt_dec(row[reported_at], 24, 12)
                 params.extend(row)
             cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(part))} {_conflict_clause()}", params
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(part))} {_conflict_clause()}"
+                + (f" {RETURNING}" if returning else ""),
+                params,
             )
+            if returning:
+                written.update(cursor.fetchall())
+    return written

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import orjson
 
+from ..csv_parts import CsvPart
 from .base import ParsedRequest, ParseStats, Rejected, RowError
 from .litellm_common import (
     BOM,
@@ -71,7 +72,27 @@ def parse(
         yield Rejected(name, 0, EMPTY)
         return
     text = first not in b"[{"
-    for number, row in _csv_rows(buf, name, stats) if text else _json_rows(buf, name, stats):
+    yield from _requests(_csv_rows(buf, name, stats) if text else _json_rows(buf, name, stats), name, stats, text)
+
+
+def parse_csv_part(
+    part: CsvPart, name: str, stats: ParseStats, header: list[str], lines_before: int
+) -> Iterator[ParsedRequest | Rejected]:
+    """What parse() gives for the records of one part of a CSV file (csv_parts.CsvPart), whose
+    header (as parse() reads it: ``csv_header``) has every required column. Rows are numbered by
+    file line, ``lines_before`` being the lines before the part. Misaligned propagates."""
+    _allow_large_fields()
+    yield from _requests(_csv_records(part, header, name, stats, lines_before), name, stats, True)
+
+
+def csv_header(cells: list[str]) -> list[str] | None:
+    """The column names of a CSV header record, None if it lacks a required column."""
+    header = _header(cells)
+    return header if all(c in header for c in REQUIRED_COLUMNS) else None
+
+
+def _requests(rows, name: str, stats: ParseStats, text: bool) -> Iterator[ParsedRequest | Rejected]:
+    for number, row in rows:
         try:
             request = row if isinstance(row, Rejected) else _row_request(row, text)
         except RowError as exc:
@@ -112,29 +133,46 @@ def _header(cells: list[str]) -> list[str]:
 def _csv_rows(buf: io.BufferedReader, name: str, stats: ParseStats):
     """(line the row starts on, {column: text} or Rejected) per row, streamed. A file that is not
     UTF-8, breaks CSV quoting or lacks a required column gets one Rejected and is read no further."""
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))  # process-wide, only ever raised
-    reader = csv.reader(io.TextIOWrapper(buf, encoding="utf-8", newline=""))
+    _allow_large_fields()
+    records = iter(CsvPart(buf))
     try:
-        header = _header(next(reader, []))
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            yield 1, Rejected(name, 1, "CSV header lacks column(s): " + ", ".join(missing))
-            return
-        line = reader.line_num + 1
-        for cells in reader:
-            start, line = line, reader.line_num + 1
+        header = _header(next(records, (1, []))[1])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        yield 0, _stopped(name, exc)
+        return
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        yield 1, Rejected(name, 1, "CSV header lacks column(s): " + ", ".join(missing))
+        return
+    yield from _csv_records(records, header, name, stats, 0)
+
+
+def _csv_records(records, header: list[str], name: str, stats: ParseStats, lines_before: int):
+    """The rows of csv_parts records (after the header), numbered by file line."""
+    width = len(header)
+    try:
+        for start, cells in records:
             if not cells:
                 continue  # a blank line
             stats.lines += 1
-            if len(cells) != len(header):
-                reason = f"row has {len(cells)} fields, the header {len(header)}: its columns would be misread"
+            start += lines_before
+            if len(cells) != width:
+                reason = f"row has {len(cells)} fields, the header {width}: its columns would be misread"
                 yield start, Rejected(name, start, reason)
             else:
                 yield start, dict(zip(header, cells, strict=True))
-    except UnicodeDecodeError:
-        yield 0, Rejected(name, 0, "file is not valid UTF-8 text; reading stopped")
-    except csv.Error as exc:  # row boundaries can no longer be trusted
-        yield 0, Rejected(name, 0, f"malformed CSV ({exc}); reading stopped")
+    except (UnicodeDecodeError, csv.Error) as exc:
+        yield 0, _stopped(name, exc)
+
+
+def _stopped(name: str, exc: Exception) -> Rejected:
+    if isinstance(exc, UnicodeDecodeError):
+        return Rejected(name, 0, "file is not valid UTF-8 text; reading stopped")
+    return Rejected(name, 0, f"malformed CSV ({exc}); reading stopped")  # row boundaries can no longer be trusted
+
+
+def _allow_large_fields() -> None:
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))  # process-wide, only ever raised
 
 
 def _json_rows(buf: io.BufferedReader, name: str, stats: ParseStats):

@@ -1,0 +1,123 @@
+"""Cutting a large CSV file into parts that can be parsed independently, and reading a part.
+
+A CSV record may span lines (a quoted field can hold newlines), so a part may only end at a
+newline that is outside quotes. In RFC 4180 CSV (what PostgreSQL's ``COPY … CSV`` and Python's
+csv writer produce) every ``"`` opens or closes a quoted field or is one of a doubled pair inside
+one, so a newline is outside quotes exactly when the number of ``"`` before it, counted from a
+record start, is even: ``record_parts`` cuts there, counting with ``bytes.count``.
+
+A file that is not RFC 4180 (a stray ``"`` inside an unquoted field, which Python's csv reader
+takes literally) could fool the count, so every part but the last is read with a sentinel record
+after it (``CsvPart``): if the part really ended between records, the sentinel comes back as a
+record of its own; if it ended inside a quoted field, the sentinel closes that field and comes back
+merged into a longer record, and ``Misaligned`` is raised after the part's records. The caller
+then reads the rest of the file in one pass from the part's start, so the records are always
+exactly those of one csv.reader pass over the whole file.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+import csv
+import io
+import itertools
+from typing import BinaryIO
+
+BLOCK = 1024 * 1024
+SENTINEL = "costdash: end of part"
+_SENTINEL_LINE = f'"{SENTINEL}"\n'
+_LEADING = b" \t\r\n"
+BOM = b"\xef\xbb\xbf"
+
+
+class Misaligned(ValueError):
+    """A part did not end at a record boundary (the file is not RFC 4180 CSV)."""
+
+
+def header_span(head: bytes) -> tuple[int, int] | None:
+    """(start, end) of the first record in ``head``: after a BOM and blank space, up to and
+    including its newline. None when no newline outside quotes ends it within ``head``."""
+    start = len(BOM) if head.startswith(BOM) else 0
+    start += len(head[start:]) - len(head[start:].lstrip(_LEADING))
+    newline = head.find(b"\n", start)
+    while newline >= 0:
+        if head.count(b'"', start, newline) % 2 == 0:
+            return start, newline + 1
+        newline = head.find(b"\n", newline + 1)
+    return None
+
+
+def record_parts(stream: BinaryIO, start: int, part_bytes: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) of consecutive parts of the file from ``start`` (a record start) to its end,
+    each about ``part_bytes`` or more; all but the last end just after a newline with an even
+    number of ``"`` since ``start``. The file is read once, a block at a time."""
+    stream.seek(start)
+    part_start, position, odd = start, start, False  # odd: quote parity from part_start to position
+    while block := stream.read(min(BLOCK, part_bytes)):
+        end = position + len(block)
+        cut = _cut(block, odd) if end - part_start >= part_bytes else None
+        if cut is None:
+            odd ^= block.count(b'"') % 2 == 1
+        else:
+            yield part_start, position + cut - part_start
+            part_start, odd = position + cut, block.count(b'"', cut) % 2 == 1
+        position = end
+    if position > part_start:
+        yield part_start, position - part_start
+
+
+def _cut(block: bytes, odd: bool) -> int | None:
+    """The offset just after the last newline in ``block`` that is outside quotes, given the quote
+    parity before the block; None if there is none. Walks back from the end, counting the quotes
+    between successive newlines, so the block is counted about once."""
+    newline = block.rfind(b"\n")
+    if newline < 0:
+        return None
+    odd_here = odd ^ (block.count(b'"', 0, newline) % 2 == 1)  # parity just before that newline
+    while True:
+        if not odd_here:
+            return newline + 1
+        previous = block.rfind(b"\n", 0, newline)
+        if previous < 0:
+            return None
+        odd_here ^= block.count(b'"', previous, newline) % 2 == 1
+        newline = previous
+
+
+class CsvPart:
+    """The records of a stretch of a CSV file that starts at a record start.
+
+    Iterating gives (line the record starts on, counted from 1 at the part's start, cells), as
+    csv.reader counts lines. ``ends_part``: the stretch is a part cut by record_parts that should
+    end between records; this is checked, and Misaligned raised after the last record if not.
+    ``lines`` is the number of lines read once iteration has ended. UnicodeDecodeError and
+    csv.Error propagate as from csv.reader.
+    """
+
+    def __init__(self, stream: BinaryIO, ends_part: bool = False):
+        self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        self.ends_part = ends_part
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        if not self.ends_part:
+            reader = csv.reader(self.text)
+            start = 1
+            for cells in reader:
+                yield start, cells
+                start = reader.line_num + 1
+            self.lines = reader.line_num
+            return
+        reader = csv.reader(itertools.chain(self.text, [_SENTINEL_LINE]))
+        start, held = 1, None  # the last record is held back: it should be the sentinel
+        try:
+            for cells in reader:
+                if held is not None:
+                    yield held
+                held, start = (start, cells), reader.line_num + 1
+        except (UnicodeDecodeError, csv.Error):
+            if held is not None:
+                yield held  # the records before a bad one come out, as in one pass
+            raise
+        self.lines = reader.line_num - 1
+        if held is None or held[1] != [SENTINEL]:
+            raise Misaligned("the part did not end between records")
