@@ -7,6 +7,7 @@ import factory
 
 from costdash.accounts.models import Developer, Team
 from costdash.rollups.models import DailyCost
+from costdash.rollups.services import developer_days_rebuild
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -48,3 +49,10 @@ class DailyCostFactory(factory.django.DjangoModelFactory):
     requests = 10
     sessions = 1
     cost = Decimal("5.00")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the recompute does, keep the developer-day's DeveloperDay total in step."""
+        row = super()._create(model_class, *args, **kwargs)
+        developer_days_rebuild(row.developer_id, [row.day])
+        return row

@@ -38,6 +38,29 @@ class DailyCost(models.Model):
         return f"{self.developer_id} {self.day} {self.model} {self.cost}"
 
 
+class DeveloperDay(models.Model):
+    """One developer's day in total: the sum of their DailyCost rows for it (every model and
+    source), rebuilt in the same recompute. What the Overview and Developers pages fold when no
+    model filter applies, so a year of a large team is read without grouping DailyCost.
+
+    ``active``: the day has any usage (a request, priced or not, a token or a cost), as
+    selectors.developer_days defines it. ``cost`` leaves unpriced requests out (unknown, not $0).
+    """
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="developer_days")
+    day = models.DateField()
+    cost = models.DecimalField(default=0, **MONEY)
+    active = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["developer", "day"], name="developer_day_unique")]
+        indexes = [models.Index(fields=["day", "developer"], name="developer_day_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.cost}"
+
+
 class DirtyDay(models.Model):
     """A developer-day whose events changed since its rollup was computed."""
 
@@ -97,7 +120,12 @@ class SessionDay(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["developer", "day", "session_id"], name="session_day_unique"),
         ]
-        indexes = [models.Index(fields=["day", "developer"], name="session_day_day_dev")]
+        indexes = [
+            models.Index(fields=["day", "developer"], name="session_day_day_dev"),
+            # Distinct sessions per developer over a range (selectors.developers.session_counts)
+            # come from this index alone, in order, without sorting the rows.
+            models.Index(fields=["developer", "session_id", "day"], name="session_day_dev_session"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.session_id}"

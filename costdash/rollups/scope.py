@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from costdash.accounts.models import Developer
 
-from .models import DailyActivity, DailyCost, SessionDay
+from .models import DailyActivity, DailyCost, DeveloperDay, SessionDay
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class Scope:
     def daily_costs(self) -> QuerySet[DailyCost]:
         rows = DailyCost.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
         return rows.filter(model=self.model) if self.model else rows
+
+    def developer_days(self) -> QuerySet[DeveloperDay]:
+        """Per developer-day totals over every model: only meaningful when ``model`` is "" (callers
+        with a model filter group daily_costs() instead)."""
+        return DeveloperDay.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
 
     def daily_activity(self) -> QuerySet[DailyActivity]:
         """Activity is not per model: the model filter does not apply."""

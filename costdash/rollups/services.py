@@ -20,7 +20,7 @@ from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .models import DailyActivity, DailyCost, DirtyDay, SessionDay
+from .models import DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
@@ -155,6 +155,8 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         activity = _activity_of(developer_id, ActivityRecord.objects.filter(**near), days, tz)
         DailyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyCost.objects.bulk_create(rows, batch_size=1000)
+        DeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
+        DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows), batch_size=1000)
         DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
         SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
@@ -245,6 +247,29 @@ def _sums_of_counted(counted: list[dict]) -> list[dict]:
     for key, g in groups.items():
         g["n_sessions"] = len(sessions[key])
     return list(groups.values())
+
+
+def developer_days_of(developer_id: int, rows: Iterable[DailyCost]) -> list[DeveloperDay]:
+    """The DeveloperDay totals of one developer's DailyCost rows, a row per day they cover."""
+    days: dict[date, DeveloperDay] = {}
+    for row in rows:
+        total = days.get(row.day)
+        if total is None:
+            total = days[row.day] = DeveloperDay(developer_id=developer_id, day=row.day, cost=Decimal(0))
+        total.cost += row.cost or 0
+        usage = row.requests + row.unpriced_requests + sum(getattr(row, f) for f in TOKEN_SUMS[:5])
+        total.active = total.active or bool(usage) or bool(row.cost)
+    return list(days.values())
+
+
+def developer_days_rebuild(developer_id: int, days: Iterable[date]) -> None:
+    """Rebuild DeveloperDay for ``days`` from the DailyCost rows in the database (for rows written
+    outside daily_cost_recompute, which keeps DeveloperDay in step itself)."""
+    days = set(days)
+    with transaction.atomic():
+        DeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
+        rows = DailyCost.objects.filter(developer_id=developer_id, day__in=days)
+        DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows))
 
 
 def _daily_cost(developer_id: int, g: dict) -> DailyCost:

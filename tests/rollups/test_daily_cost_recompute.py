@@ -114,3 +114,22 @@ def test_import_usage_command_summarises_and_rejects_bad_paths(tmp_path, capsys)
         call_command("import_usage", str(tmp_path / "missing"), "--developer", ANA)
     with pytest.raises(CommandError, match="valid developer email"):
         call_command("import_usage", str(path), "--developer", "nobody")
+
+
+def developer_days():
+    from costdash.rollups.models import DeveloperDay
+
+    return {(r.day.isoformat(), r.cost, r.active) for r in DeveloperDay.objects.all()}
+
+
+def test_developer_days_are_the_day_totals_and_follow_the_events(two_days, tmp_path):
+    """DeveloperDay holds each day's total over models (0.005124 + 0.00302 on 03-02); a day whose
+    events leave (here: repriced to nothing by removing them) loses its row in the recompute."""
+    from costdash.ingest.models import UsageEvent
+
+    daily_cost_recompute_dirty()
+    assert developer_days() == {("2026-03-02", Decimal("0.008144"), True), ("2026-03-03", Decimal("0.001062"), True)}
+    developer_id = DailyCost.objects.values_list("developer_id", flat=True).first()
+    UsageEvent.objects.filter(timestamp__date="2026-03-03").delete()
+    daily_cost_recompute(developer_id, {DailyCost.objects.get(day="2026-03-03").day})
+    assert developer_days() == {("2026-03-02", Decimal("0.008144"), True)}

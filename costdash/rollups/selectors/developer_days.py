@@ -5,7 +5,7 @@ A developer-day is the sum of a developer's DailyCost rows (one per model and so
 is *active* when it has any usage: a request, an unpriced request, a token or a cost (as in
 selectors.spend). Costs exclude unpriced requests: unknown, not $0.
 
-One grouped query returns plain tuples; no per-day dicts, no per-day names. Names are fetched once
+One query (DeveloperDay; under a model filter, DailyCost grouped) returns plain tuples; no per-day dicts, no per-day names. Names are fetched once
 per developer (spend._names).
 """
 from __future__ import annotations
@@ -48,8 +48,12 @@ class DeveloperDays:
 
 
 def day_rows(scope: Scope) -> list[tuple[int, date, Decimal, bool]]:
-    """(developer_id, day, cost, active) per developer-day of the scope, in no order. Two summed
-    columns only: at a year of a large team, converting each value costs more than the SQL."""
+    """(developer_id, day, cost, active) per developer-day of the scope, in no order: read from
+    DeveloperDay (the recompute's per-day totals) when every model counts, else grouped from the
+    model's DailyCost rows. Plain columns only: at a year of a large team, converting each value
+    costs more than the SQL."""
+    if not scope.model:
+        return list(scope.developer_days().values_list("developer_id", "day", "cost", "active").order_by())
     grouped = (
         scope.daily_costs().values_list("developer_id", "day")
         .annotate(cost=Sum("cost"), usage=Sum(USAGE))
