@@ -5,8 +5,8 @@ A developer-day is the sum of a developer's DailyCost rows (one per model and so
 is *active* when it has any usage: a request, an unpriced request, a token or a cost (as in
 selectors.spend). Costs exclude unpriced requests: unknown, not $0.
 
-One query (DeveloperDay; under a model filter, DailyCost grouped) returns plain tuples; no per-day dicts, no per-day names. Names are fetched once
-per developer (spend._names).
+One query (DeveloperDay; under a model filter, DailyCost grouped) returns plain tuples; no per-day
+dicts, no per-day names. Names are fetched once per developer (spend._names).
 """
 from __future__ import annotations
 
