@@ -125,3 +125,28 @@ def test_metrics_are_acknowledged_so_exporters_do_not_retry(client, token):
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and response.json() == {}
     assert client.get("/v1/logs").status_code == 405
+
+
+def test_a_body_accepted_while_the_broker_is_down_is_kept_and_recomputed_by_the_sweep(
+        client, body, token, django_capture_on_commit_callbacks, monkeypatch):
+    """Nothing listens on port 1: queueing the recompute fails after the body's transaction
+    committed. The receiver still answers 200, the event and its dirty day are in the database, and
+    the beat sweep's recompute (run here directly) builds the rollup."""
+    from costdash.ingest import live
+    from costdash.rollups.models import DirtyDay
+    from costdash.rollups.tasks import daily_cost_recompute_dirty
+    from tests.rollups.test_celery_worker_integration import app, use_broker_settings
+
+    monkeypatch.setattr(live, "_published_at", float("-inf"))
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
+    use_broker_settings(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = post(client, token, json.dumps(body))
+    finally:
+        use_broker_settings(**saved)
+    assert callbacks, "the recompute was never queued"
+    assert response.status_code == 200
+    assert UsageEvent.objects.count() == 1 and DirtyDay.objects.count() == 1 and not DailyCost.objects.exists()
+    daily_cost_recompute_dirty()
+    assert DailyCost.objects.get().requests == 1 and not DirtyDay.objects.exists()
