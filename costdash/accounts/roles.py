@@ -3,6 +3,7 @@
 A superuser or a member of the "admin" group is an admin; a member of the "billing" group is billing;
 any other logged-in user is a developer and sees only the Developer linked to their login.
 """
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
 from .models import Developer
@@ -38,3 +39,15 @@ def developers_visible_to(user) -> QuerySet[Developer]:
     if not user.is_authenticated:
         return Developer.objects.none()
     return Developer.objects.filter(user=user)
+
+
+def require_admin(user, why: str) -> None:
+    """Raise PermissionDenied (403, showing ``why``) unless the user is an admin."""
+    if not is_admin(user):
+        raise PermissionDenied(why)
+
+
+def require_sees_all_spend(user, why: str) -> None:
+    """Raise PermissionDenied (403, showing ``why``) unless the user is an admin or billing."""
+    if not sees_all_spend(user):
+        raise PermissionDenied(why)

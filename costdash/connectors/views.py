@@ -1,7 +1,6 @@
 """The Connectors page (admins): Admin API connections, their last run, and a "Pull now" button."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -14,8 +13,7 @@ from .services import admin_api_pull_enqueue, connection_save
 
 
 def _require_admin(request) -> None:
-    if not roles.is_admin(request.user):
-        raise PermissionDenied("Only admins manage connectors.")
+    roles.require_admin(request.user, "Only admins manage connectors.")
 
 
 @login_required

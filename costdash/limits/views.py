@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
 from costdash.accounts import roles
@@ -25,13 +24,11 @@ from .services import limit_save
 
 
 def _require_viewer(request) -> None:
-    if not roles.sees_all_spend(request.user):
-        raise PermissionDenied("Spend limits are the org's money: only admins and billing see them.")
+    roles.require_sees_all_spend(request.user, "Spend limits are the org's money: only admins and billing see them.")
 
 
 def _require_admin(request) -> None:
-    if not roles.is_admin(request.user):
-        raise PermissionDenied("Only admins add, change or delete spend limits.")
+    roles.require_admin(request.user, "Only admins add, change or delete spend limits.")
 
 
 @login_required
