@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "costdash.demo",
     "costdash.connectors",
     "costdash.limits",
+    "costdash.alerts",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,23 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         f"COSTDASH_DEFAULT_TIME_ZONE={DEFAULT_ORG_TIME_ZONE!r} is not a known time zone"
     ) from None
 
+# Alerts: absolute links in messages start with this site's address.
+COSTDASH_BASE_URL = os.environ.get("COSTDASH_BASE_URL", "http://localhost:8000").rstrip("/")
+if not COSTDASH_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"COSTDASH_BASE_URL must start with http:// or https://, not {COSTDASH_BASE_URL!r}")
+COSTDASH_ALERT_LOOKBACK_DAYS = env_int("COSTDASH_ALERT_LOOKBACK_DAYS", 7)  # older days never alert
+COSTDASH_ALERT_RETRY_SECONDS = env_int("COSTDASH_ALERT_RETRY_SECONDS", 30)  # first retry; doubles each time
+COSTDASH_ALERT_RESEND_SECONDS = env_int("COSTDASH_ALERT_RESEND_SECONDS", 300)  # sweeper re-queues after this
+
+# E-mail (alert channels): Django's SMTP backend.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "costdash@localhost")
+
 # Celery: Redis when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -197,6 +215,16 @@ CELERY_BEAT_SCHEDULE = {
     "admin-api-pull": {
         "task": "costdash.connectors.tasks.admin_api_pull_all",
         "schedule": env_int("COSTDASH_ADMIN_API_PULL_SECONDS", 3600),
+    },
+    # Every rule (limits, team averages, operational; the developer-day ones also run after each recompute).
+    "alerts-evaluate": {
+        "task": "costdash.alerts.tasks.alerts_evaluate",
+        "schedule": env_int("COSTDASH_ALERT_CHECK_SECONDS", 300),
+    },
+    # Re-queues alerts whose delivery was lost or is overdue.
+    "alerts-sweep": {
+        "task": "costdash.alerts.tasks.alerts_sweep",
+        "schedule": env_int("COSTDASH_ALERT_SWEEP_SECONDS", 60),
     },
 }
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("people/", include("costdash.accounts.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
+    path("alerts/", include("costdash.alerts.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

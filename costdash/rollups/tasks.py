@@ -3,7 +3,10 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
+
+from costdash.alerts.evaluation import alerts_evaluate_recomputed
 
 from . import services
 
@@ -12,8 +15,13 @@ log = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def daily_cost_recompute_dirty() -> int:
-    """Recompute every dirty developer-day (after an import commits, and on the beat sweep)."""
-    return services.daily_cost_recompute_dirty()
+    """Recompute every dirty developer-day (after an import commits, and on the beat sweep), then run
+    the alert rules over the developer-days it wrote."""
+    started = timezone.now()
+    recomputed = services.daily_cost_recompute_dirty()
+    if recomputed:
+        alerts_evaluate_recomputed(started)
+    return recomputed
 
 
 def daily_cost_recompute_soon() -> None:
