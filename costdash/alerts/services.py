@@ -48,13 +48,16 @@ def events_raise(findings: Iterable[Finding]) -> list[AlertEvent]:
 
 
 def delivery_enqueue(event_id: int) -> None:
-    """Queue an event's delivery; if the broker cannot be reached the sweeper queues it later."""
+    """Queue an event's delivery; if the broker cannot be reached the sweeper queues it later. Run
+    after a commit (by imports, recomputes): a delivery problem never fails its caller."""
     from .tasks import alert_deliver
 
     try:
         alert_deliver.delay(event_id)
     except OperationalError as exc:
         log.warning("could not queue delivery of alert %s (%s); the sweeper will", event_id, exc)
+    except Exception:  # in-process delivery (no Redis) runs here; the event is saved, the sweeper retries
+        log.exception("delivery of alert %s failed; the sweeper will try again", event_id)
 
 
 def event_acknowledge(event_id: int, user, note: str) -> bool:

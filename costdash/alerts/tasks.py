@@ -25,8 +25,9 @@ def alert_deliver(event_id: int) -> list[int]:
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def alert_notify(self, event_id: int, channel_id: int) -> str:
     """Send one event to one channel; a transient error retries with exponential backoff (the attempt
-    count in the database, not Celery's, decides when to give up)."""
+    count in the database, not Celery's, decides when to give up). Run in-process (no Redis), it
+    does not wait to retry inside the caller: the sweeper tries again."""
     outcome = delivery.notification_send(event_id, channel_id)
-    if outcome == delivery.RETRY:
+    if outcome == delivery.RETRY and not self.request.is_eager:
         raise self.retry(countdown=delivery.retry_delay(self.request.retries))
     return outcome
