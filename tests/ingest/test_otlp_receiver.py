@@ -132,10 +132,11 @@ def test_a_body_accepted_while_the_broker_is_down_is_kept_and_recomputed_by_the_
     """Nothing listens on port 1: queueing the recompute fails after the body's transaction
     committed. The receiver still answers 200, the event and its dirty day are in the database, and
     the beat sweep's recompute (run here directly) builds the rollup."""
+    from costdash.celery import app
     from costdash.ingest import live
     from costdash.rollups.models import DirtyDay
     from costdash.rollups.tasks import daily_cost_recompute_dirty
-    from tests.rollups.test_celery_worker_integration import app, use_broker_settings
+    from tests.celery_workers import use_broker_settings
 
     monkeypatch.setattr(live, "_published_at", float("-inf"))
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}

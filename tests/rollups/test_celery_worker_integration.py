@@ -3,74 +3,35 @@
 The worker is a separate process pointed at this test run's PostgreSQL database, so the
 test commits for real (transaction=True) and waits for the worker's recompute.
 """
-import os
-from pathlib import Path
-import subprocess
-import sys
 import time
 import uuid
 
-from django.db import connection
 import pytest
 import redis
 
 from costdash.celery import app
 from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DirtyDay
+from tests.celery_workers import redis_url_or_fail, use_broker_settings, worker_start, worker_stop
 from tests.ingest.transcripts import assistant_line, write_jsonl
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
 def redis_url():
-    url = os.environ.get("COSTDASH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:  # a missing server fails the suite; it is never skipped
-        pytest.fail(f"Redis at {url} is needed for this test: {exc}")
-    return url
-
-
-def use_broker_settings(**conf) -> None:
-    """Point this process's Celery app at another broker and queue.
-
-    The app caches its connection pool and, in ``app.amqp`` (a cached_property), the queues and
-    producers built from the settings it first saw; both are dropped so the new settings apply.
-    """
-    app.close()
-    app.__dict__.pop("amqp", None)
-    app.conf.update(conf)
+    return redis_url_or_fail()
 
 
 @pytest.fixture
 def worker(redis_url, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.fail("the worker integration test needs PostgreSQL (DATABASE_URL)")
     queue = f"costdash-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, "DJANGO_DEBUG": "true",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "costdash", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    proc = worker_start(redis_url, queue, tmp_path / "worker.log")
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_default_queue")}
     use_broker_settings(task_always_eager=False, broker_url=redis_url, task_default_queue=queue)
     yield proc, tmp_path / "worker.log"
     use_broker_settings(**saved)
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    worker_stop(proc)
     redis.Redis.from_url(redis_url).delete(queue)
 
 
