@@ -15,6 +15,7 @@ from costdash.accounts import roles
 from .delivery import channel_send_test
 from .forms import AcknowledgeForm, AlertFilterForm, ChannelForm, RuleForm
 from .kinds import KINDS
+from .kinds.base import format_figure
 from .models import AlertRule, Channel
 from .selectors import alerts_visible_to, delivery_summaries
 from .services import channel_save, event_acknowledge, rule_save
@@ -54,8 +55,12 @@ def alert_detail(request, event_id: int):
             return redirect(back)
         return redirect("alerts:detail", event.pk)
     notifications = event.notifications.select_related("channel").order_by("pk")
-    return render(request, "alerts/detail.html", {"event": event, "form": form, "notifications": notifications,
-                                                  "kind": event.rule.kind_def})
+    kind = event.rule.kind_def
+    return render(request, "alerts/detail.html", {
+        "event": event, "form": form, "notifications": notifications, "kind": kind,
+        "figure": format_figure(event.figure, kind.figure_unit),
+        "threshold": format_figure(event.threshold, kind.figure_unit),
+    })
 
 
 @login_required
