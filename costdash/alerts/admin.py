@@ -1,44 +1,38 @@
+"""Read-only admin views of alerts: rules, channels and acknowledgements are managed on the Alerts
+pages, which check each kind's scope and threshold and keep channel settings encrypted and unseen."""
 from django.contrib import admin
 
 from .models import AlertEvent, AlertRule, Channel, Notification
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in (self.exclude or ())]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "kind", "threshold", "scope", "enabled", "owner", "updated_at")
     list_filter = ("kind", "enabled")
 
 
 @admin.register(AlertEvent)
-class AlertEventAdmin(admin.ModelAdmin):
-    """Read-only: events are raised by the rules and acknowledged on the Alerts page."""
-
+class AlertEventAdmin(ReadOnlyAdmin):
     list_display = ("pk", "rule", "subject_key", "day", "figure", "threshold", "state", "created_at",
                     "delivery_done_at")
     list_filter = ("state", "rule")
-    readonly_fields = [f.name for f in AlertEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
-    """Read-only here (the settings are encrypted): channels are set up on the Alerts → Channels page."""
-
+class ChannelAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "hint", "enabled", "last_success_at", "last_error_at")
     exclude = ("config_ciphertext",)
-    readonly_fields = [f.name for f in Channel._meta.fields if f.name != "config_ciphertext"]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("pk", "event", "channel", "attempt", "status", "response_code", "created_at")
     list_filter = ("status", "channel")
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

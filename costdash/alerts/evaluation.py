@@ -37,7 +37,8 @@ def alerts_evaluate(now: datetime | None = None, pairs: set[tuple[int, date]] | 
     ctx = evaluation_context(now, pairs)
     by_kind: dict[str, list[AlertRule]] = defaultdict(list)
     for rule in AlertRule.objects.filter(enabled=True).select_related("team", "developer").order_by("pk"):
-        if rule.kind in KINDS:
+        kind = KINDS.get(rule.kind)
+        if kind is not None and (kind.unit is None or rule.threshold is not None):
             by_kind[rule.kind].append(rule)
     findings = []
     for key, rules in by_kind.items():

@@ -85,21 +85,17 @@ def channel_edit(request, channel_id: int | None = None):
         saved = channel_save(form.save(commit=False), form.config, request.user)
         messages.success(request, f"{saved} is saved. Send it a test to check it arrives.")
         return redirect("alerts:channels")
-    return render(request, "alerts/channel_form.html", {"form": form, "channel": channel,
-                                                        "transport": TRANSPORTS[kind]})
+    title = f"Edit {channel}" if channel else f"New channel: {TRANSPORTS[kind].label}"
+    return render(request, "alerts/form.html", {"form": form, "title": title, "back": "alerts:channels",
+                                                "note": channel.disabled_reason if channel else ""})
 
 
 @login_required
 def channel_delete(request, channel_id: int):
     roles.require_admin(request.user, CHANNELS_ADMINS_ONLY)
     channel = get_object_or_404(Channel, pk=channel_id)
-    if request.method == "POST":
-        channel.delete()
-        messages.success(request, f"{channel} is deleted, with its delivery history.")
-        return redirect("alerts:channels")
-    return render(request, "alerts/delete.html", {
-        "what": f"the channel {channel}", "consequence": "Its delivery history goes with it; alerts stay.",
-        "back": "alerts:channels"})
+    return _delete(request, channel, f"the channel {channel}", "Its delivery history goes with it; alerts stay.",
+                   "alerts:channels")
 
 
 @login_required
@@ -133,17 +129,22 @@ def rule_edit(request, rule_id: int | None = None):
         saved = rule_save(form.save(commit=False), request.user)
         messages.success(request, f"The rule {saved} is saved.")
         return redirect("alerts:rules")
-    return render(request, "alerts/rule_form.html", {"form": form, "rule": rule, "kinds": KINDS.values()})
+    return render(request, "alerts/form.html", {"form": form, "title": f"Edit {rule}" if rule else "New alert rule",
+                                                "back": "alerts:rules", "kinds": KINDS.values()})
 
 
 @login_required
 def rule_delete(request, rule_id: int):
     roles.require_admin(request.user, RULES_ADMINS_ONLY)
     rule = get_object_or_404(AlertRule, pk=rule_id)
+    return _delete(request, rule, f"the rule {rule}", "Its alerts and their delivery history go with it. To stop "
+                   "it without losing them, disable it instead.", "alerts:rules")
+
+
+def _delete(request, obj, what: str, consequence: str, back: str):
+    """Ask (GET), then delete (POST) and go ``back``."""
     if request.method == "POST":
-        rule.delete()
-        messages.success(request, f"The rule {rule} is deleted, with its alerts.")
-        return redirect("alerts:rules")
-    return render(request, "alerts/delete.html", {
-        "what": f"the rule {rule}", "consequence": "Its alerts and their delivery history go with it. "
-        "To stop it without losing them, disable it instead.", "back": "alerts:rules"})
+        obj.delete()
+        messages.success(request, f"{what[0].upper()}{what[1:]} is deleted.")
+        return redirect(back)
+    return render(request, "alerts/delete.html", {"what": what, "consequence": consequence, "back": back})

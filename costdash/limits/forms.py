@@ -23,6 +23,7 @@ class SpendLimitForm(forms.ModelForm):
             "warning_share": forms.NumberInput(attrs={"step": "0.01", "min": "0.01", "max": "0.99"}),
         }
         labels = {"amount": "Monthly limit (USD)", "warning_share": "Warning share"}
+        help_texts = {"workspace": f"{SpendLimit._meta.get_field('workspace').help_text} Only for a workspace limit."}
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]

@@ -22,50 +22,52 @@ def _first_line(text: str) -> str:
     return line if len(line) <= ERROR_SHOWN else f"{line[:ERROR_SHOWN]}…"
 
 
-class ImportFailed(RuleKind):
-    key = "import_failed"
-    label = "Import failed"
-    description = "An import (a file, an upload, an Admin API pull) ended in failure. Once per import."
+class _FailureKind(RuleKind):
+    """Something that failed since the lookback window began: ``failures`` yields (subject, day, link,
+    summary) for each; every rule of the kind reports each one."""
+
     unit = None
     figure_unit = None
+
+    def failures(self, ctx, since):
+        raise NotImplementedError
 
     def findings(self, rules, ctx):
         if ctx.pairs is not None:
             return
         since, _ = day_bounds(ctx.oldest, ctx.tz)
+        for subject_key, day, path, summary in self.failures(ctx, since):
+            for rule in rules:
+                yield Finding(rule=rule, subject_key=subject_key, day=day, link=path, summary=summary)
+
+
+class ImportFailed(_FailureKind):
+    key = "import_failed"
+    label = "Import failed"
+    description = "An import (a file, an upload, an Admin API pull) ended in failure. Once per import."
+
+    def failures(self, ctx, since):
         failed = ImportBatch.objects.filter(status=ImportBatch.Status.FAILED, created_at__gte=since).order_by("pk")
         for batch in failed.only("pk", "label", "source", "failure", "created_at", "finished_at"):
             day = reporting_day(batch.finished_at or batch.created_at, ctx.tz)
             what = f" ({batch.label[:80]})" if batch.label else ""
-            for rule in rules:
-                yield Finding(
-                    rule=rule, subject_key=f"batch:{batch.pk}", day=day, link=link("ingest:batch", batch.pk),
-                    summary=f"Import #{batch.pk} of {batch.get_source_display()}{what} failed on {day:%Y-%m-%d}: "
-                            f"{_first_line(batch.failure)}",
-                )
+            yield (f"batch:{batch.pk}", day, link("ingest:batch", batch.pk),
+                   f"Import #{batch.pk} of {batch.get_source_display()}{what} failed on {day:%Y-%m-%d}: "
+                   f"{_first_line(batch.failure)}")
 
 
-class ConnectorFailed(RuleKind):
+class ConnectorFailed(_FailureKind):
     key = "connector_failed"
     label = "Connector failing"
     description = "An enabled Admin API connection's last run did not succeed. At most once per connection and day."
-    unit = None
-    figure_unit = None
 
-    def findings(self, rules, ctx):
-        if ctx.pairs is not None:
-            return
-        since, _ = day_bounds(ctx.oldest, ctx.tz)
+    def failures(self, ctx, since):
         failing = AdminApiConnection.objects.filter(enabled=True, last_run_at__gte=since).exclude(last_error="")
         for connection in failing.order_by("pk"):
-            day = reporting_day(connection.last_run_at, ctx.tz)
-            for rule in rules:
-                yield Finding(
-                    rule=rule, subject_key=f"connector:{connection.pk}", day=day, link=link("connectors:list"),
-                    summary=f"Admin API connection {connection.name} failed on its run of "
-                            f"{connection.last_run_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}: "
-                            f"{_first_line(connection.last_error)}",
-                )
+            ran = connection.last_run_at.astimezone(ctx.tz)
+            yield (f"connector:{connection.pk}", ran.date(), link("connectors:list"),
+                   f"Admin API connection {connection.name} failed on its run of {ran:%Y-%m-%d %H:%M}: "
+                   f"{_first_line(connection.last_error)}")
 
 
 class UnpricedModel(RuleKind):
