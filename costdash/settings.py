@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "costdash.demo",
     "costdash.connectors",
     "costdash.limits",
+    "costdash.reports",
     "costdash.alerts",
 ]
 
