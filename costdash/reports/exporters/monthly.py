@@ -1,0 +1,198 @@
+"""The monthly report as sheets: summary, developers, teams, cost centers, models, sources,
+reconciliation and the daily lines (selectors.monthly_report / monthly_daily_lines)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from costdash.dashboard.charts.overview import daily_spend_by_model_figure, top_spenders_figure
+from costdash.dashboard.charts.reports import spend_by_team_figure
+from costdash.lib.money import usd
+
+from ..reconciliation import workspace_label
+from ..selectors import OPEN, MonthlyReport, monthly_daily_lines
+from .base import DATA, DATE, INT, MONEY, PRINT, RATIO, Chart, Column, Exporter, Sheet
+
+TOP_DEVELOPERS = 10
+TOKEN_COLUMNS = (
+    Column("input_tokens", "Input tokens", INT, where=DATA),
+    Column("output_tokens", "Output tokens", INT, where=DATA),
+    Column("cache_write_5m_tokens", "Cache write 5m tokens", INT, where=DATA),
+    Column("cache_write_1h_tokens", "Cache write 1h tokens", INT, where=DATA),
+    Column("cache_read_tokens", "Cache read tokens", INT, where=DATA),
+    Column("web_search_requests", "Web searches", INT, where=DATA),
+    Column("tokens", "Tokens", INT, where=PRINT),
+)
+REQUESTS = (Column("requests", "Requests", INT), Column("unpriced_requests", "Unpriced requests", INT, where=DATA))
+PER_DAY = (
+    Column("active_days", "Active days", INT),
+    Column("average_per_active_day", "Avg / active day", MONEY),
+    Column("p90", "P90 / active day", MONEY),
+    Column("days_over_ceiling", "Days over ceiling", INT),
+)
+TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
+
+
+def with_tokens(row: dict) -> dict:
+    """The row with "tokens": every class summed (the PDF's one tokens column)."""
+    return row | {"tokens": sum(row[key] for key in TOKEN_KEYS)}
+
+
+def pricing_status(model: dict) -> str:
+    if model["spend"] is None:
+        return "unpriced"
+    if model["unpriced_requests"]:
+        return f"{model['unpriced_requests']:,} requests unpriced"
+    return "priced"
+
+
+class MonthlyExporter(Exporter):
+    """One month's report. ``sheets()`` reads the daily lines from the database as it goes."""
+
+    def __init__(self, report: MonthlyReport):
+        totals = report.totals
+        super().__init__(
+            kind="monthly",
+            title=f"costdash monthly report: {report.month:%B %Y}",
+            subtitle=(f"{report.month:%B} 1 – {report.until:%B} {report.until.day}, {report.until.year}, "
+                      f"days in {report.time_zone}. Every developer's usage, each request counted once."),
+            banner=_banner(report),
+            provisional=report.provisional,
+            stem=f"costdash-{report.month:%Y-%m}",
+            summary=_summary(report),
+            charts=_charts(report) if totals["active_days"] else [],
+        )
+        self.report = report
+
+    def sheet_keys(self) -> list[str]:
+        return [sheet.key for sheet in self.sheets() if sheet.key != "summary"]
+
+    def sheets(self) -> list[Sheet]:
+        r = self.report
+        total = {"label": "Total"}
+        return [
+            self._summary_sheet(),
+            Sheet("developers", "Developers", (
+                Column("developer", "Developer", width=24), Column("email", "E-mail", where=DATA, width=28),
+                Column("team", "Team", width=16), Column("cost_center", "Cost center", width=14),
+                *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS, Column("spend", "Spend", MONEY), *PER_DAY[1:],
+                Column("cache_hit_rate", "Cache hit rate", RATIO), Column("main_model", "Main model", width=22),
+            ), [with_tokens(row) for row in r.developers], with_tokens(r.totals | {"developer": "Total"})),
+            Sheet("teams", "Teams", (
+                Column("team", "Team", width=20), Column("cost_center", "Cost center", width=16),
+                Column("developers", "Developers", INT), *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS,
+                Column("spend", "Spend", MONEY), Column("share", "Share of spend", RATIO), *PER_DAY[1:],
+            ), [with_tokens(row) for row in r.teams], with_tokens(self._group_total("team")),
+                note="For chargeback: each developer's spend charged to their team."),
+            Sheet("cost_centers", "Cost centers", (
+                Column("cost_center", "Cost center", width=18), Column("teams", "Teams", width=22),
+                Column("developers", "Developers", INT), *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS,
+                Column("spend", "Spend", MONEY), Column("share", "Share of spend", RATIO), *PER_DAY[1:],
+            ), [with_tokens(row) for row in r.cost_centers], with_tokens(self._group_total("cost_center")),
+                note="For chargeback: each team's spend charged to its cost center."),
+            Sheet("models", "Models", (
+                Column("model", "Model", width=26), Column("pricing", "Pricing", width=16), *REQUESTS,
+                *TOKEN_COLUMNS, Column("spend", "Spend", MONEY, none_text="unpriced"),
+                Column("share", "Share of spend", RATIO), Column("cache_hit_rate", "Cache hit rate", RATIO),
+            ), [with_tokens(m | {"pricing": pricing_status(m)}) for m in r.models],
+                with_tokens(r.totals | {"model": "Total", "spend": r.totals["spend"]}),
+                note="Requests with no known price are counted but not priced: unknown, never $0."),
+            Sheet("sources", "Sources", (
+                Column("label", "Source", width=40), Column("source", "Source id", where=DATA, width=20),
+                Column("developer_days", "Developer-days", INT), Column("requests", "Requests", INT),
+                Column("spend", "Spend", MONEY),
+            ), r.sources, total | {"spend": r.totals["spend"], "requests": r.totals["requests"]},
+                note="Where the figures were counted from: each request once, from its most trusted source."),
+            self._reconciliation_sheet(),
+            Sheet("daily", "Daily lines", (
+                Column("developer", "Developer", width=24), Column("email", "E-mail", width=28),
+                Column("team", "Team", width=16), Column("cost_center", "Cost center", width=14),
+                Column("day", "Day", DATE), Column("model", "Model", width=26), Column("source", "Source", width=18),
+                *REQUESTS, *TOKEN_COLUMNS[:-1], Column("cost", "Cost", MONEY),
+            ), monthly_daily_lines(r.month), None, in_pdf=False,
+                note="One line per developer, day, model and source (DailyCost)."),
+        ]
+
+    def _group_total(self, key: str) -> dict:
+        r = self.report
+        other = "cost_center" if key == "team" else "teams"  # no total of its own: left blank
+        share = Decimal(1) if r.totals["spend"] else None
+        return r.totals | {key: "Total", other: None, "developers": len(r.developers), "share": share}
+
+    def _summary_sheet(self) -> Sheet:
+        r, rec = self.report, self.report.reconciliation
+        row = r.totals | {
+            "month": r.month, "status": "provisional" if r.provisional else "final", "time_zone": r.time_zone,
+            "billed": rec.totals["billed"], "priced": rec.totals["priced"],
+            "difference": rec.totals["difference"] if rec.available else None,
+        }
+        return Sheet("summary", "Summary", (
+            Column("month", "Month", DATE), Column("status", "Status"), Column("time_zone", "Time zone", width=18),
+            Column("spend", "Spend", MONEY), Column("developers", "Developers with usage", INT),
+            *PER_DAY, *REQUESTS, *TOKEN_COLUMNS[:-1], Column("cache_hit_rate", "Cache hit rate", RATIO),
+            Column("billed", "Billed by Anthropic", MONEY), Column("priced", "Usage report priced by us", MONEY),
+            Column("difference", "Billed − priced", MONEY),
+        ), [row], None, in_pdf=False)
+
+    def _reconciliation_sheet(self) -> Sheet:
+        rec = self.report.reconciliation
+        note = (f"Anthropic's cost report vs its usage report priced by our rate table, by UTC day "
+                f"({rec.since:%b} {rec.since.day} – {rec.until:%b} {rec.until.day}).")
+        if not rec.billed_imported:
+            note = (f"No Anthropic cost report was imported for {self.report.month:%B %Y}: nothing to reconcile. "
+                    "Pull it with the Admin API (Connectors) or import the Console cost CSV.")
+        rows = [row | {"workspace": workspace_label(row["workspace"]), "model": row["model"] or "(no model)"}
+                for row in rec.rows] if rec.billed_imported else []
+        return Sheet("reconciliation", "Reconciliation", (
+            Column("workspace", "Workspace", width=26), Column("model", "Model", width=26),
+            Column("billed", "Billed", MONEY, none_text="not billed"),
+            Column("priced", "Priced by us", MONEY, none_text="no usage"),
+            Column("difference", "Difference", MONEY, none_text="unknown"),
+            Column("unpriced_rows", "Unpriced usage rows", INT),
+        ), rows, rec.totals | {"workspace": "Total"} if rows else None, note=note,
+            empty_text="")  # the note says why
+
+
+def _banner(report: MonthlyReport) -> str:
+    if not report.provisional:
+        return ""
+    why = []
+    if OPEN in report.provisional_reasons:
+        why.append(f"the month is not over (today is {report.today:%b} {report.today.day} in {report.time_zone})")
+    if len(why) < len(report.provisional_reasons):
+        why.append("some of its days are waiting to be recomputed")
+    return "Provisional: " + " and ".join(why) + ". These figures may still change."
+
+
+def _summary(report: MonthlyReport) -> list[tuple[str, str]]:
+    t, rec = report.totals, report.reconciliation
+    lines = [
+        ("Spend", usd(t["spend"])),
+        ("Developers with usage", f"{t['developers']:,}"),
+        ("Active developer-days", f"{t['active_days']:,}"),
+        ("Average per active day", f"{usd(t['average_per_active_day'])} (reference {usd(report.average)})"),
+        ("Team P90 per active day", usd(t["p90"])),
+        (f"Developer-days over {usd(report.ceiling)}", f"{t['days_over_ceiling']:,}"),
+        ("Requests", f"{t['requests']:,}" + (f" ({t['unpriced_requests']:,} with no known price, not in spend)"
+                                            if t["unpriced_requests"] else "")),
+    ]
+    if rec.available:
+        lines += [("Billed by Anthropic", usd(rec.totals["billed"])),
+                  ("Usage report priced by us", usd(rec.totals["priced"])),
+                  ("Billed − priced", usd(rec.totals["difference"]))]
+    else:
+        lines.append(("Billed by Anthropic", "no cost report imported for this month"))
+    return lines
+
+
+def _charts(report: MonthlyReport) -> list[Chart]:
+    charts = []
+    if report.by_day_model:
+        charts.append(Chart("Daily spend by model", daily_spend_by_model_figure(report.by_day_model)))
+    if any(team["spend"] > 0 for team in report.teams):
+        charts.append(Chart("Spend by team", spend_by_team_figure(report.teams), height=340))
+    top = [row for row in report.developers if row["spend"] > 0][:TOP_DEVELOPERS]
+    if top:
+        figure = top_spenders_figure(top)
+        charts.append(Chart(f"Top {len(top)} developers by spend", figure, height=figure["layout"]["height"]))
+    return charts
+
