@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/", include("costdash.accounts.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
+    path("reports/", include("costdash.reports.urls")),
     path("alerts/", include("costdash.alerts.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

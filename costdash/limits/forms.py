@@ -1,7 +1,7 @@
 """The limit form (admins) and the month picker (everyone who sees the page)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django import forms
 
@@ -70,7 +70,17 @@ class MonthForm(forms.Form):
             raise forms.ValidationError(f"{month:%B %Y} has not started yet.")
         return month
 
-    def first_day(self) -> date:
-        """The first day of the month to show."""
+    def first_day(self, default: date | None = None) -> date:
+        """The first day of the month to show: the one asked for, else ``default``'s (today's)."""
         chosen = self.cleaned_data.get("month") if self.is_valid() else None
-        return chosen or self.today.replace(day=1)
+        return chosen or (default or self.today).replace(day=1)
+
+    def page_context(self, month: date) -> dict:
+        """What templates/dashboard/_month_picker.html and _month_error.html show for ``month``:
+        month, month_form, today, current_month, previous_month, next_month (None from today's)."""
+        current = self.today.replace(day=1)
+        return {
+            "month": month, "month_form": self, "today": self.today, "current_month": current,
+            "previous_month": (month - timedelta(days=1)).replace(day=1),
+            "next_month": (month + timedelta(days=31)).replace(day=1) if month < current else None,
+        }

@@ -5,8 +5,6 @@ not a developer's own usage.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -40,15 +38,8 @@ def limit_list(request):
     month = month_form.first_day()
     statuses = limits_status(today, month)
     is_admin = roles.is_admin(request.user)
-    previous_month = month - timedelta(days=1)
-    context = {
+    context = month_form.page_context(month) | {
         "org": OrgSettings.get(),
-        "month": month,
-        "month_form": month_form,
-        "today": today,
-        "current_month": today.replace(day=1),
-        "previous_month": previous_month.replace(day=1),
-        "next_month": (month + timedelta(days=31)).replace(day=1) if month < today.replace(day=1) else None,
         "limits": [(status, limit_figure(status), f"limit-chart-{status.limit.pk}") for status in statuses],
         "is_admin": is_admin,
         # No limit yet: an admin gets the form right here.

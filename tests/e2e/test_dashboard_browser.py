@@ -245,6 +245,18 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     assert v.page.locator(".status").first.is_visible()
     v.screenshot("limits")
 
+    # Reports: the nav opens last month's; this month (provisional: the demo ends today) draws its three charts,
+    # and its CSV export downloads a kept file.
+    nav_to(v, "Reports")
+    this_month = org_today()
+    v.goto(f"{reverse('reports:month')}?month={this_month:%Y-%m}")
+    assert v.page.locator("#provisional").is_visible()
+    assert_charts_drawn(v, "reports", at_least=3)
+    v.screenshot("reports")
+    with v.page.expect_download() as download:
+        v.page.get_by_role("button", name="CSV", exact=True).click()
+    assert download.value.suggested_filename == f"costdash-{this_month:%Y-%m}-developers-provisional.csv"
+
     # Developers: filter to one developer, the table keeps only them, then open their page.
     nav_to(v, "Developers")
     ana = Developer.objects.filter(daily_costs__isnull=False).order_by("name").first()

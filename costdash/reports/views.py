@@ -1,0 +1,93 @@
+"""The Reports page: a month's report on screen, its exports, the kept files and their downloads.
+
+Admins and billing only: developers (and any other login) get 403, anonymous users the login page.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from costdash.accounts import roles
+from costdash.limits.forms import MonthForm
+from costdash.limits.selectors import org_today
+
+from .exporters import EXPORTERS
+from .exporters.base import display_table
+from .formats import CONTENT_TYPES
+from .forms import ExportForm
+from .models import GeneratedReport, MonthlyRun
+from .reconciliation import workspace_label
+from .selectors import generated_reports, last_month
+from .services import report_download_record, report_generate
+
+
+def _require_viewer(request) -> None:
+    roles.require_sees_all_spend(request.user, "Monthly reports are the org's money: only admins and billing see them.")
+
+
+@login_required
+def report_month(request):
+    """?month=YYYY-MM (default: last month, in the org's time zone)."""
+    _require_viewer(request)
+    today = org_today()
+    month_form = MonthForm(request.GET, today=today)
+    month = month_form.first_day(default=last_month(today))
+    exporter = EXPORTERS["monthly"](month)
+    report = exporter.report
+    charts = [(chart, f"report-chart-{i}", "chart--auto" if "height" in chart.figure["layout"] else "")
+              for i, chart in enumerate(exporter.charts)]
+    return render(request, "reports/month.html", month_form.page_context(month) | {
+        "exporter": exporter, "report": report, "charts": charts,
+        "tables": [display_table(sheet) for sheet in exporter.sheets() if sheet.in_pdf],
+        "csv_sheets": [(sheet.key, sheet.title) for sheet in exporter.sheets() if sheet.key != "summary"],
+        "reconciliation": report.reconciliation,
+        "workspaces": [row | {"label": workspace_label(row["workspace"])}
+                       for row in report.reconciliation.workspaces],
+        "files": generated_reports(),
+        "runs": MonthlyRun.objects.all()[:12],
+    })
+
+
+@login_required
+@require_POST
+def report_export(request):
+    """Build one export now (a PDF takes a few seconds: its charts are drawn by Chromium), keep it, and
+    send the browser to its download; a failed build goes back to the page with its error."""
+    _require_viewer(request)
+    form = ExportForm(request.POST, today=org_today())
+    if not form.is_valid():
+        messages.error(request, "That export could not be made: " + "; ".join(
+            error for errors in form.errors.values() for error in errors))
+        return redirect("reports:month")
+    month = form.cleaned_data["month"]
+    back = f"{reverse('reports:month')}?month={month:%Y-%m}"
+    try:
+        report = report_generate(month, form.cleaned_data["format"], sheet=form.cleaned_data["sheet"],
+                                 requested_by=request.user)
+    except ValueError as exc:
+        messages.error(request, f"That export could not be made: {exc}.")
+        return redirect(back)
+    if report.status != GeneratedReport.Status.READY:
+        messages.error(request, f"The {report.get_format_display()} could not be built: {report.error}")
+        return redirect(back)
+    return redirect("reports:download", report_id=report.pk)
+
+
+@login_required
+def report_download(request, report_id: int):
+    """The kept file, as an attachment; every download is recorded with who asked for it."""
+    _require_viewer(request)
+    report = get_object_or_404(GeneratedReport, pk=report_id)
+    if report.status != GeneratedReport.Status.READY or not report.file:
+        raise Http404("That report has no file (it failed to build).")
+    try:
+        handle = report.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("That report's file is missing from storage.") from None
+    report_download_record(report, request.user)
+    return FileResponse(handle, as_attachment=True, filename=report.filename,
+                        content_type=CONTENT_TYPES[report.format])
