@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 import zoneinfo
 
+from celery.schedules import crontab
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -193,6 +194,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "costdash@localhost")
 
+# Monthly reports: the hour (UTC) beat e-mails last month's report, on the 1st and the 2nd.
+COSTDASH_MONTHLY_REPORT_HOUR = env_int("COSTDASH_MONTHLY_REPORT_HOUR", 6)
+if not 0 <= COSTDASH_MONTHLY_REPORT_HOUR <= 23:
+    raise ImproperlyConfigured(f"COSTDASH_MONTHLY_REPORT_HOUR must be 0 to 23, not {COSTDASH_MONTHLY_REPORT_HOUR}")
+
 # Celery: Redis when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -226,6 +232,12 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-sweep": {
         "task": "costdash.alerts.tasks.alerts_sweep",
         "schedule": env_int("COSTDASH_ALERT_SWEEP_SECONDS", 60),
+    },
+    # Last month's report e-mailed to the billing group (reports.tasks), at this hour UTC on the 1st and again on
+    # the 2nd for org time zones where the month had not ended yet; a month already sent is never sent again.
+    "reports-monthly": {
+        "task": "costdash.reports.tasks.reports_monthly_send",
+        "schedule": crontab(minute=0, hour=COSTDASH_MONTHLY_REPORT_HOUR, day_of_month="1,2"),
     },
 }
 

@@ -1,23 +1,40 @@
-"""Writes: build and keep a report file, record a download.
+"""Writes: build and keep a report file, record a download, and the monthly schedule's one e-mail.
 
 Every file is kept (GeneratedReport) with who asked for it (None: the schedule) and every download
 (ReportDownload). A failed build is kept too, with its error, and shown on the Reports page.
+
+The schedule sends a month's report once: MonthlyRun is unique per month and is claimed by a
+compare-and-swap on its status, so a second run of the job (a retry, a second worker, the day-2
+catch-up) finds it sent, or in the hands of another worker, and does nothing. A claim older than
+STALE_CLAIM (a worker that died mid-way) may be taken over; a worker that dies between handing the
+message to the mail server and recording it can therefore, at worst, cause one repeat.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 import logging
 import tempfile
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
+from django.core.mail import EmailMessage
+from django.db.models import F, Q
 from django.utils import timezone
+
+from costdash.accounts.roles import BILLING
+from costdash.limits.selectors import org_today
 
 from .exporters import EXPORTERS
 from .exporters.base import Exporter
-from .formats import ONE_SHEET, WRITERS
+from .formats import CONTENT_TYPES, ONE_SHEET, WRITERS
 from .models import GeneratedReport, MonthlyRun, ReportDownload
+from .selectors import last_month
 
 log = logging.getLogger(__name__)
+STALE_CLAIM = timedelta(hours=1)
+# What the monthly e-mail carries: the printable summary and the workbook with every breakdown.
+SCHEDULED_FORMATS = ("pdf", "xlsx")
 
 
 def report_generate(
@@ -57,3 +74,77 @@ def report_generate(
 
 def report_download_record(report: GeneratedReport, user) -> ReportDownload:
     return ReportDownload.objects.create(report=report, user=user if user.is_authenticated else None)
+
+
+def billing_recipients() -> list[str]:
+    """The addresses of active members of the "billing" group, sorted. Admins get the e-mail only
+    when they are in the billing group too: it goes to the people who close the month."""
+    users = get_user_model().objects.filter(is_active=True, groups__name=BILLING).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def monthly_run_claim(run_id: int) -> bool:
+    """Take the run if nobody has it and it is not sent: True for exactly one caller at a time."""
+    now = timezone.now()
+    free = Q(status__in=[MonthlyRun.Status.PENDING, MonthlyRun.Status.FAILED]) | Q(
+        status=MonthlyRun.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    return bool(MonthlyRun.objects.filter(free, pk=run_id).update(
+        status=MonthlyRun.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, error=""))
+
+
+def monthly_report_send(month: date | None = None) -> MonthlyRun:
+    """The monthly job: e-mail ``month``'s report (default: the month before the org's today) to the
+    billing users, once. Builds the SCHEDULED_FORMATS (reusing files an earlier failed attempt kept),
+    then sends one message with them attached. Returns the run as it stands: SENT by this call or an
+    earlier one, SENDING in another worker's hands, or FAILED with its error (a mail server error is
+    re-raised after it is recorded, so the task retries)."""
+    month = (month or last_month(org_today())).replace(day=1)
+    run, _ = MonthlyRun.objects.get_or_create(month=month)
+    if not monthly_run_claim(run.pk):
+        run.refresh_from_db()
+        return run
+    try:
+        exporter = EXPORTERS["monthly"](month)
+        reports = _scheduled_files(run, exporter)
+        failed = [r for r in reports if r.status != GeneratedReport.Status.READY]
+        if failed:
+            return _run_failed(run, "; ".join(f"{r.format}: {r.error}" for r in failed))
+        recipients = billing_recipients()
+        if not recipients:
+            return _run_failed(run, "No one to send it to: no active member of the billing group has an e-mail "
+                                    "address. The files are kept on the Reports page.")
+        _message(exporter, reports, recipients).send()
+    except Exception as exc:
+        _run_failed(run, f"{type(exc).__name__}: {exc}")
+        raise
+    MonthlyRun.objects.filter(pk=run.pk).update(status=MonthlyRun.Status.SENT, sent_at=timezone.now(),
+                                                recipients=recipients)
+    run.refresh_from_db()
+    return run
+
+
+def _scheduled_files(run: MonthlyRun, exporter: Exporter) -> list[GeneratedReport]:
+    kept = {r.format: r for r in run.reports.filter(status=GeneratedReport.Status.READY)}
+    return [kept.get(fmt) or report_generate(run.month, fmt, run=run, exporter=exporter) for fmt in SCHEDULED_FORMATS]
+
+
+def _run_failed(run: MonthlyRun, error: str) -> MonthlyRun:
+    log.warning("monthly report for %s not sent: %s", f"{run.month:%Y-%m}", error)
+    MonthlyRun.objects.filter(pk=run.pk).update(status=MonthlyRun.Status.FAILED, error=error[:2000])
+    run.refresh_from_db()
+    return run
+
+
+def _message(exporter: Exporter, reports: list[GeneratedReport], recipients: list[str]) -> EmailMessage:
+    lines = [exporter.title, exporter.subtitle, ""]
+    if exporter.banner:
+        lines += [exporter.banner, ""]
+    lines += [f"{label}: {text}" for label, text in exporter.summary]
+    lines += ["", "Attached: the printable summary (PDF) and every breakdown (Excel). Both are kept under "
+                  "Reports in costdash, with who downloads them."]
+    message = EmailMessage(subject=exporter.title, body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
+                           to=recipients)
+    for report in reports:
+        with report.file.open("rb") as handle:
+            message.attach(report.filename, handle.read(), CONTENT_TYPES[report.format].split(";")[0])
+    return message
