@@ -20,7 +20,6 @@ from tests.ingest.transcripts import assistant_line, write_jsonl
 
 BASE_URL = "https://costdash.example.com"
 SECRET = "whsec-test-0123456789abcdef"
-REQUEST_COST = Decimal("15.00")
 
 
 def org_today() -> date:
