@@ -33,6 +33,7 @@ from .selectors import last_month
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(hours=1)
+DUE_DAYS = 2  # the beat's runs on the 1st and 2nd (UTC) fall on these days of the org's month
 # What the monthly e-mail carries: the printable summary and the workbook with every breakdown.
 SCHEDULED_FORMATS = ("pdf", "xlsx")
 
@@ -92,13 +93,20 @@ def monthly_run_claim(run_id: int) -> bool:
         status=MonthlyRun.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, error=""))
 
 
-def monthly_report_send(month: date | None = None) -> MonthlyRun:
-    """The monthly job: e-mail ``month``'s report (default: the month before the org's today) to the
-    billing users, once. Builds the SCHEDULED_FORMATS (reusing files an earlier failed attempt kept),
-    then sends one message with them attached. Returns the run as it stands: SENT by this call or an
-    earlier one, SENDING in another worker's hands, or FAILED with its error (a mail server error is
-    re-raised after it is recorded, so the task retries)."""
-    month = (month or last_month(org_today())).replace(day=1)
+def monthly_report_send(month: date | None = None) -> MonthlyRun | None:
+    """The monthly job: e-mail ``month``'s report to the billing users, once. Without a month (the
+    beat): the month before the org's today, only in the first DUE_DAYS days of the org's month (beat
+    runs at a UTC hour, when in a zone behind UTC the month may not be over yet: that run is not due,
+    returns None, and the next one sends it). Builds the SCHEDULED_FORMATS (reusing files an earlier
+    failed attempt kept), then sends one message with them attached. Returns the run as it stands:
+    SENT by this call or an earlier one, SENDING in another worker's hands, or FAILED with its error
+    (a mail server error is re-raised after it is recorded, so the task retries)."""
+    if month is None:
+        today = org_today()
+        if today.day > DUE_DAYS:
+            return None
+        month = last_month(today)
+    month = month.replace(day=1)
     run, _ = MonthlyRun.objects.get_or_create(month=month)
     if not monthly_run_claim(run.pk):
         run.refresh_from_db()

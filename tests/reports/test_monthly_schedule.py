@@ -49,6 +49,11 @@ def test_run_twice_sends_one_email(march, billing_people):
 
 
 def test_without_a_month_it_sends_the_month_before_the_orgs_today(db, billing_people, monkeypatch):
+    # 06:00 UTC on April 1 is still March 31 in Los Angeles: March is not over there, nothing is due.
+    monkeypatch.setattr(services, "org_today", lambda: date(2026, 3, 31))
+    assert services.monthly_report_send() is None and reports_monthly_send.delay().get() == "not due"
+    assert mail.outbox == [] and not MonthlyRun.objects.exists()
+    # The run on April 2 (UTC) finds April 1 there and sends March.
     monkeypatch.setattr(services, "org_today", lambda: date(2026, 4, 1))
     assert services.monthly_report_send().month == MARCH
     assert mail.outbox[0].subject == "costdash monthly report: March 2026"
