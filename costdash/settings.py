@@ -255,6 +255,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # In-process tasks would otherwise log every run on a command's output.
         "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
+        # Drawing a report's charts (kaleido driving Chromium) logs every browser step at INFO.
+        "kaleido": {"level": "WARNING"},
+        "choreographer": {"level": "WARNING"},
     },
 }
 
