@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-import hashlib
-import secrets
 import threading
 import time
 
@@ -36,6 +34,7 @@ from django.utils import timezone
 
 from costdash.accounts.models import OrgSettings
 from costdash.accounts.services import IdentityMap
+from costdash.lib.tokens import PREFIX_SHOWN, secret_digest, secret_new
 from costdash.pricing.services import rate_table
 from costdash.rollups.models import DirtyDay
 from costdash.rollups.services import daily_cost_mark_dirty
@@ -57,15 +56,11 @@ _org_time_zone: tuple[float, str] | None = None
 _published_at = float("-inf")
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def ingest_token_create(*, name: str, kind: str, developer=None, user=None) -> tuple[IngestToken, str]:
     """A new token and its secret, which is not stored and cannot be shown again."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    raw, digest = secret_new(TOKEN_PREFIX)
     token = IngestToken.objects.create(
-        name=name, kind=kind, developer=developer, created_by=user, prefix=raw[:10], digest=_digest(raw)
+        name=name, kind=kind, developer=developer, created_by=user, prefix=raw[:PREFIX_SHOWN], digest=digest
     )
     return token, raw
 
@@ -75,7 +70,7 @@ def ingest_token_check(raw: str, kind: str) -> IngestToken | None:
     TOKEN_CACHE_SECONDS: revoked elsewhere, it is still accepted here that long at most."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    key, now = (_digest(raw), kind), time.monotonic()
+    key, now = (secret_digest(raw), kind), time.monotonic()
     held = _tokens.get(key)
     if held is not None and now - held[0] < TOKEN_CACHE_SECONDS:
         return held[1]
