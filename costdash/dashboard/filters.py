@@ -17,6 +17,7 @@ from costdash.accounts.models import OrgSettings, Team
 from costdash.lib.dates import reporting_day
 from costdash.rollups.models import DailyCost
 from costdash.rollups.scope import Scope
+from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
 
 MAX_DAYS = 366
 LAST_30_DAYS = "last_30_days"
@@ -88,3 +89,12 @@ def scope_for(request, *, default: str = LAST_30_DAYS) -> tuple[Scope, Dashboard
     """The request's scope and its filter form (for the filter bar and its errors)."""
     form = DashboardFilterForm(request.GET, user=request.user, today=org_today(), default=default)
     return form.scope(), form
+
+
+def table_sort(params) -> tuple[str, bool]:
+    """The Developers table's ?sort=<SORT_KEYS key>&dir=asc|desc -> (column, descending). An unknown
+    column falls back to DEFAULT_SORT; without a valid dir, text columns go A-Z and figures highest first."""
+    column = params.get("sort") if params.get("sort") in SORT_KEYS else DEFAULT_SORT
+    direction = params.get("dir")
+    descending = direction == "desc" if direction in ("asc", "desc") else column not in TEXT_COLUMNS
+    return column, descending

@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, render
 from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.rollups import selectors
-from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
+from costdash.rollups.selectors.developers import TEXT_COLUMNS
 
 from ..charts.cache import hit_rate_per_day_figure
 from ..charts.developers import daily_cost_figure
 from ..charts.overview import daily_spend_by_model_figure
 from ..charts.spend import spend_per_developer_figure
-from ..filters import DashboardFilterForm, org_today, scope_for
+from ..filters import DashboardFilterForm, org_today, scope_for, table_sort
 from .overview import p90_label
 
 SESSIONS_PER_PAGE = 25
@@ -25,15 +25,6 @@ COLUMNS = (
     ("worst_day", "Worst day", True), ("days_over_ceiling", "Days over ceiling", True),
     ("cache_hit_rate", "Cache hit rate", True), ("main_model", "Main model", False), ("sessions", "Sessions", True),
 )
-
-
-def table_sort(params) -> tuple[str, bool]:
-    """?sort=<SORT_KEYS key>&dir=asc|desc -> (column, descending). An unknown column falls back to
-    DEFAULT_SORT; without a valid dir, text columns go A-Z and figures highest first."""
-    column = params.get("sort") if params.get("sort") in SORT_KEYS else DEFAULT_SORT
-    direction = params.get("dir")
-    descending = direction == "desc" if direction in ("asc", "desc") else column not in TEXT_COLUMNS
-    return column, descending
 
 
 def _headings(scope, column: str, descending: bool) -> list[dict]:

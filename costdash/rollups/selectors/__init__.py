@@ -10,6 +10,8 @@ from .model_mix import cheaper_alternative, default_what_if, model_mix, priced_m
 from .overview import cost_distribution, day_model_totals, month_to_date, overview
 from .spend import (
     developer_day_costs,
+    developer_day_rows,
+    developer_day_totals,
     spend_by_developer,
     spend_by_source,
     spend_overview,
@@ -20,7 +22,8 @@ from .spend import (
 
 __all__ = [
     "cache_overview", "cheaper_alternative", "default_what_if", "model_mix", "priced_models", "what_if",
-    "developer_day_costs", "spend_by_developer", "spend_by_source", "spend_overview", "spend_summary",
+    "developer_day_costs", "developer_day_rows", "developer_day_totals", "spend_by_developer", "spend_by_source",
+    "spend_overview", "spend_summary",
     "team_p90", "unpriced_models",
     "known_workspaces", "org_daily_spend", "workspace_daily_spend",
     "cost_distribution", "day_model_totals", "developer_detail", "developer_sessions", "developer_table",

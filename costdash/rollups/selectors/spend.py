@@ -22,7 +22,10 @@ from django.db.models import Count, F, QuerySet, Sum
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.lib.money import ZERO
 from costdash.rollups.models import DailyCost
+from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import classify_day, percentile
+
+from .repricing import Tokens, token_sums
 
 P90 = Decimal("0.9")
 
@@ -155,6 +158,41 @@ def developer_day_costs(
     """
     average, ceiling = _reference(average, ceiling)
     return _classified(_day_rows(developers, since, until), average, ceiling)
+
+
+def developer_day_totals(scope: Scope) -> QuerySet:
+    """One row per developer-day of the scope (its model filter applies), by day then developer id:
+    lazy, to be paged (the API), then named by ``developer_day_rows``.
+
+    Keys: developer_id, day, cost (None when every request was unpriced), requests, unpriced_requests
+    and the repricing.SUM_FIELDS token sums.
+    """
+    return (
+        scope.daily_costs().values("developer_id", "day")
+        .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
+                  **token_sums())
+        .order_by("day", "developer_id")
+    )
+
+
+def developer_day_rows(totals: Iterable[dict], *, average: Decimal, ceiling: Decimal) -> list[dict]:
+    """``developer_day_totals`` rows (a page of them) with their developer's name and team, their
+    tokens (repricing.Tokens), whether the day is active and its class, as developer_day_costs rows
+    are. One query (the names)."""
+    totals = list(totals)
+    names = _names({row["developer_id"] for row in totals})
+    out = []
+    for row in totals:
+        name, team = names.get(row["developer_id"], ("?", ""))  # "?" only if deleted between queries
+        cost, tokens = row["cost"] or ZERO, Tokens.of(row)
+        requests, unpriced = row["requests"] or 0, row["unpriced_requests"] or 0
+        out.append({
+            "developer_id": row["developer_id"], "developer": name, "team": team, "day": row["day"], "cost": cost,
+            "requests": requests, "unpriced_requests": unpriced, "tokens": tokens,
+            "active": bool(requests or unpriced or tokens.total or cost),
+            "class": classify_day(cost, average, ceiling),
+        })
+    return out
 
 
 def team_p90(developers: QuerySet[Developer], since: date, until: date) -> Decimal | None:
