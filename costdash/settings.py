@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from static/, no CDN
     "costdash.accounts",
     "costdash.pricing",
     "costdash.ingest",
@@ -93,6 +95,7 @@ INSTALLED_APPS = [
     "costdash.limits",
     "costdash.reports",
     "costdash.alerts",
+    "costdash.api",
 ]
 
 MIDDLEWARE = [
@@ -241,8 +244,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The API (/api/v1/): a user's API token, or their session (the docs page); every call needs one.
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "costdash.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "costdash.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "costdash API",
+    "DESCRIPTION": "What a team spends on Claude Code and the Anthropic API, as data. Money is US dollars as "
+                   "decimal strings (never floats); days are the org's days. See README.md, section API.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",  # tags: daily-costs, developers, alerts, reports
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -21,5 +21,6 @@ urlpatterns = [
     path("limits/", include("costdash.limits.urls")),
     path("reports/", include("costdash.reports.urls")),
     path("alerts/", include("costdash.alerts.urls")),
+    path("api/", include("costdash.api.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

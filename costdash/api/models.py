@@ -1,0 +1,26 @@
+"""Per-user API tokens. Only the secret's sha256 is stored: the secret is shown once, at creation."""
+from django.conf import settings
+from django.db import models
+
+
+class ApiToken(models.Model):
+    """A secret that lets a script call the API as ``user``, seeing exactly what that user sees.
+    Revoked, it is refused at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=120, help_text="What it is for, e.g. 'finance export script'")
+    prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,24 @@
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .views import alerts, reports, spend, tokens
+
+app_name = "api"
+urlpatterns = [
+    path("tokens/", tokens.api_tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", tokens.api_token_revoke_view, name="token_revoke"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("v1/daily-costs/", spend.DailyCostListApi.as_view(), name="daily_costs"),
+    path("v1/developers/", spend.DeveloperListApi.as_view(), name="developers"),
+    path("v1/developers/<int:pk>/", spend.DeveloperDetailApi.as_view(), name="developer"),
+    path("v1/developers/<int:pk>/sessions/", spend.DeveloperSessionListApi.as_view(), name="developer_sessions"),
+    path("v1/alerts/", alerts.AlertListApi.as_view(), name="alerts"),
+    path("v1/alerts/<int:pk>/", alerts.AlertDetailApi.as_view(), name="alert"),
+    path("v1/alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert_acknowledge"),
+    path("v1/reports/", reports.ReportMonthListApi.as_view(), name="report_months"),
+    path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),
+    path("v1/reports/<str:month>/", reports.ReportMonthApi.as_view(), name="report_month"),
+    path("v1/reports/<str:month>/files/", reports.ReportFileListApi.as_view(), name="report_files"),
+]

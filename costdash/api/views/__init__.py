@@ -1,0 +1,1 @@
+"""API views (thin: filters in, selectors, serializers out), one module per area."""

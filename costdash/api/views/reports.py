@@ -1,0 +1,117 @@
+"""Monthly reports (admins and billing): the months there are, a month's report as data, its kept
+files, building one, and downloading one (recorded, through the Reports page's own download view)."""
+from datetime import date
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from costdash.limits.forms import MonthForm
+from costdash.limits.selectors import org_today
+from costdash.reports import views as report_pages
+from costdash.reports.selectors import generated_reports, monthly_report
+from costdash.reports.services import report_generate
+
+from ..permissions import SeesAllSpend
+from ..selectors import report_months
+from ..serializers.reports import (
+    GeneratedReportSerializer,
+    MonthlyReportSerializer,
+    ReportExportSerializer,
+    ReportMonthSerializer,
+)
+
+MONTH = OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM, up to this month")
+FILES_KEPT = 50  # the latest files of a month listed
+
+
+def month_of(text: str) -> date:
+    """The first day of ``text``'s month (YYYY-MM, as the Reports page's ?month=), else 400."""
+    form = MonthForm({"month": text}, today=org_today())
+    if not form.is_valid() or form.cleaned_data["month"] is None:
+        raise ValidationError({"month": form.errors.get("month", ["Give a month as YYYY-MM."])})
+    return form.cleaned_data["month"]
+
+
+class ReportMonthListApi(ListAPIView):
+    permission_classes = [SeesAllSpend]
+    serializer_class = ReportMonthSerializer
+
+    @extend_schema(summary="Months with usage, newest first")
+    def get(self, request):
+        months = [row | {"month": f"{row['month']:%Y-%m}"} for row in report_months(org_today())]
+        for row in months:
+            row["url"] = request.build_absolute_uri(reverse("api:report_month", args=[row["month"]]))
+        page = self.paginate_queryset(months)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ReportMonthApi(GenericAPIView):
+    permission_classes = [SeesAllSpend]
+    serializer_class = MonthlyReportSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[MONTH], summary="A month's report",
+                   description="The Reports page's figures: developers, teams, cost centers, models, sources, "
+                               "totals and the reconciliation with Anthropic's cost report.")
+    def get(self, request, month: str):
+        return Response(self.get_serializer(monthly_report(month_of(month))).data)
+
+
+class ReportFileListApi(ListAPIView):
+    permission_classes = [SeesAllSpend]
+    serializer_class = GeneratedReportSerializer
+
+    @extend_schema(parameters=[MONTH], summary="A month's kept files, newest first")
+    def get(self, request, month: str):
+        page = self.paginate_queryset(generated_reports(month_of(month), limit=FILES_KEPT))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[MONTH], request=ReportExportSerializer, summary="Build a file of a month's report",
+        description="Built now (a PDF takes a few seconds) and kept; download it from its download_url.",
+        responses={201: GeneratedReportSerializer,
+                   422: OpenApiResponse(GeneratedReportSerializer, description="The build failed: see error")},
+    )
+    def post(self, request, month: str):
+        first_day = month_of(month)
+        body = ReportExportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            report = report_generate(first_day, body.validated_data["format"], sheet=body.validated_data["sheet"],
+                                     requested_by=request.user)
+        except ValueError as exc:
+            raise ValidationError({"sheet": [str(exc)]}) from None
+        ok = report.status == report.Status.READY
+        return Response(self.get_serializer(report).data,
+                        status=status.HTTP_201_CREATED if ok else status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+class FileWhateverAccepted(BaseContentNegotiation):
+    """A download is its file whatever the Accept header asks for (an error is JSON)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ReportFileDownloadApi(GenericAPIView):
+    permission_classes = [SeesAllSpend]
+    pagination_class = None
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FileWhateverAccepted
+
+    @extend_schema(summary="Download a kept file", description="Recorded with who downloaded it.",
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        # The Reports page's own view, as this (token- or session-authenticated) user: DRF has set it
+        # on the underlying request, so the download is checked and recorded exactly as on the page.
+        return report_pages.report_download(request._request, report_id=pk)
