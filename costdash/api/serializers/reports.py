@@ -17,7 +17,7 @@ class CountsMixin:
         return super().get_fields() | {name: serializers.IntegerField() for name in COUNT_FIELDS}
 
 
-class GroupFiguresMixin(CountsMixin):
+class GroupFiguresSerializer(CountsMixin, serializers.Serializer):
     developers = serializers.IntegerField()
     spend = MoneyField()
     share = FractionField(allow_null=True, help_text="Of the month's spend")
@@ -32,12 +32,12 @@ class ReportDeveloperSerializer(CountsMixin, DeveloperRowSerializer):
     cost_center = serializers.CharField()
 
 
-class ReportTeamSerializer(GroupFiguresMixin, serializers.Serializer):
+class ReportTeamSerializer(GroupFiguresSerializer):
     team = serializers.CharField()
     cost_center = serializers.CharField()
 
 
-class ReportCostCenterSerializer(GroupFiguresMixin, serializers.Serializer):
+class ReportCostCenterSerializer(GroupFiguresSerializer):
     cost_center = serializers.CharField()
     teams = serializers.CharField(help_text="Its teams' names, comma-separated")
 
@@ -74,24 +74,20 @@ class DayModelCostSerializer(serializers.Serializer):
     cost = MoneyField()
 
 
-class ReconciliationFiguresMixin:
+class ReconciliationFiguresSerializer(serializers.Serializer):
     billed = MoneyField(allow_null=True, help_text="What Anthropic's cost report billed")
     priced = MoneyField(allow_null=True, help_text="The usage report priced by our rate table")
     difference = MoneyField(allow_null=True, help_text="billed - priced; null when unpriced usage makes it unknown")
     unpriced_rows = serializers.IntegerField()
 
 
-class ReconciliationRowSerializer(ReconciliationFiguresMixin, serializers.Serializer):
+class ReconciliationRowSerializer(ReconciliationFiguresSerializer):
     workspace = serializers.CharField(help_text='"" is the default workspace')
     model = serializers.CharField()
 
 
-class ReconciliationWorkspaceSerializer(ReconciliationFiguresMixin, serializers.Serializer):
+class ReconciliationWorkspaceSerializer(ReconciliationFiguresSerializer):
     workspace = serializers.CharField()
-
-
-class ReconciliationTotalsSerializer(ReconciliationFiguresMixin, serializers.Serializer):
-    pass
 
 
 class ReconciliationSerializer(serializers.Serializer):
@@ -102,7 +98,7 @@ class ReconciliationSerializer(serializers.Serializer):
     usage_imported = serializers.BooleanField()
     rows = ReconciliationRowSerializer(many=True)
     workspaces = ReconciliationWorkspaceSerializer(many=True)
-    totals = ReconciliationTotalsSerializer()
+    totals = ReconciliationFiguresSerializer()
 
 
 class MonthlyReportSerializer(serializers.Serializer):
