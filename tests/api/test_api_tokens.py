@@ -105,6 +105,7 @@ def test_admins_see_and_revoke_everyones_tokens(client, admin_user, developer_us
     client.force_login(admin_user)
     html = client.get("/api/tokens/").content.decode()
     assert "ana&#x27;s script" in html and "<td>ana</td>" in html
+    assert f'<form method="post" action="/api/tokens/{token.pk}/revoke/">' in html
     assert client.post(f"/api/tokens/{token.pk}/revoke/").status_code == 302
     token.refresh_from_db()
     assert not token.active
