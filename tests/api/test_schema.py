@@ -46,3 +46,9 @@ def test_the_docs_page_is_swagger_ui_from_static_files(client, developer_user):
 def test_anonymous_visitors_get_the_login_page_or_401(client):
     assert client.get("/api/docs/")["Location"] == "/login/?next=/api/docs/"
     assert client.get("/api/schema/").status_code == 401
+
+
+def test_a_browser_opening_an_endpoint_gets_json(client, developer_user):
+    client.force_login(developer_user)
+    response = client.get("/api/v1/daily-costs/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
