@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from costdash.limits.forms import MonthForm
@@ -106,7 +105,6 @@ class FileWhateverAccepted(BaseContentNegotiation):
 class ReportFileDownloadApi(GenericAPIView):
     permission_classes = [SeesAllSpend]
     pagination_class = None
-    renderer_classes = [JSONRenderer]
     content_negotiation_class = FileWhateverAccepted
 
     @extend_schema(summary="Download a kept file", description="Recorded with who downloaded it.",
