@@ -15,9 +15,9 @@ from django.utils import timezone
 from costdash.accounts import roles
 from costdash.accounts.models import OrgSettings, Team
 from costdash.lib.dates import reporting_day
-from costdash.rollups.models import DailyCost
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
+from costdash.rollups.selectors.spend import models_in_rollups
 
 MAX_DAYS = 366
 LAST_30_DAYS = "last_30_days"
@@ -46,8 +46,8 @@ class DashboardFilterForm(forms.Form):
         ]
         teams = Team.objects.filter(developers__in=self.visible).distinct().order_by("name")
         self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
-        models = DailyCost.objects.filter(developer__in=self.visible).values_list("model", flat=True).distinct()
-        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in sorted(models)]
+        models = models_in_rollups(None if self.sees_all else self.visible)
+        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
 
     def default_range(self, until: date | None = None) -> tuple[date, date]:
         until = until or self.today

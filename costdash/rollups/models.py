@@ -32,7 +32,11 @@ class DailyCost(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["developer", "day", "model", "source"], name="daily_cost_unique"),
         ]
-        indexes = [models.Index(fields=["day", "developer"], name="daily_cost_day_dev")]
+        indexes = [
+            models.Index(fields=["day", "developer"], name="daily_cost_day_dev"),
+            # The filter bar's model list: a loose index scan (selectors.models_in_rollups).
+            models.Index(fields=["model"], name="daily_cost_model"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.model} {self.cost}"
@@ -45,12 +49,17 @@ class DeveloperDay(models.Model):
 
     ``active``: the day has any usage (a request, priced or not, a token or a cost), as
     selectors.developer_days defines it. ``cost`` leaves unpriced requests out (unknown, not $0).
+    ``sources``: where the day was counted from (one source, almost always), so the developer-days
+    per source need no distinct count over DailyCost.
     """
 
     developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="developer_days")
     day = models.DateField()
     cost = models.DecimalField(default=0, **MONEY)
     active = models.BooleanField(default=False)
+    sources = models.CharField(
+        max_length=200, blank=True, help_text="Sources its DailyCost rows came from, sorted, comma-separated"
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

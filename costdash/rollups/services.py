@@ -252,6 +252,7 @@ def _sums_of_counted(counted: list[dict]) -> list[dict]:
 def developer_days_of(developer_id: int, rows: Iterable[DailyCost]) -> list[DeveloperDay]:
     """The DeveloperDay totals of one developer's DailyCost rows, a row per day they cover."""
     days: dict[date, DeveloperDay] = {}
+    sources: dict[date, set[str]] = defaultdict(set)
     for row in rows:
         total = days.get(row.day)
         if total is None:
@@ -259,6 +260,9 @@ def developer_days_of(developer_id: int, rows: Iterable[DailyCost]) -> list[Deve
         total.cost += row.cost or 0
         usage = row.requests + row.unpriced_requests + sum(getattr(row, f) for f in TOKEN_SUMS[:5])
         total.active = total.active or bool(usage) or bool(row.cost)
+        sources[row.day].add(row.source)
+    for day, total in days.items():
+        total.sources = ",".join(sorted(sources[day]))
     return list(days.values())
 
 

@@ -140,3 +140,33 @@ def test_distribution_bins(costs, width, bins):
     for cost in costs:
         (holder,) = [b for b in dist["bins"] if b["low"] <= cost < b["high"]]
         assert holder["count"] >= 1
+
+
+def test_sources_count_each_developer_day_once_per_source_with_or_without_a_model_filter(team):
+    """Ana's day 2 also holds a row counted from LiteLLM: both sources count that developer-day,
+    the spend and requests split by source, and the figures equal spend.sources_of's (the distinct
+    count over DailyCost), which the Overview no longer runs unless a model filter applies."""
+    from costdash.rollups.selectors.spend import sources_of
+    from tests.factories import DailyCostFactory
+
+    ana = Developer.objects.get(email="ana@example.com")
+    DailyCostFactory(developer=ana, day=team["day"](2), model="opus", source="litellm_spendlogs", requests=3,
+                     cost=D("4.25"))
+    got = {row["source"]: row for row in overview(scope())["sources"]}
+    assert got["litellm_spendlogs"]["developer_days"] == 1
+    assert (got["litellm_spendlogs"]["spend"], got["litellm_spendlogs"]["requests"]) == (D("4.25"), 3)
+    assert overview(scope())["sources"] == sources_of(scope().daily_costs())["sources"]
+    for model in ("opus", "sonnet"):
+        assert overview(scope(model=model))["sources"] == sources_of(scope(model=model).daily_costs())["sources"]
+
+
+def test_the_model_list_is_every_model_in_the_rollups_or_the_developers(team):
+    from costdash.rollups.models import DailyCost
+    from costdash.rollups.selectors.spend import models_in_rollups
+
+    everyone = sorted(set(DailyCost.objects.values_list("model", flat=True)))
+    assert len(everyone) >= 2 and models_in_rollups() == everyone
+    ana = Developer.objects.filter(email="ana@example.com")
+    assert models_in_rollups(ana) == sorted(set(DailyCost.objects.filter(developer__in=ana)
+                                                .values_list("model", flat=True)))
+    assert models_in_rollups(Developer.objects.none()) == []

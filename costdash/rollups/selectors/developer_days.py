@@ -47,13 +47,17 @@ class DeveloperDays:
         return self.spend / self.active_days if self.active_days else None
 
 
-def day_rows(scope: Scope) -> list[tuple[int, date, Decimal, bool]]:
+def day_rows(scope: Scope, with_sources: bool = False) -> list[tuple]:
     """(developer_id, day, cost, active) per developer-day of the scope, in no order: read from
     DeveloperDay (the recompute's per-day totals) when every model counts, else grouped from the
     model's DailyCost rows. Plain columns only: at a year of a large team, converting each value
-    costs more than the SQL."""
+    costs more than the SQL. ``with_sources`` (no model filter only): a fifth item, the day's
+    DeveloperDay.sources."""
     if not scope.model:
-        return list(scope.developer_days().values_list("developer_id", "day", "cost", "active").order_by())
+        columns = ("developer_id", "day", "cost", "active") + (("sources",) if with_sources else ())
+        return list(scope.developer_days().values_list(*columns).order_by())
+    if with_sources:
+        raise ValueError("DeveloperDay.sources covers every model: not available under a model filter")
     grouped = (
         scope.daily_costs().values_list("developer_id", "day")
         .annotate(cost=Sum("cost"), usage=Sum(USAGE))
@@ -66,7 +70,7 @@ def fold(rows: Iterable[tuple], ceiling: Decimal) -> dict[int, DeveloperDays]:
     """developer id -> their DeveloperDays. A day is over the ceiling when cost > ceiling; the worst
     day is the costliest (the earliest of equally costly ones)."""
     out: dict[int, DeveloperDays] = {}
-    for developer_id, day, cost, active in rows:
+    for developer_id, day, cost, active, *_ in rows:
         dev = out.get(developer_id)
         if dev is None:
             dev = out[developer_id] = DeveloperDays(developer_id)

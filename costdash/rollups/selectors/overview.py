@@ -7,6 +7,8 @@ every page. Developer-days, P90 and "active" are as defined in selectors.spend.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -18,7 +20,7 @@ from costdash.rollups.projection import MonthProjection, month_projection, proje
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
-from .developer_days import active_costs, developer_days, developer_rows, summary
+from .developer_days import active_costs, day_rows, developer_rows, fold, summary
 from .repricing import Tokens, token_sums
 from .spend import P90, sources_of
 
@@ -34,17 +36,65 @@ def day_model_totals(scope: Scope) -> list[dict]:
     Keys: day, model, cost (Decimal; unpriced requests are not in it), requests,
     unpriced_requests, tokens (repricing.Tokens: the token sums).
     """
+    return _without_source(day_model_source_totals(scope))
+
+
+def day_model_source_totals(scope: Scope) -> list[dict]:
+    """day_model_totals with the source as well: one row per (day, model, source), by day then
+    model (one grouped query; a day's model is almost always counted from one source)."""
     grouped = (
-        scope.daily_costs().values("day", "model")
+        scope.daily_costs().values("day", "model", "source")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
                   **token_sums())
         .order_by("day", "model")
     )
     return [
-        {"day": row["day"], "model": row["model"], "cost": row["cost"] or ZERO, "requests": row["requests"] or 0,
-         "unpriced_requests": row["unpriced_requests"] or 0, "tokens": Tokens.of(row)}
+        {"day": row["day"], "model": row["model"], "source": row["source"], "cost": row["cost"] or ZERO,
+         "requests": row["requests"] or 0, "unpriced_requests": row["unpriced_requests"] or 0,
+         "tokens": Tokens.of(row)}
         for row in grouped
     ]
+
+
+def _without_source(rows: list[dict]) -> list[dict]:
+    """day_model_source_totals rows folded over their source, in the same (day, model) order."""
+    out: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["day"], row["model"])
+        held = out.get(key)
+        if held is None:
+            out[key] = {k: v for k, v in row.items() if k != "source"}
+        else:
+            held["cost"] += row["cost"]
+            held["requests"] += row["requests"]
+            held["unpriced_requests"] += row["unpriced_requests"]
+            held["tokens"] += row["tokens"]
+    return list(out.values())
+
+
+def source_totals(rows: list[dict], developer_day_sources: Iterable[str]) -> list[dict]:
+    """What spend.sources_of gives, from day_model_source_totals rows (spend and requests per
+    source) and the DeveloperDay.sources of the scope's developer-days (developer-days per source):
+    [{"source", "label", "spend", "requests", "developer_days"}], most spend first, then by label."""
+    from costdash.ingest.models import Source
+
+    labels = dict(Source.choices)
+    totals: dict[str, dict] = {}
+
+    def total(source: str) -> dict:
+        if source not in totals:
+            totals[source] = {"source": source, "label": labels.get(source, source or "unknown"), "spend": ZERO,
+                              "requests": 0, "developer_days": 0}
+        return totals[source]
+
+    for row in rows:
+        t = total(row["source"])
+        t["spend"] += row["cost"]
+        t["requests"] += row["requests"]
+    for sources in Counter(developer_day_sources).items():
+        for source in sources[0].split(","):
+            total(source)["developer_days"] += sources[1]
+    return sorted(totals.values(), key=lambda t: (-t["spend"], t["label"]))
 
 
 def priced_spend_by_day_and_model(rows: list[dict]) -> list[dict]:
@@ -104,8 +154,8 @@ def unpriced_models_in(rows: list[dict]) -> list[dict]:
 
 
 def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, top: int = TOP_SPENDERS) -> dict:
-    """Everything the Overview shows, in five grouped queries (developer-days, names, day x model,
-    the month's days, sources) whatever the team's size.
+    """Everything the Overview shows, in four queries (developer-days, names, day x model x source,
+    the month's days; a fifth for the sources under a model filter) whatever the team's size.
 
     Keys: summary (developer_days.summary: spend, developers (active), active_days,
     average_per_active_day, days_over_ceiling; plus requests), p90 (the team's P90 of active
@@ -115,10 +165,16 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
     sources (spend.spend_by_source's "sources"), unpriced_models (as spend.unpriced_models),
     average, ceiling (the figures used).
     """
-    folded = developer_days(scope, ceiling)
+    days = day_rows(scope, with_sources=not scope.model)
+    folded = fold(days, ceiling)
     costs = active_costs(folded)
-    totals = day_model_totals(scope)
+    by_source = day_model_source_totals(scope)
+    totals = _without_source(by_source)
     spenders = [row for row in developer_rows(folded) if row["spend"] > 0]
+    if scope.model:  # DeveloperDay is over every model: count the model's developer-days per source
+        sources = sources_of(scope.daily_costs())["sources"]
+    else:
+        sources = source_totals(by_source, (row[4] for row in days))
     return {
         "summary": summary(folded) | {"requests": sum(row["requests"] for row in totals)},
         "p90": percentile(costs, P90),
@@ -126,7 +182,7 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
         "by_model": priced_spend_by_day_and_model(totals),
         "distribution": cost_distribution(costs),
         "top_spenders": spenders[:top],
-        "sources": sources_of(scope.daily_costs())["sources"],
+        "sources": sources,
         "unpriced_models": unpriced_models_in(totals),
         "average": average,
         "ceiling": ceiling,

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, QuerySet, Sum
 
 from costdash.accounts.models import Developer, OrgSettings
@@ -233,6 +234,30 @@ def spend_summary(
     """
     ceiling = _reference(None, ceiling)[1]
     return _summary(_day_rows(developers, since, until), ceiling)
+
+
+# PostgreSQL has no skip scan: walk the (model) index one distinct value at a time instead of
+# reading every row (a few index probes instead of a scan of a year of DailyCost).
+_MODELS_LOOSE_SCAN = """
+WITH RECURSIVE m AS (
+    (SELECT model FROM rollups_dailycost ORDER BY model LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.model FROM rollups_dailycost d WHERE d.model > m.model ORDER BY d.model LIMIT 1)
+    FROM m WHERE m.model IS NOT NULL
+)
+SELECT model FROM m WHERE model IS NOT NULL
+"""
+
+
+def models_in_rollups(developers: QuerySet[Developer] | None = None) -> list[str]:
+    """The models with any DailyCost row, sorted: of everyone (``developers`` None), or of these
+    developers. What the filter bar offers."""
+    if developers is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_MODELS_LOOSE_SCAN)
+            return sorted(model for (model,) in cursor.fetchall())
+    rows = DailyCost.objects.all() if developers is None else DailyCost.objects.filter(developer__in=developers)
+    return sorted(rows.values_list("model", flat=True).distinct())
 
 
 def unpriced_models(developers: QuerySet[Developer], since: date, until: date) -> list[dict]:
