@@ -1,4 +1,5 @@
-"""Spend selectors over DailyCost rows whose figures are worked out by hand below.
+"""The developer-day selectors every page, report and the API build on, over DailyCost rows whose
+figures are worked out by hand below.
 
 Range 2026-03-01 .. 2026-03-09, average $13, ceiling $30.
 
@@ -20,8 +21,11 @@ from decimal import Decimal as D
 import pytest
 
 from costdash.accounts import roles
-from costdash.accounts.models import Developer, OrgSettings
+from costdash.accounts.models import Developer
 from costdash.rollups import selectors
+from costdash.rollups.scope import Scope
+from costdash.rollups.selectors.developer_days import developer_days, developer_rows, summary
+from costdash.rollups.selectors.spend import developer_day_rows, developer_day_totals, sources_of
 from tests.factories import DailyCostFactory, DeveloperFactory, TeamFactory
 
 SINCE, UNTIL = date(2026, 3, 1), date(2026, 3, 9)
@@ -59,74 +63,77 @@ def everyone():
     return Developer.objects.all()
 
 
-def test_developer_day_costs_sums_models_and_classifies(usage, ana, bo):
-    rows = selectors.developer_day_costs(everyone(), SINCE, UNTIL, average=AVERAGE, ceiling=CEILING)
-    got = [(r["developer"], r["day"].day, r["cost"], r["requests"], r["unpriced_requests"], r["class"]) for r in rows]
+def scope(developers=None, since=SINCE, until=UNTIL) -> Scope:
+    return Scope(everyone() if developers is None else developers, since, until)
+
+
+def day_rows(s: Scope, average=AVERAGE, ceiling=CEILING) -> list[dict]:
+    """The API's developer-day rows, by developer name then day."""
+    rows = developer_day_rows(developer_day_totals(s), average=average, ceiling=ceiling)
+    return sorted(rows, key=lambda r: (r["developer"], r["day"]))
+
+
+def overview(s: Scope) -> dict:
+    return selectors.overview(s, UNTIL, average=AVERAGE, ceiling=CEILING)
+
+
+def test_developer_day_rows_sum_models_and_classify(usage, ana, bo):
+    rows = day_rows(scope())
+    got = [(r["developer"], r["day"].day, r["cost"], r["requests"], r["unpriced_requests"], r["class"], r["active"])
+           for r in rows]
     assert got == [
-        ("Ana", 2, D("15.50"), 13, 0, "over_average"),
-        ("Ana", 3, D("31.00"), 20, 0, "over_ceiling"),
-        ("Ana", 4, D("13.00"), 10, 0, "under_average"),
-        ("Ana", 5, D("0"), 4, 4, "under_average"),
-        ("Bo", 2, D("30.00"), 7, 2, "over_average"),
-        ("Bo", 3, D("0"), 0, 0, "under_average"),
+        ("Ana", 2, D("15.50"), 13, 0, "over_average", True),
+        ("Ana", 3, D("31.00"), 20, 0, "over_ceiling", True),
+        ("Ana", 4, D("13.00"), 10, 0, "under_average", True),
+        ("Ana", 5, D("0"), 4, 4, "under_average", True),
+        ("Bo", 2, D("30.00"), 7, 2, "over_average", True),
+        ("Bo", 3, D("0"), 0, 0, "under_average", False),
     ]
     assert {r["developer_id"] for r in rows} == {ana.id, bo.id}
     assert rows[0]["team"] == "Alpha"
 
 
-def test_developer_day_costs_reads_figures_from_org_settings(usage):
-    org = OrgSettings.get()
-    org.average_daily_cost, org.daily_ceiling = D("6"), D("12")  # the older edition's figures
-    org.save()
-    rows = selectors.developer_day_costs(everyone(), SINCE, UNTIL)
+def test_the_older_editions_figures_classify_more_days_over(usage):
+    rows = day_rows(scope(), average=D("6"), ceiling=D("12"))  # the older edition's figures
     assert [r["class"] for r in rows if r["developer"] == "Ana"] == [
         "over_ceiling", "over_ceiling", "over_ceiling", "under_average"
     ]
 
 
 def test_team_p90_interpolates_over_active_developer_days(usage):
-    assert selectors.team_p90(everyone(), SINCE, UNTIL) == D("30.6")
+    assert overview(scope())["p90"] == D("30.6")
 
 
 def test_team_p90_is_none_without_active_days(usage):
-    assert selectors.team_p90(everyone(), date(2026, 4, 1), date(2026, 4, 30)) is None
+    assert overview(scope(since=date(2026, 4, 1), until=date(2026, 4, 30)))["p90"] is None
 
 
-def test_spend_by_developer(usage, ana, bo):
-    rows = selectors.spend_by_developer(everyone(), SINCE, UNTIL, ceiling=CEILING)
+def test_per_developer_figures(usage, ana, bo):
+    rows = developer_rows(developer_days(scope(), CEILING))
     assert [r["developer"] for r in rows] == ["Ana", "Bo"]  # by spend, descending
     first, second = rows
-    assert first == {
-        "developer_id": ana.id,
-        "developer": "Ana",
-        "team": "Alpha",
-        "spend": D("59.50"),
-        "requests": 47,
-        "active_days": 4,
-        "average_per_active_day": D("14.875"),
-        "worst_day": date(2026, 3, 3),
-        "worst_day_cost": D("31.00"),
+    assert {k: first[k] for k in ("developer_id", "developer", "team", "spend", "active_days",
+                                  "average_per_active_day", "worst_day", "worst_day_cost", "days_over_ceiling")} == {
+        "developer_id": ana.id, "developer": "Ana", "team": "Alpha", "spend": D("59.50"), "active_days": 4,
+        "average_per_active_day": D("14.875"), "worst_day": date(2026, 3, 3), "worst_day_cost": D("31.00"),
         "days_over_ceiling": 1,
-        "unpriced_requests": 4,
-        "sources": ["Claude Code transcripts (JSONL)", "Claude Code OpenTelemetry"],  # $54 then $5.50
     }
     assert second["spend"] == D("30.00")
     assert second["active_days"] == 1  # the 0-request day is not active
     assert second["average_per_active_day"] == D("30.00")
     assert (second["worst_day"], second["worst_day_cost"]) == (date(2026, 3, 2), D("30.00"))
     assert second["days_over_ceiling"] == 0  # exactly $30 is not over
-    assert second["unpriced_requests"] == 2
 
 
-def test_spend_by_developer_worst_day_tie_keeps_the_earliest(bo):
+def test_worst_day_tie_keeps_the_earliest(bo):
     DailyCostFactory(developer=bo, day=date(2026, 3, 4), cost=D("8"))
     DailyCostFactory(developer=bo, day=date(2026, 3, 2), cost=D("8"))
-    (row,) = selectors.spend_by_developer(everyone(), SINCE, UNTIL, ceiling=CEILING)
+    (row,) = developer_rows(developer_days(scope(), CEILING))
     assert row["worst_day"] == date(2026, 3, 2)
 
 
-def test_spend_by_source_names_where_each_figure_came_from(usage, ana, bo):
-    found = selectors.spend_by_source(everyone(), SINCE, UNTIL)
+def test_sources_name_where_each_figure_came_from(usage, ana, bo):
+    found = sources_of(scope().daily_costs())
     assert found["sources"] == [
         # 10 + 31 + 13 + 0 (Ana) + 30 + 0 + 0 (Bo); 20+10+10+4 + 5+2+0 requests; Ana 4 days + Bo 2 days
         {"source": "claude_code_jsonl", "label": "Claude Code transcripts (JSONL)", "spend": D("84.00"),
@@ -134,74 +141,55 @@ def test_spend_by_source_names_where_each_figure_came_from(usage, ana, bo):
         {"source": "otel", "label": "Claude Code OpenTelemetry", "spend": D("5.50"), "requests": 3,
          "developer_days": 1},
     ]
+    assert found["by_developer"][ana.pk] == ["Claude Code transcripts (JSONL)", "Claude Code OpenTelemetry"]
     assert found["by_developer"][bo.pk] == ["Claude Code transcripts (JSONL)"]
+    assert overview(scope())["sources"] == found["sources"]
 
 
 def test_a_day_counted_from_a_daily_report_is_active_without_request_counts(bo):
     # The Admin API usage report counts tokens, not requests.
     DailyCostFactory(developer=bo, day=date(2026, 3, 6), source="anthropic_usage", requests=0, sessions=0,
                      input_tokens=1000, cost=D("0.003"))
-    summary = selectors.spend_summary(everyone(), SINCE, UNTIL, ceiling=CEILING)
-    assert (summary["active_days"], summary["spend"]) == (1, D("0.003"))
+    totals = summary(developer_days(scope(), CEILING))
+    assert (totals["active_days"], totals["spend"]) == (1, D("0.003"))
+    assert [r["active"] for r in day_rows(scope())] == [True]
 
 
-def test_spend_summary(usage):
-    summary = selectors.spend_summary(everyone(), SINCE, UNTIL, ceiling=CEILING)
-    assert summary == {
-        "spend": D("89.50"),
-        "requests": 54,
-        "unpriced_requests": 6,
-        "developers": 2,
-        "active_days": 5,
-        "average_per_active_day": D("17.90"),
-        "days_over_ceiling": 1,
+def test_summary(usage):
+    data = overview(scope())
+    assert {k: data["summary"][k] for k in ("spend", "requests", "developers", "active_days",
+                                            "average_per_active_day", "days_over_ceiling")} == {
+        "spend": D("89.50"), "requests": 54, "developers": 2, "active_days": 5,
+        "average_per_active_day": D("17.90"), "days_over_ceiling": 1,
     }
 
 
-def test_spend_summary_of_nothing(db):
-    summary = selectors.spend_summary(everyone(), SINCE, UNTIL, ceiling=CEILING)
-    assert summary["spend"] == 0 and summary["active_days"] == 0
-    assert summary["average_per_active_day"] is None
+def test_summary_of_nothing(db):
+    totals = summary(developer_days(scope(), CEILING))
+    assert totals["spend"] == 0 and totals["active_days"] == 0
+    assert totals["average_per_active_day"] is None
 
 
 def test_unpriced_models_lists_models_without_a_price(usage):
-    assert selectors.unpriced_models(everyone(), SINCE, UNTIL) == [
+    assert overview(scope())["unpriced_models"] == [
         {"model": "mystery-model", "requests": 4},
         {"model": "claude-new", "requests": 2},
     ]
 
 
 def test_a_developer_sees_only_their_own(usage, developer_user):
-    mine = roles.developers_visible_to(developer_user)
-    assert {r["developer"] for r in selectors.developer_day_costs(mine, SINCE, UNTIL)} == {"Ana"}
-    assert [r["developer"] for r in selectors.spend_by_developer(mine, SINCE, UNTIL)] == ["Ana"]
-    assert selectors.unpriced_models(mine, SINCE, UNTIL) == [{"model": "mystery-model", "requests": 4}]
+    mine = scope(roles.developers_visible_to(developer_user))
+    assert {r["developer"] for r in day_rows(mine)} == {"Ana"}
+    assert [r["developer"] for r in developer_rows(developer_days(mine, CEILING))] == ["Ana"]
+    data = overview(mine)
+    assert data["unpriced_models"] == [{"model": "mystery-model", "requests": 4}]
     # Ana's active days: 0, 13, 15.50, 31 -> h = 2.7 -> 15.50 + 0.7 * 15.50 = 26.35
-    assert selectors.team_p90(mine, SINCE, UNTIL) == D("26.35")
-    assert selectors.spend_summary(mine, SINCE, UNTIL)["spend"] == D("59.50")
+    assert data["p90"] == D("26.35")
+    assert data["summary"]["spend"] == D("59.50")
 
 
 def test_an_outsider_sees_nothing(usage, outsider_user):
-    nobody = roles.developers_visible_to(outsider_user)
-    overview = selectors.spend_overview(nobody, SINCE, UNTIL)
-    assert overview["days"] == [] and overview["developers"] == [] and overview["unpriced_models"] == []
-    assert overview["p90"] is None
-
-
-def test_spend_overview_matches_the_single_selectors(usage):
-    overview = selectors.spend_overview(everyone(), SINCE, UNTIL, average=AVERAGE, ceiling=CEILING)
-    assert overview["days"] == selectors.developer_day_costs(everyone(), SINCE, UNTIL, average=AVERAGE, ceiling=CEILING)
-    assert overview["developers"] == selectors.spend_by_developer(everyone(), SINCE, UNTIL, ceiling=CEILING)
-    assert overview["summary"] == selectors.spend_summary(everyone(), SINCE, UNTIL, ceiling=CEILING)
-    assert overview["p90"] == D("30.6")
-    assert (overview["average"], overview["ceiling"]) == (AVERAGE, CEILING)
-
-
-def test_spend_overview_query_count_does_not_grow_with_developers(db, django_assert_num_queries):
-    for n in range(30):
-        dev = DeveloperFactory()
-        for day in (2, 3, 4):
-            DailyCostFactory(developer=dev, day=date(2026, 3, day), cost=D(n))
-    with django_assert_num_queries(4):  # developer-day aggregate, developer names, sources, unpriced models
-        overview = selectors.spend_overview(everyone(), SINCE, UNTIL, average=AVERAGE, ceiling=CEILING)
-    assert len(overview["developers"]) == 30
+    nobody = scope(roles.developers_visible_to(outsider_user))
+    data = overview(nobody)
+    assert data["top_spenders"] == [] and data["unpriced_models"] == [] and data["sources"] == []
+    assert data["p90"] is None and day_rows(nobody) == []

@@ -40,7 +40,7 @@ def spend_per_developer_figure(
 ) -> dict:
     """Cost per developer per day, with the reference lines.
 
-    rows: developer_day_costs rows (developer_id, developer, day, cost), in any order.
+    rows: developer_days.daily_points rows (developer_id, developer, day, cost), in any order.
     One trace per developer (x = ISO day, y = USD), ordered by developer name; past
     LEGEND_MAX_DEVELOPERS the legend is hidden and the lines are translucent, without markers
     (hover still names the developer).

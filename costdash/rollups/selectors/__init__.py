@@ -8,23 +8,11 @@ from .developers import developer_detail, developer_sessions, developer_table, s
 from .limits import known_workspaces, org_daily_spend, workspace_daily_spend
 from .model_mix import cheaper_alternative, default_what_if, model_mix, priced_models, what_if
 from .overview import cost_distribution, day_model_totals, month_to_date, overview
-from .spend import (
-    developer_day_costs,
-    developer_day_rows,
-    developer_day_totals,
-    spend_by_developer,
-    spend_by_source,
-    spend_overview,
-    spend_summary,
-    team_p90,
-    unpriced_models,
-)
+from .spend import developer_day_rows, developer_day_totals, models_in_rollups, sources_of
 
 __all__ = [
     "cache_overview", "cheaper_alternative", "default_what_if", "model_mix", "priced_models", "what_if",
-    "developer_day_costs", "developer_day_rows", "developer_day_totals", "spend_by_developer", "spend_by_source",
-    "spend_overview", "spend_summary",
-    "team_p90", "unpriced_models",
+    "developer_day_rows", "developer_day_totals", "models_in_rollups", "sources_of",
     "known_workspaces", "org_daily_spend", "workspace_daily_spend",
     "cost_distribution", "day_model_totals", "developer_detail", "developer_sessions", "developer_table",
     "month_to_date", "overview", "session_counts", "session_minutes",
