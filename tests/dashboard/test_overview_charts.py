@@ -55,6 +55,16 @@ def test_distribution_axis_reaches_the_ceiling_when_days_are_cheap():
     assert fig["layout"]["xaxis"]["range"][1] == 33.0
 
 
+def test_labels_near_the_right_edge_sit_left_of_their_line():
+    """On a $0-33 axis the $30 line is at 91%: its label would run off the plot on its right."""
+    fig = cost_distribution_figure(cost_distribution([D("2"), D("3")]), AVERAGE, CEILING, None)
+    anchors = {a["text"]: a["xanchor"] for a in fig["layout"]["annotations"]}
+    assert anchors == {"Anthropic average $13": "left", "90% of users stay below $30": "right"}
+    assert fig["layout"]["yaxis"]["dtick"] == 1  # two developer-days: whole-number ticks
+    many = cost_distribution_figure(cost_distribution([D("2")] * 40), AVERAGE, CEILING, None)
+    assert "dtick" not in many["layout"]["yaxis"]
+
+
 def test_top_spenders_are_horizontal_bars_first_on_top():
     rows = [{"developer": "Bo", "spend": D("60")}, {"developer": "Ana", "spend": D("59.499")}]
     fig = top_spenders_figure(rows)

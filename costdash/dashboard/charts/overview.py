@@ -80,13 +80,18 @@ def cost_distribution_figure(
     marks = [average, ceiling] + ([p90] if p90 is not None else [])
     low = min([ZERO] + [b["low"] for b in bins])
     high = max([b["high"] for b in bins] + [mark * Decimal("1.1") for mark in marks])
+    for _, annotation in lines:  # a label near the right edge goes left of its line, inside the plot
+        if annotation["x"] > float(low + (high - low) * Decimal("0.6")):
+            annotation["xanchor"] = "right"
     return {
         "data": [trace],
         "layout": base_layout(
             bargap=0.05,
             showlegend=False,
             xaxis={"title": {"text": "USD per developer-day"}, "tickprefix": "$", "range": [float(low), float(high)]},
-            yaxis={"title": {"text": "Developer-days"}, "rangemode": "tozero"},
+            # Counts: whole-number ticks while they are few (Plotly would mark 0.5, 1.5, ...)
+            yaxis={"title": {"text": "Developer-days"}, "rangemode": "tozero"}
+            | ({"dtick": 1} if max((b["count"] for b in bins), default=0) <= 10 else {}),
             shapes=[shape for shape, _ in lines],
             annotations=[annotation for _, annotation in lines],
         ),
