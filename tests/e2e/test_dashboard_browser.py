@@ -26,6 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
+from costdash.alerts.defaults import rules_create_defaults
+from costdash.alerts.models import AlertEvent, AlertRule
 from costdash.accounts.models import Developer
 from costdash.dashboard.filters import org_today
 from costdash.demo.services import demo_admin_ensure, demo_load
@@ -104,7 +106,9 @@ def browser():
 
 @pytest.fixture
 def team(transactional_db):
-    """The demo team's last two weeks, imported through the real import path, and an admin login."""
+    """The demo team's last two weeks, imported through the real import path, and an admin login. The
+    default alert rules first (a transactional test empties every table, the migration's rows too)."""
+    rules_create_defaults(AlertRule)
     result = demo_load(end=timezone.now().date(), days=DAYS)
     assert result.requests_total > 0 and not result.failed_batches, result
     username, _ = demo_admin_ensure(PASSWORD)
@@ -289,6 +293,34 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     assert_charts_drawn(v, f"overview of team {team_name}")
     v.screenshot("overview filtered to a team")
 
+    assert v.outside_requests() == [], "requests left the machine"
+    assert v.errors == []
+
+
+def test_alerts_are_acknowledged_in_the_list_and_the_api_docs_render(team, visit):
+    """The demo's last days cross the $30 ceiling for someone: its alert is in the list, and the admin
+    acknowledges it with a note from the row's own form. The API docs (Swagger UI, served from static
+    files) draw every operation of the schema, with nothing fetched from outside."""
+    first = AlertEvent.objects.order_by("-pk").first()
+    assert first is not None, "the demo import raised no alert"
+    v = visit("alerts", viewport={"width": 1366, "height": 900})
+    v.login(team, PASSWORD)
+    nav_to(v, "Alerts")
+    row = v.page.locator("tbody tr").filter(has=v.page.get_by_role("link", name=str(first.pk), exact=True))
+    row.locator("summary").click()
+    row.locator("input[name=note]").fill("Known: release week")
+    with v.page.expect_navigation():
+        row.get_by_role("button", name="Acknowledge").click()
+    first.refresh_from_db()
+    assert (first.state, first.ack_note) == ("acknowledged", "Known: release week")
+    assert "Known: release week" in v.page.locator("tbody").inner_text()
+    v.screenshot("alerts acknowledged")
+
+    v.goto("/api/docs/")
+    v.page.wait_for_selector(".opblock")
+    paths = v.page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/daily-costs/" in paths and "/api/v1/alerts/{id}/acknowledge/" in paths
+    v.screenshot("api docs")
     assert v.outside_requests() == [], "requests left the machine"
     assert v.errors == []
 
