@@ -26,9 +26,9 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
+from costdash.accounts.models import Developer
 from costdash.alerts.defaults import rules_create_defaults
 from costdash.alerts.models import AlertEvent, AlertRule
-from costdash.accounts.models import Developer
 from costdash.dashboard.filters import org_today
 from costdash.demo.services import demo_admin_ensure, demo_load
 from costdash.rollups.models import DailyCost
