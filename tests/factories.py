@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 import factory
 
 from costdash.accounts.models import Developer, Team
-from costdash.rollups.models import DailyCost
-from costdash.rollups.services import developer_days_rebuild
+from costdash.rollups.models import DailyCost, DeveloperDay
+from costdash.rollups.services import developer_days_of
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -54,5 +54,7 @@ class DailyCostFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         """As the recompute does, keep the developer-day's DeveloperDay total in step."""
         row = super()._create(model_class, *args, **kwargs)
-        developer_days_rebuild(row.developer_id, [row.day])
+        DeveloperDay.objects.filter(developer_id=row.developer_id, day=row.day).delete()
+        same_day = DailyCost.objects.filter(developer_id=row.developer_id, day=row.day)
+        DeveloperDay.objects.bulk_create(developer_days_of(row.developer_id, same_day))
         return row

@@ -4,6 +4,13 @@ from django.db import models
 from costdash.accounts.models import Developer
 from costdash.ingest.models import MONEY
 
+# The DailyCost columns that make a developer-day *active* when any is non-zero (with its cost): a
+# request, priced or not, or a token of any class (daily reports count tokens, not requests).
+USAGE_FIELDS = (
+    "requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_5m_tokens", "cache_write_1h_tokens",
+)
+
 
 class DailyCost(models.Model):
     """One developer's usage of one model on one org-local day, as counted from one source.

@@ -20,7 +20,7 @@ from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .models import DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay
+from .models import USAGE_FIELDS, DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
@@ -258,22 +258,11 @@ def developer_days_of(developer_id: int, rows: Iterable[DailyCost]) -> list[Deve
         if total is None:
             total = days[row.day] = DeveloperDay(developer_id=developer_id, day=row.day, cost=Decimal(0))
         total.cost += row.cost or 0
-        usage = row.requests + row.unpriced_requests + sum(getattr(row, f) for f in TOKEN_SUMS[:5])
-        total.active = total.active or bool(usage) or bool(row.cost)
+        total.active = total.active or bool(row.cost) or any(getattr(row, f) for f in USAGE_FIELDS)
         sources[row.day].add(row.source)
     for day, total in days.items():
         total.sources = ",".join(sorted(sources[day]))
     return list(days.values())
-
-
-def developer_days_rebuild(developer_id: int, days: Iterable[date]) -> None:
-    """Rebuild DeveloperDay for ``days`` from the DailyCost rows in the database (for rows written
-    outside daily_cost_recompute, which keeps DeveloperDay in step itself)."""
-    days = set(days)
-    with transaction.atomic():
-        DeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
-        rows = DailyCost.objects.filter(developer_id=developer_id, day__in=days)
-        DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows))
 
 
 def _daily_cost(developer_id: int, g: dict) -> DailyCost:

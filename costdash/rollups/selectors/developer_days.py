@@ -18,14 +18,14 @@ from decimal import Decimal
 from django.db.models import F, Sum
 
 from costdash.lib.money import ZERO
+from costdash.rollups.models import USAGE_FIELDS
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
 from .spend import P90, _names
 
-# Any usage: requests (priced or not) and tokens of any kind; with the cost, what makes a day active.
-USAGE = (F("requests") + F("unpriced_requests") + F("input_tokens") + F("output_tokens") + F("cache_read_tokens")
-         + F("cache_write_5m_tokens") + F("cache_write_1h_tokens"))
+# Any usage (models.USAGE_FIELDS summed); with the cost, what makes a day active.
+USAGE = sum((F(f) for f in USAGE_FIELDS[1:]), F(USAGE_FIELDS[0]))
 
 
 @dataclass(slots=True)

@@ -91,9 +91,9 @@ def source_totals(rows: list[dict], developer_day_sources: Iterable[str]) -> lis
         t = total(row["source"])
         t["spend"] += row["cost"]
         t["requests"] += row["requests"]
-    for sources in Counter(developer_day_sources).items():
-        for source in sources[0].split(","):
-            total(source)["developer_days"] += sources[1]
+    for joined, days in Counter(developer_day_sources).items():
+        for source in joined.split(","):
+            total(source)["developer_days"] += days
     return sorted(totals.values(), key=lambda t: (-t["spend"], t["label"]))
 
 
