@@ -192,7 +192,7 @@ COSTDASH_ALERT_LOOKBACK_DAYS = env_int("COSTDASH_ALERT_LOOKBACK_DAYS", 7)  # old
 COSTDASH_ALERT_RETRY_SECONDS = env_int("COSTDASH_ALERT_RETRY_SECONDS", 30)  # first retry; doubles each time
 COSTDASH_ALERT_RESEND_SECONDS = env_int("COSTDASH_ALERT_RESEND_SECONDS", 300)  # sweeper re-queues after this
 
-# E-mail (alert channels): Django's SMTP backend.
+# E-mail (alert channels, monthly reports, password reset): Django's SMTP backend.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
