@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from costdash.accounts.models import OrgSettings
 from costdash.lib.dates import reporting_day, zone
-from costdash.rollups.models import DailyCost
+from costdash.rollups.models import DeveloperDay
 
 from .kinds import KINDS, Context
 from .models import AlertEvent, AlertRule
@@ -49,11 +49,11 @@ def alerts_evaluate(now: datetime | None = None, pairs: set[tuple[int, date]] | 
 
 
 def alerts_evaluate_recomputed(since: datetime, now: datetime | None = None) -> list[AlertEvent]:
-    """Evaluate the developer-days whose rollup was written at or after ``since`` (DailyCost.computed_at):
-    what a recompute that started then wrote, without being told which days."""
+    """Evaluate the developer-days whose rollup was written at or after ``since`` (DeveloperDay.computed_at,
+    rebuilt with their DailyCost rows): what a recompute that started then wrote, without being told which days."""
     ctx = evaluation_context(now)
     pairs = set(
-        DailyCost.objects.filter(day__gte=ctx.oldest, computed_at__gte=since)
-        .values_list("developer_id", "day").distinct().order_by()
+        DeveloperDay.objects.filter(day__gte=ctx.oldest, computed_at__gte=since)
+        .values_list("developer_id", "day").order_by()
     )
     return alerts_evaluate(now, pairs) if pairs else []

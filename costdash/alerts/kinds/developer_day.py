@@ -4,11 +4,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from costdash.lib.dates import day_bounds
 from costdash.lib.money import to_cents, usd
-from costdash.rollups.models import DailyCost
+from costdash.rollups.models import DeveloperDay
 from costdash.rollups.thresholds import OVER_CEILING, classify_day
 
 from .base import Context, Finding, RuleKind, developer_day_link, developer_names, developer_scope
@@ -18,14 +16,14 @@ PROJECTION_MIN_SHARE = Decimal(2) / Decimal(24)
 
 
 def day_costs(ctx: Context, above: Decimal, days: tuple[date, date] | None = None) -> dict[tuple[int, date], Decimal]:
-    """(developer id, day) -> the day's cost (its DailyCost rows summed), for the days that cost
-    more than ``above``: the recomputed pairs, else every developer-day from ``ctx.oldest`` to today."""
+    """(developer id, day) -> the day's cost (DeveloperDay: its DailyCost rows summed), for the days
+    that cost more than ``above``: the recomputed pairs, else every developer-day from ``ctx.oldest`` to today."""
     first, last = days or (ctx.oldest, ctx.today)
-    rows = DailyCost.objects.filter(day__gte=first, day__lte=last)
+    rows = DeveloperDay.objects.filter(day__gte=first, day__lte=last, cost__gt=above)
     if ctx.pairs is not None:
         rows = rows.filter(developer_id__in={d for d, _ in ctx.pairs}, day__in={day for _, day in ctx.pairs})
-    grouped = rows.values_list("developer_id", "day").annotate(total=Sum("cost")).filter(total__gt=above).order_by()
-    return {(d, day): cost for d, day, cost in grouped if ctx.pairs is None or (d, day) in ctx.pairs}
+    costs = rows.values_list("developer_id", "day", "cost").order_by()
+    return {(d, day): cost for d, day, cost in costs if ctx.pairs is None or (d, day) in ctx.pairs}
 
 
 class DailyCeiling(RuleKind):
