@@ -1,16 +1,13 @@
 """A team's average cost per active developer-day, over a window of full days, above a figure."""
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
-from costdash.accounts.models import Team
-from costdash.lib.money import ZERO, to_cents, usd
-from costdash.rollups.models import DailyCost
-from costdash.rollups.selectors.developer_days import USAGE
+from costdash.lib.money import to_cents, usd
+from costdash.rollups.models import DeveloperDay
 
 from .base import Finding, RuleKind, link
 
@@ -51,16 +48,9 @@ class TeamAverage(RuleKind):
     @staticmethod
     def _averages(rule, first, last) -> list[tuple[int, str, Decimal, int]]:
         """(team id, name, spend, active developer-days) of the rule's teams with any active day."""
-        rows = DailyCost.objects.filter(day__gte=first, day__lte=last, developer__team__isnull=False)
+        rows = DeveloperDay.objects.filter(day__gte=first, day__lte=last, active=True, developer__team__isnull=False)
         if rule.scope == "team":
             rows = rows.filter(developer__team_id=rule.team_id)
-        spend: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        active: dict[int, int] = defaultdict(int)
-        grouped = rows.values_list("developer__team_id", "developer_id", "day").annotate(
-            cost=Sum("cost"), usage=Sum(USAGE)).order_by()
-        for team_id, _, _, cost, usage in grouped:
-            if usage or cost:  # an active day, as the dashboard counts one
-                spend[team_id] += cost or ZERO
-                active[team_id] += 1
-        names = dict(Team.objects.filter(pk__in=active).values_list("pk", "name"))
-        return [(team_id, names[team_id], spend[team_id], days) for team_id, days in sorted(active.items())]
+        grouped = rows.values_list("developer__team_id", "developer__team__name").annotate(
+            spend=Sum("cost"), days=Count("pk")).order_by("developer__team_id")
+        return list(grouped)
