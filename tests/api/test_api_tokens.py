@@ -1,15 +1,17 @@
 """API tokens: made on /api/tokens/ (the secret shown once, only its sha256 kept), accepted as Bearer
 or Token, refused when wrong, revoked or its user inactive; the session works too (with CSRF for writes);
 each user sees and revokes only their own tokens, admins everyone's."""
+from datetime import timedelta
 import hashlib
 import re
 
 from django.test import Client
+from django.utils import timezone
 import pytest
 from rest_framework.test import APIClient
 
 from costdash.api.models import ApiToken
-from costdash.api.services import api_token_create, api_token_revoke
+from costdash.api.services import LAST_USED_RESOLUTION, api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/developers/"
@@ -38,6 +40,20 @@ def test_a_valid_token_authenticates_as_its_user(developer_user, keyword):
     response = client.get(URL)
     assert response.status_code == 200 and response.json()["count"] == 0  # Ana has no usage yet
     assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_last_used_is_written_at_most_once_a_minute(developer_user):
+    token, secret = api_token_create(user=developer_user, name="t")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    recent = timezone.now() - LAST_USED_RESOLUTION + timedelta(seconds=5)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    assert client.get(URL).status_code == 200
+    assert ApiToken.objects.get().last_used_at == recent  # within the minute: no write
+    stale = recent - timedelta(seconds=10)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
+    assert client.get(URL).status_code == 200
+    assert ApiToken.objects.get().last_used_at > recent
 
 
 @pytest.mark.parametrize("header", [
