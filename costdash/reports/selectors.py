@@ -4,8 +4,8 @@ models and from which sources, with totals, and what Anthropic billed beside our
 Every figure comes from the dashboard's own selectors over the same Scope (every developer, the
 month's org-local days), so a row here equals the Developers page's row for that month to the cent:
 developer_table (spend, active days, average and P90 per active day, days over the ceiling, cache
-hit rate, main model, sessions), developer_days (the team folds), model_mix, sources_of and
-day_model_totals. The only read of its own is the token and request sums per developer.
+hit rate, main model, sessions), developer_days (the team folds), model_mix (the models and the
+daily chart) and sources_of. The only read of its own is the token and request sums per developer.
 
 A month is *provisional* while it is not over in the org's time zone, or while any of its
 developer-days waits for a recompute (rollups.DirtyDay): its figures may still change.
@@ -27,10 +27,10 @@ from costdash.lib.money import ZERO
 from costdash.limits.selectors import month_bounds, org_today
 from costdash.rollups.models import DirtyDay
 from costdash.rollups.scope import Scope
-from costdash.rollups.selectors.developer_days import active_costs, developer_days, summary
+from costdash.rollups.selectors.developer_days import developer_days, summary
 from costdash.rollups.selectors.developers import developer_table
 from costdash.rollups.selectors.model_mix import model_mix
-from costdash.rollups.selectors.overview import day_model_totals, priced_spend_by_day_and_model
+from costdash.rollups.selectors.overview import priced_spend_by_day_and_model
 from costdash.rollups.selectors.repricing import SUM_FIELDS, Tokens, token_sums
 from costdash.rollups.selectors.spend import P90, sources_of
 from costdash.rollups.thresholds import percentile
@@ -119,8 +119,9 @@ def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
         developers.append(
             {**row, "email": email, "cost_center": center, **counts.get(dev, dict.fromkeys(COUNT_FIELDS, 0))}
         )
-    totals = summary(folded) | _sum_counts(developers) | {"p90": percentile(active_costs(folded), P90)}
+    totals = summary(folded) | _sum_counts(developers) | {"p90": table["p90"]}
     totals["cache_hit_rate"] = _tokens(totals).hit_rate
+    mix = model_mix(scope)
     return MonthlyReport(
         month=scope.since, until=scope.until, today=today, time_zone=org.time_zone,
         average=org.average_daily_cost, ceiling=org.daily_ceiling,
@@ -128,8 +129,8 @@ def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
         developers=developers,
         teams=_groups(developers, folded, "team", totals["spend"]),
         cost_centers=_groups(developers, folded, "cost_center", totals["spend"]),
-        models=_models(scope), sources=sources_of(scope.daily_costs())["sources"], totals=totals,
-        by_day_model=priced_spend_by_day_and_model(day_model_totals(scope)),
+        models=_models(mix["models"]), sources=sources_of(scope.daily_costs())["sources"], totals=totals,
+        by_day_model=priced_spend_by_day_and_model([day | {"cost": day["spend"]} for day in mix["days"]]),
         reconciliation=reconciliation(scope.since, scope.until),
     )
 
@@ -194,10 +195,10 @@ def _groups(developers: list[dict], folded: dict, key: str, total_spend: Decimal
     return sorted(out, key=lambda g: (-g["spend"], g[label].lower()))
 
 
-def _models(scope: Scope) -> list[dict]:
+def _models(models: list[dict]) -> list[dict]:
     """model_mix's models, each with its COUNT_FIELDS (from its Tokens)."""
     out = []
-    for row in model_mix(scope)["models"]:
+    for row in models:
         tokens: Tokens = row["tokens"]
         out.append({
             **row,

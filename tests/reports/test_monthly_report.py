@@ -110,6 +110,7 @@ def test_totals_equal_the_overview_for_the_same_month(march):
     for key in ("spend", "developers", "active_days", "average_per_active_day", "days_over_ceiling", "requests"):
         assert report.totals[key] == page["summary"][key], key
     assert report.totals["p90"] == page["p90"]
+    assert report.by_day_model == page["by_model"]  # the daily chart, row for row
 
 
 def test_a_month_not_over_is_provisional(march):
