@@ -68,7 +68,6 @@ class Exporter:
     title: str  # "costdash monthly report: March 2026"
     subtitle: str  # what it covers, in words
     banner: str  # "" when final; otherwise why the figures may still change
-    stem: str  # the file name without its extension: "costdash-2026-03"
     provisional: bool = False  # the figures may still change (``banner`` says why)
     summary: list[tuple[str, str]] = field(default_factory=list)  # (label, text) for people
     charts: list[Chart] = field(default_factory=list)

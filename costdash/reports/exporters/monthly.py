@@ -57,7 +57,6 @@ class MonthlyExporter(Exporter):
                       f"days in {report.time_zone}. Every developer's usage, each request counted once."),
             banner=_banner(report),
             provisional=report.provisional,
-            stem=f"costdash-{report.month:%Y-%m}",
             summary=_summary(report),
             charts=_charts(report) if totals["active_days"] else [],
         )
@@ -94,7 +93,7 @@ class MonthlyExporter(Exporter):
                 *TOKEN_COLUMNS, Column("spend", "Spend", MONEY, none_text="unpriced"),
                 Column("share", "Share of spend", RATIO), Column("cache_hit_rate", "Cache hit rate", RATIO),
             ), [with_tokens(m | {"pricing": pricing_status(m)}) for m in r.models],
-                with_tokens(r.totals | {"model": "Total", "spend": r.totals["spend"]}),
+                with_tokens(r.totals | {"model": "Total"}),
                 note="Requests with no known price are counted but not priced: unknown, never $0."),
             Sheet("sources", "Sources", (
                 Column("label", "Source", width=40), Column("source", "Source id", where=DATA, width=20),
