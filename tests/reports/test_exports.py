@@ -161,6 +161,8 @@ def test_provisional_month_says_so_in_the_workbook_and_file_name(march):
     wb, _ = workbook(today=date(2026, 3, 20))
     summary = wb["Summary"]
     assert summary.cell(row=2, column=columns(summary)["Status"]).value == "provisional"
+    kept = report_generate(MARCH, "xlsx", exporter=exporter(today=date(2026, 3, 20)))
+    assert (kept.provisional, kept.filename) == (True, "costdash-2026-03-provisional.xlsx")
 
 
 def test_generated_file_is_kept(march, billing_user):
