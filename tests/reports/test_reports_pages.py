@@ -103,6 +103,8 @@ def test_a_bad_month_says_so_and_shows_last_month(client, billing_user):
     client.force_login(billing_user)
     html = client.get(PAGE, {"month": "2999-01"}).content.decode()
     assert "That month could not be shown" in html and "has not started yet" in html
+    last = (org_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert f"Monthly report: {last:%B %Y}" in html  # last month, not the one asked for nor today's
 
 
 def test_a_month_without_a_cost_report_says_so(client, billing_user, march):
