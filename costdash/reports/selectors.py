@@ -27,7 +27,7 @@ from costdash.lib.money import ZERO
 from costdash.limits.selectors import month_bounds, org_today
 from costdash.rollups.models import DirtyDay
 from costdash.rollups.scope import Scope
-from costdash.rollups.selectors.developer_days import developer_days, summary
+from costdash.rollups.selectors.developer_days import summary
 from costdash.rollups.selectors.developers import developer_table
 from costdash.rollups.selectors.model_mix import model_mix
 from costdash.rollups.selectors.overview import priced_spend_by_day_and_model
@@ -109,7 +109,7 @@ def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
     if scope.since > today:
         raise ValueError(f"{scope.since:%B %Y} has not started yet")
     table = developer_table(scope, ceiling=org.daily_ceiling)
-    folded = developer_days(scope, org.daily_ceiling)
+    folded = table["folded"]
     counts = _counts_by_developer(scope)
     centers = _cost_centers({row["developer_id"] for row in table["developers"]})
     developers = []

@@ -110,7 +110,8 @@ def developer_table(
     Keys: developers (one row per developer with rollup rows in scope, sorted by sort_rows; keys
     of developer_days.developer_rows plus cache_hit_rate, main_model, sessions and sessions_from
     (see session_counts; None when neither source has any)), p90 (the team's), chart_days
-    (developer_days.daily_points of the ``charted`` top spenders) and charted (how many that is).
+    (developer_days.daily_points of the ``charted`` top spenders), charted (how many that is) and
+    folded (the developer_days fold it was built from, for callers that need more of it).
     """
     folded = developer_days(scope, ceiling)
     rows = developer_rows(folded)
@@ -124,6 +125,7 @@ def developer_table(
         "p90": percentile(active_costs(folded), P90),
         "chart_days": daily_points(folded, rows[:charted]),
         "charted": min(charted, len(rows)),
+        "folded": folded,
     }
 
 
