@@ -26,7 +26,7 @@ from django.db.models.functions import TruncDate
 
 from costdash.ingest.models import BilledCost, Source, UsageAggregate
 from costdash.lib.money import ZERO
-from costdash.rollups.selectors.limits import WIDTHS
+from costdash.rollups.selectors.limits import widest
 
 DEFAULT_WORKSPACE = "Default workspace"  # the API names it with no id: it cannot be told apart
 
@@ -115,11 +115,10 @@ def _priced(since: date, until: date) -> dict[tuple[str, str], tuple[Decimal | N
     widths: dict[tuple[str, date], set[str]] = {}
     for workspace, _, day, width, _, _ in rows:
         widths.setdefault((workspace, day), set()).add(width)
-    widest = {key: min(found, key=lambda w: WIDTHS.index(w) if w in WIDTHS else len(WIDTHS))
-              for key, found in widths.items()}
+    read_at = {key: widest(found) for key, found in widths.items()}
     out: dict[tuple[str, str], tuple[Decimal | None, int]] = {}
     for workspace, model, day, width, cost, no_price in rows:
-        if width != widest[(workspace, day)]:
+        if width != read_at[(workspace, day)]:
             continue
         total, unpriced = out.get((workspace, model), (None, 0))
         if cost is not None:

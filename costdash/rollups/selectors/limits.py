@@ -34,6 +34,11 @@ BILLED, PRICED = "billed", "priced"
 WIDTHS = ("1d", "1h", "1m", "")
 
 
+def widest(widths) -> str:
+    """The widest of a day's bucket widths (an unknown width counts as the narrowest)."""
+    return min(widths, key=lambda w: WIDTHS.index(w) if w in WIDTHS else len(WIDTHS))
+
+
 @dataclass
 class DailySpend:
     """Spend per day (days with none may be missing). ``basis`` says where each day's figure came
@@ -109,7 +114,7 @@ def _priced_usage(names: list[str], since: date, until: date) -> dict[tuple[str,
     for name, day, width, cost, unpriced in rows:
         by_width.setdefault((name, day), {})[width] = (cost or ZERO, unpriced)
     return {
-        key: widths[min(widths, key=lambda w: WIDTHS.index(w) if w in WIDTHS else len(WIDTHS))]
+        key: widths[widest(widths)]
         for key, widths in by_width.items()
     }
 
