@@ -2,15 +2,9 @@
 pages, which check each kind's scope and threshold and keep channel settings encrypted and unseen."""
 from django.contrib import admin
 
+from costdash.lib.admin import ReadOnlyAdmin
+
 from .models import AlertEvent, AlertRule, Channel, Notification
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in (self.exclude or ())]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(AlertRule)

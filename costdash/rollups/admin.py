@@ -1,19 +1,17 @@
 from django.contrib import admin
 
+from costdash.lib.admin import ReadOnlyAdmin
+
 from .models import DailyCost, DirtyDay
 
 
 @admin.register(DailyCost)
-class DailyCostAdmin(admin.ModelAdmin):
+class DailyCostAdmin(ReadOnlyAdmin):
     list_display = ("day", "developer", "model", "requests", "sessions", "unpriced_requests", "cost")
     list_filter = ("model",)
     search_fields = ("developer__email",)
     date_hierarchy = "day"
-    readonly_fields = [f.name for f in DailyCost._meta.fields]
     list_select_related = ("developer",)
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(DirtyDay)
