@@ -191,6 +191,10 @@ if not COSTDASH_BASE_URL.startswith(("http://", "https://")):
 COSTDASH_ALERT_LOOKBACK_DAYS = env_int("COSTDASH_ALERT_LOOKBACK_DAYS", 7)  # older days never alert
 COSTDASH_ALERT_RETRY_SECONDS = env_int("COSTDASH_ALERT_RETRY_SECONDS", 30)  # first retry; doubles each time
 COSTDASH_ALERT_RESEND_SECONDS = env_int("COSTDASH_ALERT_RESEND_SECONDS", 300)  # sweeper re-queues after this
+COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS = env_int("COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS", 10)  # webhook/Slack POST
+# Admin API connections: https only; plain http to a loopback host (127.0.0.0/8, ::1, localhost) only when
+# this is on (tests and local stand-ins). lib/http.py refuses to send a credential header otherwise.
+COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = env_bool("COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK", False)
 
 # E-mail (alert channels, monthly reports, password reset): Django's SMTP backend.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
