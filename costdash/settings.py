@@ -5,6 +5,7 @@ Embedded default: SQLite and in-process tasks. DATABASE_URL / REDIS_URL switch
 to PostgreSQL / Redis.
 """
 import base64
+from datetime import timedelta
 import os
 from pathlib import Path
 import zoneinfo
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "costdash.reports",
     "costdash.alerts",
     "costdash.api",
+    "axes",  # login throttling (the AXES_ block below)
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "costdash.urls"
@@ -151,12 +154,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked (needs the request,
+    # which Django's login views and the admin's pass; a bare authenticate() without one is refused).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "costdash.accounts.admin_site.AdminRoleBackend",  # the admin role holds every permission
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes, failures kept in the database): after COSTDASH_LOGIN_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is refused (429, "try again in N minutes") for
+# COSTDASH_LOGIN_COOLOFF_MINUTES, right password included; each refused try restarts the wait. Locking the
+# pair, not the username alone, keeps an attacker from locking everyone else out of their own account.
+# Password reset is not throttled (it reveals nothing, and the link needs the mailbox); a new password set from
+# its link lifts that username's lockout (accounts.password_reset).
+COSTDASH_LOGIN_FAILURE_LIMIT = env_int("COSTDASH_LOGIN_FAILURE_LIMIT", 10)
+COSTDASH_LOGIN_COOLOFF_MINUTES = env_int("COSTDASH_LOGIN_COOLOFF_MINUTES", 15)
+if COSTDASH_LOGIN_FAILURE_LIMIT < 1 or COSTDASH_LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("COSTDASH_LOGIN_FAILURE_LIMIT and COSTDASH_LOGIN_COOLOFF_MINUTES must be 1 or more")
+AXES_FAILURE_LIMIT = COSTDASH_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=COSTDASH_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a right password (not locked out) forgets the earlier failures
+AXES_LOCKOUT_CALLABLE = "costdash.accounts.lockout.lockout_response"
+# The client's address: REMOTE_ADDR, unless costdash sits behind COSTDASH_PROXY_COUNT reverse proxies that set
+# X-Forwarded-For (never trusted otherwise: a client could name any address and never be locked out).
+COSTDASH_PROXY_COUNT = env_int("COSTDASH_PROXY_COUNT", 0)
+if COSTDASH_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = COSTDASH_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # storage and server time; the org's reporting zone is OrgSettings.time_zone
