@@ -57,6 +57,11 @@ class AdminApiConnection(models.Model):
         self.key_ciphertext = secret_encrypt(raw)
         self.key_hint = admin_key_hint(raw)
 
+    def clear_admin_key(self) -> None:
+        """Forget the key (the base URL changed): the connection does not pull until one is entered."""
+        self.key_ciphertext = ""
+        self.key_hint = ""
+
     def admin_key(self) -> str:
         """The decrypted key, to send; raises SecretUnreadable when the encryption keys changed."""
         return secret_decrypt(self.key_ciphertext)

@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError
 
 from costdash.ingest.models import ImportBatch
 from costdash.lib.encryption import SecretUnreadable
+from costdash.lib.http import secret_may_go_to
 from costdash.rollups.tasks import daily_cost_recompute_soon
 
 from .client import AdminApiClient, PullError, RetryPolicy
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # A run refreshes its claim with every page it commits; one silent for this long has died.
 STALE_AFTER = timedelta(minutes=30)
 RESTART_FIELDS = ("start_date", "base_url")  # changing one starts the backfill again
+NO_KEY = ("No admin key is stored (changing the base URL clears it): nothing was sent. Edit the connection and "
+          "enter the key again.")
 
 
 class ClaimLost(PullError):
@@ -63,10 +66,14 @@ def connection_claim(connection_id: int) -> Claim | None:
 
 def connection_save(connection: AdminApiConnection, *, admin_key: str = "", changed: list[str] = ()):
     """Save a connection; ``admin_key`` replaces the stored key (blank: keep it). ``changed`` names
-    the fields the form changed: a new start date or base URL drops the cursors (a new backfill)."""
+    the fields the form changed: a new start date or base URL drops the cursors (a new backfill).
+    A new base URL without a new key clears the stored key: a key entered for one address is never
+    sent to another (the connection does not pull until the key is entered again)."""
     if admin_key:
         connection.set_admin_key(admin_key)
-    if not connection.key_ciphertext:
+    elif connection.pk and "base_url" in changed:
+        connection.clear_admin_key()
+    if not connection.pk and not connection.key_ciphertext:
         raise ValueError("a new connection needs an admin key")
     with transaction.atomic():
         connection.save()
@@ -99,6 +106,10 @@ def admin_api_pull(
     batches: list[ImportBatch] = []
     errors: list[str] = []
     try:
+        refusal = pull_refusal(connection)
+        if refusal:
+            errors.append(refusal)  # nothing is sent: no key, or an address the key may not go to
+            return batches
         try:
             client = AdminApiClient(connection.base_url, connection.admin_key(), retry)
         except SecretUnreadable as exc:
@@ -113,6 +124,16 @@ def admin_api_pull(
     finally:
         _release(claim, errors)
         daily_cost_recompute_soon()
+
+
+def pull_refusal(connection: AdminApiConnection) -> str:
+    """Why the connection cannot be pulled without sending anything, or "" when it can."""
+    if not connection.key_ciphertext:
+        return NO_KEY
+    if not secret_may_go_to(connection.base_url):
+        return (f"The base URL {connection.base_url} is not https: the admin key is never sent over plain http. "
+                "Edit the connection and enter an https address and the key.")
+    return ""
 
 
 def _endpoint_run(pull: EndpointPull, client: AdminApiClient, today: date, errors: list[str]) -> bool:

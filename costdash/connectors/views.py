@@ -9,7 +9,7 @@ from costdash.accounts import roles
 
 from .forms import AdminApiConnectionForm
 from .models import AdminApiConnection, AdminApiCursor
-from .services import admin_api_pull_enqueue, connection_save
+from .services import admin_api_pull_enqueue, connection_save, pull_refusal
 
 
 def _require_admin(request) -> None:
@@ -32,9 +32,13 @@ def connection_edit(request, connection_id: int | None = None):
     connection = get_object_or_404(AdminApiConnection, pk=connection_id) if connection_id else None
     form = AdminApiConnectionForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
+        cleared = form.key_cleared
         saved = connection_save(form.save(commit=False), admin_key=form.cleaned_data["admin_key"],
                                 changed=form.changed_data)
         messages.success(request, f"{saved} is saved.")
+        if cleared:
+            messages.warning(request, f"The base URL of {saved} changed, so its stored admin key was cleared: "
+                             "edit it and enter the key again before it can pull.")
         return redirect("connectors:list")
     return render(request, "connectors/form.html", {"form": form, "connection": connection})
 
@@ -55,7 +59,10 @@ def connection_delete(request, connection_id: int):
 def connection_pull(request, connection_id: int):
     _require_admin(request)
     connection = get_object_or_404(AdminApiConnection, pk=connection_id)
-    if admin_api_pull_enqueue(connection.pk):
+    refusal = pull_refusal(connection)
+    if refusal:
+        messages.error(request, f"{connection} was not pulled. {refusal}")
+    elif admin_api_pull_enqueue(connection.pk):
         messages.success(request, f"A pull of {connection} is queued; its imports appear below.")
     else:
         messages.error(request, "The task queue cannot be reached; the scheduled pull will run when it is back.")

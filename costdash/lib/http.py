@@ -9,12 +9,23 @@ through an exception. A POST names only the URL's scheme and host unless its cal
 ``label``: webhook URLs carry their secret in the path. A POST never follows a redirect (a webhook
 that moved must be entered again; re-sending its body elsewhere is not ours to decide): a 3xx is a
 permanent error.
+
+A request carrying a credential header (``CREDENTIAL_HEADERS``: an API key, Authorization, a cookie)
+goes only to an https URL, or to a loopback host over plain http when
+COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK is on (tests): otherwise it is refused before anything is sent,
+whatever the caller's form let through (defence in depth: a database edited by hand).
+
+``HttpError.unknown`` is True when the request went out whole and then no answer came (timed out or
+dropped while waiting): the receiver may have acted on it, so a caller must not report it as not
+delivered.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
+import http.client
+import ipaddress
 import socket
 import urllib.error
 import urllib.parse
@@ -24,6 +35,7 @@ DEFAULT_TIMEOUT = 30.0
 MAX_BODY = 64 * 1024 * 1024  # a single response larger than this is refused, not buffered
 ERROR_BODY_SHOWN = 300
 TRANSIENT_STATUSES = frozenset({408, 429})
+CREDENTIAL_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
 
 
 @dataclass(frozen=True)
@@ -38,12 +50,47 @@ class HttpError(Exception):
     is the response's Retry-After header as sent (or None); ``body`` is the start of the error body."""
 
     def __init__(self, message: str, *, status: int | None, permanent: bool, retry_after: str | None = None,
-                 body: str = ""):
+                 body: str = "", unknown: bool = False):
         super().__init__(message)
         self.status = status
         self.permanent = permanent
         self.retry_after = retry_after
         self.body = body
+        self.unknown = unknown
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a URL's hostname) is this machine: localhost, 127.0.0.0/8 or ::1."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_allowed(host: str | None) -> bool:
+    """Whether a secret may go to ``host`` over plain http: only a loopback host, and only when
+    COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK is on."""
+    from django.conf import settings  # read at call time: tests turn it on and off
+
+    return bool(getattr(settings, "COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK", False)) and is_loopback(host)
+
+
+def secret_may_go_to(url: str) -> bool:
+    """Whether a request carrying a credential may be sent to ``url`` (see the module docstring)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and plain_http_allowed(parts.hostname)
+
+
+def _refuse_clear_secrets(url: str, headers: Mapping[str, str] | None, shown: str) -> None:
+    if any(name.lower() in CREDENTIAL_HEADERS for name in headers or {}) and not secret_may_go_to(url):
+        raise HttpError(f"{shown}: refused to send a credential over plain http to a host that is not "
+                        "loopback-and-allowed: use an https URL", status=None, permanent=True)
 
 
 def is_permanent(status: int) -> bool:
@@ -68,6 +115,7 @@ def http_get(
     shown = url.split("?", 1)[0]  # query strings are shown by callers that know they hold no secret
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise HttpError(f"GET {shown}: only http and https URLs are fetched", status=None, permanent=True)
+    _refuse_clear_secrets(url, headers, f"GET {shown}")
     request = urllib.request.Request(url, headers=dict(headers or {}), method="GET")
     return _send(urllib.request.urlopen, request, f"GET {shown}", timeout)
 
@@ -86,6 +134,7 @@ def http_post(
     shown = f"POST {label or f'{parts.scheme}://{parts.netloc}'}"
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise HttpError(f"{shown}: only http and https URLs are called", status=None, permanent=True)
+    _refuse_clear_secrets(url, headers, shown)
     request = urllib.request.Request(url, data=body, headers=dict(headers or {}), method="POST")
     return _send(_no_redirects.open, request, shown, timeout)
 
@@ -115,9 +164,13 @@ def _send(open_url, request: urllib.request.Request, shown: str, timeout: float)
             permanent=redirected or is_permanent(exc.code),
             retry_after=exc.headers.get("retry-after") if exc.headers else None, body=text,
         ) from None
-    except (urllib.error.URLError, TimeoutError, socket.timeout, ConnectionError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise HttpError(f"{shown}: no response ({reason})", status=None, permanent=False) from None
+    except urllib.error.URLError as exc:
+        # urllib wraps what fails while connecting or sending: the request did not get there whole.
+        raise HttpError(f"{shown}: no response ({exc.reason or exc})", status=None, permanent=False) from None
+    except (TimeoutError, socket.timeout, OSError, http.client.HTTPException) as exc:
+        # Raised unwrapped while waiting for or reading the answer: the request went out whole.
+        raise HttpError(f"{shown}: no response after the request was sent ({exc or type(exc).__name__}); "
+                        "it may have been received", status=None, permanent=False, unknown=True) from None
 
 
 def _error_body(exc: urllib.error.HTTPError) -> str:

@@ -48,7 +48,8 @@ def test_old_failures_are_not_news(rules, tmp_path, evaluate, settings):
     assert not AlertEvent.objects.exists()
 
 
-def test_a_connection_refused_for_its_key_alerts_once_a_day_without_the_key(rules, evaluate):
+def test_a_connection_refused_for_its_key_alerts_once_a_day_without_the_key(rules, evaluate, settings):
+    settings.COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = True  # the stand-in is plain http on 127.0.0.1
     api = FakeAdminApi(KEY).start()
     try:
         connection = connection_save(AdminApiConnection(name="Acme", base_url=api.url, pull_cost=False,

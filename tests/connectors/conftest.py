@@ -34,7 +34,8 @@ def fill(api: FakeAdminApi, samples, days=DAYS) -> None:
 
 
 @pytest.fixture
-def fake_api(samples):
+def fake_api(samples, settings):
+    settings.COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = True  # the stand-in is plain http on 127.0.0.1
     api = FakeAdminApi(KEY).start()
     fill(api, samples)
     yield api

@@ -29,6 +29,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    settings.COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = True  # the server is plain http on 127.0.0.1
+
+
 @pytest.fixture(scope="module")
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
