@@ -205,6 +205,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 COSTDASH_UPLOAD_MAX_BYTES = env_int("COSTDASH_UPLOAD_MAX_BYTES", 2 * 1024**3)
 
 DEFAULT_ORG_TIME_ZONE = os.environ.get("COSTDASH_DEFAULT_TIME_ZONE", "UTC")
+# Live bodies (push, LiteLLM callback, OTLP; costdash.lib.bodies) and archive members (ingest/files):
+# checked while reading and inflating, so a bomb is refused before it is expanded.
+COSTDASH_BODY_MAX_BYTES = env_int("COSTDASH_BODY_MAX_BYTES", 5 * 1024**2)  # as sent
+COSTDASH_BODY_MAX_INFLATED_BYTES = env_int("COSTDASH_BODY_MAX_INFLATED_BYTES", 50 * 1024**2)
+COSTDASH_BODY_MAX_RATIO = env_int("COSTDASH_BODY_MAX_RATIO", 100)  # inflated:sent, past 1 MB inflated
+COSTDASH_BODY_MAX_RECORDS = env_int("COSTDASH_BODY_MAX_RECORDS", 100_000)  # records (good or bad) per body
+COSTDASH_BODY_MAX_JSON_OBJECTS = env_int("COSTDASH_BODY_MAX_JSON_OBJECTS", 1_000_000)
+COSTDASH_BODY_MAX_PROTOBUF_MESSAGES = env_int("COSTDASH_BODY_MAX_PROTOBUF_MESSAGES", 250_000)
+COSTDASH_ARCHIVE_MAX_MEMBER_BYTES = env_int("COSTDASH_ARCHIVE_MAX_MEMBER_BYTES", 4 * 1024**3)
+COSTDASH_ARCHIVE_MAX_TOTAL_BYTES = env_int("COSTDASH_ARCHIVE_MAX_TOTAL_BYTES", 16 * 1024**3)
+COSTDASH_ARCHIVE_MAX_RATIO = env_int("COSTDASH_ARCHIVE_MAX_RATIO", 100)  # inflated:compressed, past 1 MB
 try:
     zoneinfo.ZoneInfo(DEFAULT_ORG_TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from costdash.accounts import roles
 
-from .live import ingest_token_create, ingest_token_revoke, live_records_write
+from .live import ingest_token_create, ingest_token_revoke
 from .models import IngestToken, Source
 from .parsers import claude_code_jsonl
 from .parsers.base import ParseStats
-from .receivers import _refuse, accepted_body
+from .receivers import _refuse, accepted_body, bounded_write, guarded
 
 SCRIPT = Path(__file__).resolve().parent / "static_scripts" / "costdash_push.py"
 MAX_FILE_NAME = 300
@@ -34,10 +34,11 @@ MAX_REJECTED_SHOWN = 20
 
 @csrf_exempt
 @require_POST
+@guarded
 def transcripts_push(request: HttpRequest) -> HttpResponse:
     """New lines of one transcript file (JSONL, optionally gzip), stored for the token's developer.
 
-    Answers {"new", "updated", "duplicates", "rejected": [first 20], "rejected_count"}. Bad or cut
+    Answers {"new", "updated", "duplicates", "conflicts", "rejected": [first 20], "rejected_count"}. Bad or cut
     lines are rejected one by one; the good lines of the same body still land.
     """
     accepted, refusal = accepted_body(
@@ -50,15 +51,16 @@ def transcripts_push(request: HttpRequest) -> HttpResponse:
         return _refuse(403, "this push token names no developer; create one on the push page")
     name = _file_name(request)
     stats = ParseStats()
-    result = live_records_write(
+    result, rejected = bounded_write(
         token, Source.CLAUDE_CODE_JSONL, claude_code_jsonl.parse(io.BytesIO(data), name, stats)
     )
     return JsonResponse({
         "new": result.new,
         "updated": result.updated,
         "duplicates": result.duplicates,
+        "conflicts": result.conflicts,  # requests stored for another developer: not changed (ingest.conflicts)
         "rejected": [r.as_dict() for r in result.rejected[:MAX_REJECTED_SHOWN]],
-        "rejected_count": len(result.rejected),
+        "rejected_count": rejected,
     })
 
 
@@ -66,7 +68,8 @@ def _file_name(request: HttpRequest) -> str:
     """The sender's name for the file (percent-encoded by the script, as headers are latin-1),
     used only to name rejected lines."""
     raw = request.headers.get("X-Costdash-File", "")
-    return unquote(raw)[:MAX_FILE_NAME] or "pushed transcript"
+    name = "".join(c for c in unquote(raw) if c.isprintable())  # no NUL or control characters
+    return name[:MAX_FILE_NAME] or "pushed transcript"
 
 
 @login_required

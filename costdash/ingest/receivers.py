@@ -6,28 +6,39 @@ it accepts before answering (see live.py).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+import functools
 import io
-import zlib
+import logging
 
+from django.conf import settings
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 import orjson
 
+from costdash.lib.bodies import BodyError, Caps, request_body, structure_check
+
 from .live import ingest_token_check, live_records_write
 from .live_metrics import live_metrics_write
 from .models import IngestToken
 from .parsers import litellm_payload, otel_logs, otel_metrics
-from .parsers.base import ParseStats
+from .parsers.base import ParsedRequest, ParseStats, Rejected
 
-MAX_BODY = 5 * 1024 * 1024  # as sent over the wire
-MAX_INFLATED = 50 * 1024 * 1024  # after gzip: a bomb is refused, not expanded
+log = logging.getLogger(__name__)
+MAX_BODY = settings.COSTDASH_BODY_MAX_BYTES  # as sent over the wire (read again per request)
+MAX_REJECTED_KEPT = 100  # rejected records of one body held for the answer; the rest are counted
+BadBody = BodyError
 
 
-class BadBody(ValueError):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+def body_caps() -> Caps:
+    """The bounds of one live body (settings COSTDASH_BODY_*), read per request."""
+    return Caps(
+        sent=settings.COSTDASH_BODY_MAX_BYTES, inflated=settings.COSTDASH_BODY_MAX_INFLATED_BYTES,
+        ratio=settings.COSTDASH_BODY_MAX_RATIO, lines=settings.COSTDASH_BODY_MAX_RECORDS * 10,
+        objects=settings.COSTDASH_BODY_MAX_JSON_OBJECTS,
+    )
 
 
 def _token(request: HttpRequest, kind: str) -> IngestToken | None:
@@ -36,25 +47,64 @@ def _token(request: HttpRequest, kind: str) -> IngestToken | None:
     return ingest_token_check(raw, kind)
 
 
-def _body(request: HttpRequest) -> bytes:
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY:
-        raise BadBody(413, f"body of {length:,} bytes is over the {MAX_BODY:,}-byte limit")
-    data = request.read(MAX_BODY + 1)
-    if len(data) > MAX_BODY:
-        raise BadBody(413, f"body is over the {MAX_BODY:,}-byte limit")
-    encoding = request.headers.get("Content-Encoding", "identity").lower()
-    if encoding == "gzip":
-        try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            data = inflater.decompress(data, MAX_INFLATED + 1)
-        except zlib.error as exc:
-            raise BadBody(400, f"body is not valid gzip: {exc}") from None
-        if len(data) > MAX_INFLATED or inflater.unconsumed_tail:
-            raise BadBody(413, f"body inflates past the {MAX_INFLATED:,}-byte limit")
-    elif encoding not in ("identity", ""):
-        raise BadBody(415, f"Content-Encoding {encoding!r} is not supported (use gzip or none)")
+def _body(request: HttpRequest, *, json_objects: bool = True) -> bytes:
+    """The body within body_caps() (costdash.lib.bodies): size as sent, gzip inflated with size and
+    ratio caps checked while inflating, chunked bodies read, and at most so many lines and (unless
+    ``json_objects`` is False, for protobuf) JSON objects."""
+    caps = body_caps()
+    data = request_body(request, caps)
+    structure_check(data, caps, objects=json_objects)
     return data
+
+
+class Bounded:
+    """A parser's items, at most ``limit`` of them (else BodyError 413, raised before anything is
+    written, as callers list() the items first); only the first MAX_REJECTED_KEPT rejected records
+    are passed on, the rest are counted in ``dropped``, so a flood of bad records is not held."""
+
+    def __init__(self, items: Iterable[ParsedRequest | Rejected], limit: int | None = None):
+        self.items, self.dropped, self.rejected = items, 0, 0
+        self.limit = settings.COSTDASH_BODY_MAX_RECORDS if limit is None else limit
+
+    def __iter__(self) -> Iterator[ParsedRequest | Rejected]:
+        for count, item in enumerate(self.items, 1):
+            if count > self.limit:
+                raise BodyError(413, f"body holds over {self.limit:,} records: send fewer per request")
+            if isinstance(item, Rejected):
+                self.rejected += 1
+                if self.rejected > MAX_REJECTED_KEPT:
+                    self.dropped += 1
+                    continue
+            yield item
+
+
+def bounded_write(token: IngestToken, source: str, items: Iterable[ParsedRequest | Rejected]):
+    """live_records_write of at most COSTDASH_BODY_MAX_RECORDS items, read whole first (so a body over
+    the cap writes nothing); returns (result, every rejected record's count)."""
+    bounded = Bounded(items)
+    result = live_records_write(token, source, list(bounded))
+    if bounded.dropped:  # the token's count of rejected records includes the ones not kept
+        IngestToken.objects.filter(pk=token.pk).update(rejected=F("rejected") + bounded.dropped)
+    return result, len(result.rejected) + bounded.dropped
+
+
+def guarded(view):
+    """One body's outer guard: BodyError is its 4xx; any other error is logged with the view and
+    answered 500 with a reason (the body's transaction rolled back: send it again), never a
+    bare error page. Per-record errors never get here: they are rejected records."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except BodyError as exc:
+            return _refuse(exc.status, str(exc))
+        except Exception as exc:
+            log.exception("%s: a body could not be stored", request.path)
+            return _refuse(500, f"this body could not be stored ({type(exc).__name__}); sending it again is "
+                                "safe (records are deduplicated): tell an admin if it keeps failing")
+
+    return wrapper
 
 
 def _json(data: bytes) -> dict:
@@ -92,10 +142,11 @@ def _otlp(request: HttpRequest, signal: str):
         return None, _refuse(401, "a valid OTLP ingest token is required (Authorization: Bearer cdi_…)")
     content_type = request.content_type or ""
     try:
-        data = _body(request)
         if content_type == "application/json":
-            return (token, _json(data), False), None
+            return (token, _json(_body(request)), False), None
         if content_type == "application/x-protobuf":
+            data = _body(request, json_objects=False)
+            protobuf_check(data, signal)
             decode = otel_logs.decode_protobuf_logs if signal == "logs" else otel_metrics.decode_protobuf_metrics
             try:
                 return (token, decode(data), True), None
@@ -104,6 +155,25 @@ def _otlp(request: HttpRequest, signal: str):
         raise BadBody(415, f"Content-Type {content_type!r} is not OTLP (application/json or application/x-protobuf)")
     except BadBody as exc:
         return None, _refuse(exc.status, str(exc))
+
+
+def protobuf_check(data: bytes, signal: str) -> None:
+    """Refuse (413) a protobuf body with more messages than COSTDASH_BODY_MAX_PROTOBUF_MESSAGES: decoded,
+    each costs ~200 bytes however few bytes it was sent in (2 for an empty one)."""
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    from costdash.lib.protobuf_count import messages_over
+
+    limit = settings.COSTDASH_BODY_MAX_PROTOBUF_MESSAGES
+    request_type = ExportLogsServiceRequest if signal == "logs" else ExportMetricsServiceRequest
+    try:
+        over = messages_over(data, request_type.DESCRIPTOR, limit)
+    except DecodeError as exc:
+        raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
+    if over:
+        raise BadBody(413, f"body has over {limit:,} protobuf messages: send fewer per request")
 
 
 def _otlp_answer(is_protobuf: bool, rejected: int, message: str, kind: str) -> HttpResponse:
@@ -119,19 +189,21 @@ def _otlp_answer(is_protobuf: bool, rejected: int, message: str, kind: str) -> H
 
 @csrf_exempt
 @require_POST
+@guarded
 def otlp_logs(request: HttpRequest) -> HttpResponse:
     """OTLP/HTTP logs: each claude_code.api_request event becomes a usage event (dedupe on request id)."""
     parsed, refusal = _otlp(request, "logs")
     if refusal:
         return refusal
     token, body, is_protobuf = parsed
-    result = live_records_write(token, otel_logs.SOURCE, otel_logs.requests_from_logs_body(body, "/v1/logs"))
+    result, rejected = bounded_write(token, otel_logs.SOURCE, otel_logs.requests_from_logs_body(body, "/v1/logs"))
     message = "; ".join(r.reason for r in result.rejected[:5])
-    return _otlp_answer(is_protobuf, len(result.rejected), message, "logs")
+    return _otlp_answer(is_protobuf, rejected, message, "logs")
 
 
 @csrf_exempt
 @require_POST
+@guarded
 def otlp_metrics(request: HttpRequest) -> HttpResponse:
     """OTLP/HTTP metrics: Claude Code's counters become activity (sessions, lines of code, commits,
     pull requests, edit decisions, active time) and, for days without per-request data, usage."""
@@ -146,6 +218,7 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@guarded
 def litellm_callback(request: HttpRequest) -> HttpResponse:
     """LiteLLM's generic API logger (log_format json_array, ndjson or single): each success
     record becomes a usage event, deduplicated on its id with any SpendLogs import of it."""
@@ -154,7 +227,7 @@ def litellm_callback(request: HttpRequest) -> HttpResponse:
         return refusal
     token, data = accepted
     stats = ParseStats()
-    result = live_records_write(
+    result, rejected = bounded_write(
         token, litellm_payload.SOURCE, litellm_payload.parse(io.BytesIO(data), "litellm callback", stats)
     )
     if stats.usage_lines == 0 and result.rejected:
@@ -163,4 +236,5 @@ def litellm_callback(request: HttpRequest) -> HttpResponse:
         "accepted": result.new + result.updated + result.duplicates,
         "new": result.new,
         "rejected": [r.as_dict() for r in result.rejected[:20]],
+        "rejected_count": rejected,
     })
