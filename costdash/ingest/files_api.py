@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from costdash.accounts.services import developer_for_email
+from costdash.lib.bodies import BodyError, declared_length, raw_pieces
 
 from .forms import ACCEPTED
 from .models import ImportBatch, IngestToken, Source
@@ -27,6 +28,21 @@ from .services import upload_batch_create
 
 CHUNK = 1024 * 1024
 MAX_ERRORS_SHOWN = 20
+MAX_NAME = 200
+
+
+def name_problem(name: str) -> str:
+    """Why ``name`` cannot name a stored upload ("" when it can): it is used as a file name on
+    disk, so no path, no control characters (NUL included) and not over MAX_NAME characters."""
+    if not name.strip():
+        return "name the file with ?name= (its extension tells the format), or send multipart 'file'"
+    if len(name) > MAX_NAME:
+        return f"file name is {len(name):,} characters; the limit is {MAX_NAME}"
+    if any(not c.isprintable() for c in name):
+        return "file name holds a control character (NUL, newline, ...)"
+    if "/" in name or "\\" in name or name.strip() in (".", ".."):
+        return "file name must be a name, not a path (no / or \\)"
+    return ""
 
 
 @csrf_exempt
@@ -36,18 +52,16 @@ def files_import(request: HttpRequest) -> HttpResponse:
     if token is None:
         return _refuse(401, "a valid file-import token is required (Authorization: Bearer cdi_…)")
     limit = settings.COSTDASH_UPLOAD_MAX_BYTES
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > limit:
-        return _refuse(413, f"body of {length:,} bytes is over the {limit:,}-byte limit")
-    if request.content_type == "multipart/form-data":
-        upload = request.FILES.get("file")
-        email = request.POST.get("developer_email", "")
-        if upload is None:
-            return _refuse(400, "multipart body has no 'file' field")
-    else:
-        upload, email = _raw_upload(request, limit), request.GET.get("developer_email", "")
-        if isinstance(upload, HttpResponse):
-            return upload
+    try:
+        if request.content_type == "multipart/form-data":
+            upload, email = _multipart_upload(request, limit)
+        else:
+            upload, email = _raw_upload(request, limit), request.GET.get("developer_email", "")
+    except BodyError as exc:
+        return _refuse(exc.status, str(exc))
+    if problem := name_problem(upload.name):
+        upload.close()  # a temporary file is deleted on close: nothing is left on disk
+        return _refuse(400, problem)
     if not upload.name.lower().endswith(ACCEPTED):
         return _refuse(400, f"{upload.name}: expected one of {', '.join(ACCEPTED)} (name the file with ?name=)")
     if upload.size > limit:
@@ -69,22 +83,37 @@ def files_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _raw_upload(request: HttpRequest, limit: int):
-    """The body as an uploaded file (on disk past a few MB), or a refusal."""
-    name = request.GET.get("name", "").strip().replace("/", "_")[:200]
-    if not name:
-        return _refuse(400, "name the file with ?name= (its extension tells the format), or send multipart 'file'")
+def _multipart_upload(request: HttpRequest, limit: int):
+    """(the 'file' field, developer_email) of a multipart body; BodyError when there is none."""
+    length = declared_length(request)
+    if length is None:  # Django reads a multipart body by its length: a chunked one would look empty
+        raise BodyError(411, "a multipart body needs a Content-Length (or send the file as the body)")
+    if length > limit:
+        raise BodyError(413, f"body of {length:,} bytes is over the {limit:,}-byte limit")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise BodyError(400, "multipart body has no 'file' field")
+    return upload, request.POST.get("developer_email", "")
+
+
+def _raw_upload(request: HttpRequest, limit: int) -> TemporaryUploadedFile:
+    """The body (as sent, or chunked) as an uploaded file on disk; BodyError when it cannot be.
+    The name is checked first, so a refused one leaves no file behind."""
+    name = request.GET.get("name", "").strip()
+    if problem := name_problem(name):
+        raise BodyError(400, problem)
     upload = TemporaryUploadedFile(name, request.content_type or "application/octet-stream", 0, None)
     size = 0
-    while chunk := request.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            upload.close()
-            return _refuse(413, f"body is over the {limit:,}-byte limit")
-        upload.write(chunk)
+    try:
+        for chunk in raw_pieces(request, limit):
+            size += len(chunk)
+            upload.write(chunk)
+    except BodyError:
+        upload.close()
+        raise
     if not size:
         upload.close()
-        return _refuse(400, "empty body: expected a usage file")
+        raise BodyError(400, "empty body: expected a usage file")
     upload.size = size
     upload.seek(0)
     return upload

@@ -144,10 +144,24 @@ def upload_batch_create(upload, *, developer, user, transcripts_only: bool) -> I
     )
     batch.upload.save(Path(upload.name).name, upload, save=False)
     batch.save()
+    transaction.on_commit(lambda: import_batch_queue(batch.pk))
+    return batch
+
+
+def import_batch_queue(batch_id: int) -> bool:
+    """Queue a pending batch's import; False when the broker cannot be reached. The batch stays
+    ``pending`` in the database then, and the beat's import sweeper queues it once it can: an
+    upload is never refused or lost for a broker outage (as daily_cost_recompute_soon)."""
+    from kombu.exceptions import OperationalError
+
     from .tasks import import_batch_run as task
 
-    transaction.on_commit(lambda: task.delay(batch.pk))
-    return batch
+    try:
+        task.delay(batch_id)
+    except OperationalError as exc:
+        log.warning("could not queue import batch %s (%s); the beat sweeper will", batch_id, exc)
+        return False
+    return True
 
 
 def import_batch_run(batch_id: int) -> ImportBatch:
