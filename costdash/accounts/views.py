@@ -7,6 +7,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from costdash.lib.ids import id_or_400
+
 from . import roles
 from .models import Developer, Identity
 from .services import developer_by_email, developers_merge, identity_assign
@@ -63,8 +65,8 @@ def identity_map(request, identity_id: int):
 @require_POST
 def developer_merge(request):
     _require_admin(request)
-    duplicate = get_object_or_404(Developer, pk=request.POST.get("duplicate") or 0)
-    into = get_object_or_404(Developer, pk=request.POST.get("into") or 0)
+    duplicate = get_object_or_404(Developer, pk=id_or_400(request.POST.get("duplicate"), "duplicate"))
+    into = get_object_or_404(Developer, pk=id_or_400(request.POST.get("into"), "into"))
     try:
         moved = developers_merge(duplicate, into)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from costdash.accounts import roles
+from costdash.lib.ids import id_or_400
 
 from .live import ingest_token_create, ingest_token_revoke
 from .models import IngestToken, Source
@@ -111,8 +112,8 @@ def _own_tokens(developer):
 
 def _revoke_own(request: HttpRequest, developer) -> HttpResponse:
     """Revoke one of this developer's push tokens; any other id is simply not found."""
-    token_id = request.POST.get("token_id", "")
-    token = _own_tokens(developer).filter(pk=int(token_id)).first() if token_id.isdigit() else None
+    token_id = id_or_400(request.POST.get("token_id"), "token_id")  # "²" passes isdigit() and fails int()
+    token = _own_tokens(developer).filter(pk=token_id).first()
     if token is None:
         raise Http404("No such push token of yours.")
     ingest_token_revoke(token)

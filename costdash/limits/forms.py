@@ -48,9 +48,12 @@ class SpendLimitForm(forms.ModelForm):
         return data
 
 
+EARLIEST_MONTH = date(2000, 1, 1)  # long before any usage; far from date.min, where a month's arithmetic overflows
+
+
 class MonthForm(forms.Form):
-    """``?month=YYYY-MM``: a month up to today's. Anything else is an error; the page then shows
-    today's month."""
+    """``?month=YYYY-MM``: a month from EARLIEST_MONTH up to today's. Anything else is an error; the
+    page then shows today's month (the API answers 400)."""
 
     month = forms.CharField(required=False)
 
@@ -68,6 +71,8 @@ class MonthForm(forms.Form):
             raise forms.ValidationError(f"“{text[:20]}” is not a month: use YYYY-MM, e.g. 2026-03.") from None
         if month > self.today:
             raise forms.ValidationError(f"{month:%B %Y} has not started yet.")
+        if month < EARLIEST_MONTH:
+            raise forms.ValidationError(f"“{text[:20]}” is too long ago: months start at {EARLIEST_MONTH:%Y-%m}.")
         return month
 
     def first_day(self, default: date | None = None) -> date:

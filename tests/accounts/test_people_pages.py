@@ -52,3 +52,15 @@ def test_unassigned_page_counts_the_spend_of_daily_reports(client, admin_user):
     client.force_login(admin_user)
     html = client.get(reverse("accounts:unassigned")).content.decode()
     assert "user_01Bot" in html and "$3.00" in html
+
+
+
+@pytest.mark.parametrize("duplicate, into", [("²", "{bo}"), ("abc", "{bo}"), ("", "{bo}"), ("{ana}", "٣"),
+                                             ("{ana}", "1" * 30), ("{ana}²", "{bo}")])
+def test_merge_answers_400_to_an_id_that_is_not_one(client, admin_user, duplicate, into):
+    ids = {"ana": Developer.objects.create(email="ana@example.com").pk,
+           "bo": Developer.objects.create(email="bo@example.com").pk}
+    client.force_login(admin_user)
+    data = {"duplicate": duplicate.format(**ids), "into": into.format(**ids)}
+    assert client.post(reverse("accounts:merge"), data).status_code == 400
+    assert Developer.objects.filter(pk__in=ids.values()).count() == 2

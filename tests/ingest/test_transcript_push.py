@@ -183,8 +183,11 @@ def test_nobody_can_revoke_another_developers_token(client, developer_user, ana)
     mine = ingest_token_create(name="mine", kind=IngestToken.Kind.TRANSCRIPTS, developer=ana)[0]
     client.force_login(developer_user)
     assert "bo&#x27;s" not in client.get(PAGE).content.decode()
-    for token_id in (theirs.pk, "abc", ""):
-        assert client.post(PAGE, {"action": "revoke", "token_id": token_id}).status_code == 404
+    assert client.post(PAGE, {"action": "revoke", "token_id": theirs.pk}).status_code == 404
+    # Not an id at all: 400, never a 500 ("²" and "٣" pass str.isdigit(); int() refuses one, misreads the other).
+    for token_id in ("abc", "", "²", "٣", f"{theirs.pk}²", "-1", " 1", "1" * 30):
+        response = client.post(PAGE, {"action": "revoke", "token_id": token_id})
+        assert response.status_code == 400, token_id
     theirs.refresh_from_db()
     assert theirs.active
     response = client.post(PAGE, {"action": "revoke", "token_id": mine.pk})
