@@ -20,6 +20,8 @@ from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_
 from costdash.rollups.selectors.spend import models_in_rollups
 
 MAX_DAYS = 366
+# Long before any usage, and far from date.min: the default range counts 29 days back from ``until``.
+EARLIEST_DAY = date(2000, 1, 1)
 LAST_30_DAYS = "last_30_days"
 MONTH_TO_DATE = "month_to_date"
 
@@ -54,6 +56,18 @@ class DashboardFilterForm(forms.Form):
         if self.default == MONTH_TO_DATE:
             return until.replace(day=1), until
         return until - timedelta(days=29), until
+
+    def _in_range(self, name: str) -> date | None:
+        day = self.cleaned_data[name]
+        if day is not None and day < EARLIEST_DAY:
+            raise forms.ValidationError(f"{day} is too long ago: dates start at {EARLIEST_DAY}.")
+        return day
+
+    def clean_since(self) -> date | None:
+        return self._in_range("since")
+
+    def clean_until(self) -> date | None:
+        return self._in_range("until")
 
     def clean(self):
         cleaned = super().clean()
