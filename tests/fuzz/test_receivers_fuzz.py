@@ -1,0 +1,193 @@
+"""Every HTTP receiver, sent hostile edits of real bodies beside one good record, with a real
+ingest token and the real PostgreSQL: the answer is 200 (rejections counted, OTLP partialSuccess)
+or a 4xx with a reason, never a 5xx; the good record lands; nothing stored is NaN or out of range;
+and the rollup recompute of what was stored does not fail.
+
+Each example runs in a savepoint rolled back at its end (pytest-django's ``db`` is per test, not
+per example), so every example starts from the same empty tables.
+"""
+from contextlib import contextmanager
+import io
+
+from django.db import transaction
+from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
+import orjson
+import pytest
+
+from costdash.ingest.live import ingest_token_create
+from costdash.ingest.models import ActivityRecord, IngestToken, UsageAggregate, UsageEvent
+from costdash.ingest.parsers import claude_code_jsonl, litellm_payload, otel_metrics
+from costdash.ingest.parsers.base import ParseStats
+from costdash.rollups.services import daily_cost_recompute_dirty
+from tests.factories import DeveloperFactory
+from tests.fuzz.budget import examples
+from tests.fuzz.hostile import Doc, doc_bytes, encode, mutated_doc, to_json
+from tests.fuzz.invariants import stored_problems
+from tests.fuzz.otlp_proto import logs_message, metrics_message, mutated_logs, mutated_metrics
+from tests.fuzz.seeds import seeds
+from tests.ingest.otlp_metrics import body as metrics_body
+from tests.ingest.otlp_metrics import monotonic_sum, point
+from tests.ingest.test_parser_otel_logs import body_with
+from tests.ingest.test_parser_otel_metrics import LINES, TOKENS
+from tests.ingest.transcripts import assistant_line
+
+pytestmark = pytest.mark.django_db
+
+GOOD_LOGS = body_with({"request_id": {"stringValue": "req_fuzz_good"}})
+GOOD_METRICS = metrics_body(
+    monotonic_sum(LINES, point(5, type="added")),
+    monotonic_sum(TOKENS, point(700, model="claude-sonnet-4-6", type="output")),
+    email="good.fuzz@example.com",
+)
+GOOD_LINE = assistant_line(msg="msg_fuzz_good", req="req_fuzz_good", ts="2026-03-02T10:00:00.000Z")
+
+
+@contextmanager
+def rolled_back():
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def secret(kind: str) -> str:
+    developer = DeveloperFactory(email="fuzz@example.com") if kind == IngestToken.Kind.TRANSCRIPTS else None
+    return ingest_token_create(name="fuzz", kind=kind, developer=developer)[1]
+
+
+def post(path: str, data: bytes, content_type: str, kind: str, **headers):
+    client = Client(raise_request_exception=False)  # an escaping exception is a 500, reported below
+    return client.post(path, data=data, content_type=content_type,
+                       headers={"Authorization": f"Bearer {secret(kind)}", **headers})
+
+
+def stored_keys() -> set[str]:
+    return (set(UsageEvent.objects.values_list("pk", flat=True)) | set(UsageAggregate.objects.values_list("pk", flat=True))
+            | set(ActivityRecord.objects.values_list("pk", flat=True)))
+
+
+def check_answer(response, good_keys: set[str], good_must_land: bool) -> None:
+    """The answer's contract, what is stored, and the recompute of it."""
+    text = response.content[:2000]
+    assert response.status_code < 500, f"{response.status_code}: {text!r}"
+    if response.status_code >= 400:
+        assert not good_must_land, f"a body with a good record was refused: {response.status_code} {text!r}"
+        assert response.json().get("error"), f"a {response.status_code} without a reason: {text!r}"
+    else:
+        assert response.status_code in (200, 202), text
+        missing = good_keys - stored_keys()
+        assert not missing, f"the good record beside the bad ones did not land: {missing}; answer {text!r}"
+    daily_cost_recompute_dirty()  # issue 11 #1: a stored far-future time must not break the rollup
+    problems = stored_problems()
+    assert not problems, "\n".join(problems[:10])
+
+
+def strict_json(data: bytes) -> bool:
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def keys_of(items) -> set[str]:
+    return {getattr(i, "dedupe_key", None) or i.key for i in items if hasattr(i, "dedupe_key") or hasattr(i, "key")}
+
+
+# --- OTLP logs and metrics, JSON and protobuf ------------------------------------------------------
+
+
+@st.composite
+def otlp_json_bodies(draw, seed: dict, good: dict, field: str) -> bytes:
+    """An OTLP/JSON body: the seed's first resource edited, then the good body's resource."""
+    resource = draw(mutated_doc(Doc("json", seed[field][0]))).value
+    return encode("{" + f'"{field}":[{to_json(resource)},{to_json(good[field][0])}]' + "}")
+
+
+@settings(max_examples=examples(25))
+@given(data=st.data())
+def test_otlp_logs_json(samples, data):
+    body = data.draw(otlp_json_bodies(seeds(samples)["otel"][0][1].value[0], GOOD_LOGS, "resourceLogs"))
+    with rolled_back():
+        response = post("/v1/logs", body, "application/json", IngestToken.Kind.OTLP)
+        check_answer(response, {"otel:req_fuzz_good"}, good_must_land=strict_json(body))
+
+
+@settings(max_examples=examples(25))
+@given(data=st.data())
+def test_otlp_logs_protobuf(samples, data):
+    message = data.draw(mutated_logs(logs_message(seeds(samples)["otel"][0][1].value[0])))
+    message.resource_logs.append(logs_message(GOOD_LOGS).resource_logs[0])
+    body = data.draw(st.just(message.SerializeToString()), label="body")  # printed when it fails
+    with rolled_back():
+        response = post("/v1/logs", body, "application/x-protobuf", IngestToken.Kind.OTLP)
+        check_answer(response, {"otel:req_fuzz_good"}, good_must_land=True)
+
+
+def good_metric_keys() -> set[str]:
+    return keys_of(otel_metrics.records_from_metrics_body(GOOD_METRICS, "good"))
+
+
+@settings(max_examples=examples(25))
+@given(data=st.data())
+def test_otlp_metrics_json(samples, data):
+    seed = seeds(samples)["otel_metrics"][0][1].value[0]
+    body = data.draw(otlp_json_bodies(seed, GOOD_METRICS, "resourceMetrics"))
+    with rolled_back():
+        response = post("/v1/metrics", body, "application/json", IngestToken.Kind.OTLP)
+        check_answer(response, good_metric_keys(), good_must_land=strict_json(body))
+
+
+@settings(max_examples=examples(25))
+@given(data=st.data())
+def test_otlp_metrics_protobuf(samples, data):
+    message = data.draw(mutated_metrics(metrics_message(seeds(samples)["otel_metrics"][0][1].value[0])))
+    message.resource_metrics.append(metrics_message(GOOD_METRICS).resource_metrics[0])
+    body = data.draw(st.just(message.SerializeToString()), label="body")  # printed when it fails
+    with rolled_back():
+        response = post("/v1/metrics", body, "application/x-protobuf", IngestToken.Kind.OTLP)
+        check_answer(response, good_metric_keys(), good_must_land=True)
+
+
+# --- line-based bodies: LiteLLM's logger and the transcript push -----------------------------------
+
+
+def good_payload() -> dict:
+    from tests.ingest.test_parser_litellm_payload import record
+
+    return record(id="fuzz-good-call")
+
+
+@st.composite
+def litellm_bodies(draw, seed: Doc, good: bytes, as_array: bool) -> bytes:
+    """Edited records and then the good one: one a line (ndjson), or the items of a JSON array."""
+    lines = draw(mutated_doc(seed)).value
+    if not as_array:
+        return doc_bytes(Doc("jsonl", lines)) + good + b"\n"
+    return b"[" + b",".join([line if isinstance(line, bytes) else encode(to_json(line)) for line in lines] + [good]) + b"]"
+
+
+@settings(max_examples=examples(25))
+@given(data=st.data(), as_array=st.booleans())
+def test_litellm_callback(samples, data, as_array):
+    good = orjson.dumps(good_payload())
+    good_keys = keys_of(litellm_payload.parse(io.BytesIO(good), "good", ParseStats()))
+    body = data.draw(litellm_bodies(seeds(samples)["litellm_payload"][1][1], good, as_array))  # ndjson seed
+    with rolled_back():
+        response = post("/ingest/litellm", body, "application/json", IngestToken.Kind.LITELLM)
+        check_answer(response, good_keys, good_must_land=not as_array or strict_json(body))
+
+
+@settings(max_examples=examples(30))
+@given(data=st.data())
+def test_transcript_push(samples, data):
+    transcripts = seeds(samples)["claude_code_jsonl"]
+    name, seed = transcripts[data.draw(st.integers(0, len(transcripts) - 1), label="seed")]
+    good = orjson.dumps(GOOD_LINE) + b"\n"
+    good_keys = keys_of(claude_code_jsonl.parse(io.BytesIO(good), "good", ParseStats()))
+    body = data.draw(mutated_doc(seed).map(doc_bytes), label="edited lines") + good
+    with rolled_back():
+        response = post("/ingest/transcripts", body, "application/x-ndjson", IngestToken.Kind.TRANSCRIPTS,
+                        **{"X-Costdash-File": name})
+        check_answer(response, good_keys, good_must_land=True)
