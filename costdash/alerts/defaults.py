@@ -17,6 +17,8 @@ DEFAULT_RULES = [
     {"kind": "import_failed"},
     {"kind": "connector_failed"},
     {"kind": "unpriced_model"},
+    {"kind": "rollup_failed"},
+    {"kind": "request_conflict"},
 ]
 ORG_FIGURES = {"daily_ceiling": Decimal("30.00"), "average_daily_cost": Decimal("13.00")}
 

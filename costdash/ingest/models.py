@@ -53,6 +53,9 @@ class ImportBatch(models.Model):
     requests_new = models.PositiveIntegerField(default=0)
     requests_updated = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(
+        default=0, help_text="Requests stored for another person, reported here for someone else: kept as stored"
+    )
     records_new = models.PositiveIntegerField(default=0, help_text="Daily aggregates, activity, billed cost")
     records_updated = models.PositiveIntegerField(default=0)
     records_unchanged = models.PositiveIntegerField(default=0)
@@ -64,10 +67,16 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease of a running import (ingest.sweep): renewed at each flush and while it reads; a
+    # running batch whose heartbeat is stale lost its worker. queued_at: when its run was last queued.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "import batches"
+        indexes = [models.Index(fields=["status"], name="import_batch_status",
+                                condition=models.Q(status__in=["pending", "running"]))]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.source} {self.status}"
@@ -322,3 +331,32 @@ class MetricSeries(models.Model):
 
     def __str__(self) -> str:
         return self.series
+
+
+class RequestConflict(models.Model):
+    """Requests stored for one person that were reported again for another (ingest.conflicts): the
+    stored rows were kept. One row per (day seen, stored person, reporting person), so the
+    "Request conflict" alert comes once per pair and day however many requests clash.
+
+    A person is its developer ("developer:<id>"), or while its identity is unassigned, that identity
+    ("identity:<id>"); "nobody" for a row with neither.
+    """
+
+    day = models.DateField(help_text="Org-local day the conflict was seen")
+    owner_key = models.CharField(max_length=40, help_text="Whose the stored requests are")
+    claimant_key = models.CharField(max_length=40, help_text="Whom the copies named")
+    owner = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimant = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requests = models.PositiveIntegerField(default=0)
+    example_key = models.CharField(max_length=200, help_text="The dedupe key of one of them")
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.ForeignKey(IngestToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "owner_key", "claimant_key"], name="request_conflict_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.owner_key} <- {self.claimant_key} ({self.requests})"

@@ -14,6 +14,8 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
         f"{batch.duplicates:,} already stored (duplicates)",
         f"  rejected:   {batch.rejected:,}",
     ]
+    if batch.conflicts:
+        lines.insert(-1, f"  conflicts:  {batch.conflicts:,} stored for another person (kept as they were)")
     for reason, count in sorted(batch.rejected_by_reason.items(), key=lambda kv: -kv[1]):
         lines.append(f"    {count:,} × {reason}")
     for error in batch.errors[:SHOWN_ERRORS]:

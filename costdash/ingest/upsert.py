@@ -4,6 +4,11 @@ A unique key with insert-ignore would keep the first copy, which under-counts st
 responses (their output grows line by line). The ON CONFLICT ... DO UPDATE ... WHERE below
 replaces a stored row only when the incoming one has more output, so concurrent and
 repeated imports converge on the same rows. The syntax is shared by PostgreSQL and SQLite.
+
+A request belongs to the person it was first stored for: a copy reported for someone else never
+replaces it (the WHERE also requires the same person, see SAME_PERSON), whatever its output.
+``conflicts_of`` finds such copies among the rows a call did not write, for the caller to count
+and record (ingest.conflicts).
 """
 from __future__ import annotations
 
@@ -17,14 +22,44 @@ from .rows import COLUMNS, UPDATED
 ROWS_PER_STATEMENT = 1000  # 24 columns: under SQLite's and PostgreSQL's parameter limits
 
 
-def existing_output(keys: Sequence[str]) -> dict[str, int]:
-    """dedupe_key -> stored output_tokens, for those of ``keys`` already stored."""
-    found: dict[str, int] = {}
+def stored_rows(keys: Sequence[str]) -> dict[str, tuple[int, int | None, int | None]]:
+    """dedupe_key -> (stored output_tokens, developer id, identity id), for those of ``keys`` stored."""
+    found: dict[str, tuple] = {}
     for i in range(0, len(keys), ROWS_PER_STATEMENT):
         part = keys[i : i + ROWS_PER_STATEMENT]
-        found.update(
-            UsageEvent.objects.filter(dedupe_key__in=part).values_list("dedupe_key", "output_tokens")
+        rows = UsageEvent.objects.filter(dedupe_key__in=part).values_list(
+            "dedupe_key", "output_tokens", "developer_id", "identity_id"
         )
+        found.update((key, (output, developer, identity)) for key, output, developer, identity in rows)
+    return found
+
+
+def same_person(stored: tuple[int | None, int | None], incoming: tuple[int | None, int | None]) -> bool:
+    """Whether (developer id, identity id) ``incoming`` is the person of ``stored``: the same developer,
+    or, while the stored row's identity is unassigned (no developer), the same identity."""
+    if stored[0] is not None:
+        return stored[0] == incoming[0]
+    return incoming[0] is None and stored[1] == incoming[1]
+
+
+def person_of(row: tuple | bytes) -> tuple[int | None, int | None]:
+    """(developer id, identity id) of a row as RowBuilder made it (a tuple, or a COPY text line)."""
+    if isinstance(row, bytes):
+        developer, identity = row.split(b"\t", 5)[3:5]
+        return (None if developer == b"\\N" else int(developer)), (None if identity == b"\\N" else int(identity))
+    return row[3], row[4]
+
+
+def conflicts_of(rows: dict[str, tuple | bytes], written: dict[str, bool]) -> list[tuple[str, tuple, tuple]]:
+    """Of ``rows`` (dedupe_key -> row) not ``written``, those stored for another person:
+    (dedupe_key, stored (developer, identity), incoming (developer, identity)). One read by key,
+    of the rows not written only (duplicates, mostly)."""
+    unwritten = [key for key in rows if key not in written]
+    found = []
+    for key, (_, *stored) in stored_rows(unwritten).items():
+        incoming = person_of(rows[key])
+        if not same_person(tuple(stored), incoming):
+            found.append((key, tuple(stored), incoming))
     return found
 
 
@@ -44,8 +79,11 @@ def upsert_events(rows: Iterable[tuple | bytes]) -> dict[str, bool]:
             return _upsert_by_copy(rows)
         # A live body's few rows: one INSERT … VALUES costs less than COPY through the stage table.
         return _upsert_by_values(sorted(rows), returning=True)
-    stored = existing_output([row[0] for row in rows])
-    written = sorted(row for row in rows if row[0] not in stored or row[OUTPUT_AT] > stored[row[0]])
+    stored = stored_rows([row[0] for row in rows])
+    written = sorted(
+        row for row in rows
+        if row[0] not in stored or (row[OUTPUT_AT] > stored[row[0]][0] and same_person(stored[row[0]][1:], row[3:5]))
+    )
     _upsert_by_values(written)
     return {row[0]: row[0] not in stored for row in written}
 
@@ -57,9 +95,14 @@ def _conflict_clause() -> str:
     qn = connection.ops.quote_name
     table = qn(UsageEvent._meta.db_table)
     updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in UPDATED)
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"  # NULL-safe equality
+    developer, identity = qn("developer_id"), qn("identity_id")
     return (
         f"ON CONFLICT ({qn('dedupe_key')}) DO UPDATE SET {updates} "
-        f"WHERE {table}.{qn('output_tokens')} < excluded.{qn('output_tokens')}"
+        f"WHERE {table}.{qn('output_tokens')} < excluded.{qn('output_tokens')} "
+        # SAME_PERSON: the stored row's developer, or while it has none, its identity (same_person()).
+        f"AND {table}.{developer} {same} excluded.{developer} "
+        f"AND ({table}.{developer} IS NOT NULL OR {table}.{identity} {same} excluded.{identity})"
     )
 
 

@@ -78,11 +78,19 @@ class DeveloperDay(models.Model):
 
 
 class DirtyDay(models.Model):
-    """A developer-day whose events changed since its rollup was computed."""
+    """A developer-day whose events changed since its rollup was computed.
+
+    A day whose recompute raised keeps its row with the error, and waits until ``retry_at``
+    (rollups.failures); marking it again makes it due at once.
+    """
 
     developer = models.ForeignKey(Developer, on_delete=models.CASCADE)
     day = models.DateField()
     marked_at = models.DateTimeField()
+    error = models.TextField(blank=True, help_text="Why its last recompute failed")
+    attempts = models.PositiveIntegerField(default=0, help_text="Recomputes failed in a row")
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="When its last recompute failed")
+    retry_at = models.DateTimeField(null=True, blank=True, help_text="Not recomputed before this")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["developer", "day"], name="dirty_day_unique")]

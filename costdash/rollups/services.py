@@ -19,6 +19,7 @@ from costdash.accounts.models import Developer, OrgSettings
 from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 
+from . import failures
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
 from .models import USAGE_FIELDS, DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
@@ -40,7 +41,8 @@ def daily_cost_mark_dirty(developer_days: Iterable[tuple[int, date]]) -> None:
     # Sorted, so concurrent writers lock the same rows in the same order and cannot deadlock.
     rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in sorted(set(developer_days))]
     DirtyDay.objects.bulk_create(
-        rows, batch_size=1000, update_conflicts=True, unique_fields=["developer", "day"], update_fields=["marked_at"]
+        rows, batch_size=1000, update_conflicts=True, unique_fields=["developer", "day"],
+        update_fields=["marked_at", "retry_at"],  # new data: a failing day is tried again at once
     )
 
 
@@ -90,22 +92,32 @@ def _bucket_days(rows, tz) -> set[tuple[int, date]]:
 
 
 def daily_cost_recompute_dirty() -> int:
-    """Recompute every dirty developer-day; returns how many were recomputed.
+    """Recompute every dirty developer-day that is due; returns how many were recomputed.
 
     A day marked again while it is being recomputed keeps its mark (its marked_at is newer
     than the claim), so no change is lost between the read and the delete.
+
+    One developer-day that cannot be computed cannot stop the others (rollups.failures): each
+    developer's days are recomputed together, and if that fails, day by day; a day that still
+    fails keeps its mark with the error, and is retried after a growing delay (or at once when it
+    is marked again). A day that computes clears its error.
     """
     claimed_at = timezone.now()
-    dirty = list(DirtyDay.objects.filter(marked_at__lte=claimed_at).values_list("pk", "developer_id", "day"))
-    by_developer: dict[int, set[date]] = defaultdict(set)
-    for _, developer_id, day in dirty:
-        by_developer[developer_id].add(day)
+    due = Q(retry_at=None) | Q(retry_at__lte=claimed_at)
+    dirty = list(DirtyDay.objects.filter(due, marked_at__lte=claimed_at).values_list("pk", "developer_id", "day"))
+    by_developer: dict[int, dict[date, int]] = defaultdict(dict)
+    for pk, developer_id, day in dirty:
+        by_developer[developer_id][day] = pk
+    done, failed = [], {}
     for developer_id, days in by_developer.items():
-        daily_cost_recompute(developer_id, days)
-    pks = [pk for pk, _, _ in dirty]
-    for i in range(0, len(pks), 1000):
-        DirtyDay.objects.filter(pk__in=pks[i : i + 1000], marked_at__lte=claimed_at).delete()
-    return len(dirty)
+        for day, error in failures.recompute_guarded(daily_cost_recompute, developer_id, set(days)).items():
+            failed[days.pop(day)] = error
+        done.extend(days.values())
+    for i in range(0, len(done), 1000):
+        DirtyDay.objects.filter(pk__in=done[i : i + 1000], marked_at__lte=claimed_at).delete()
+    failures.failures_clear(done)  # marked again meanwhile: kept, but no longer failing
+    failures.failures_record(failed, claimed_at)
+    return len(done)
 
 
 def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:

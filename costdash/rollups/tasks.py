@@ -6,9 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from costdash.alerts.evaluation import alerts_evaluate_recomputed
+from costdash.alerts.evaluation import alerts_evaluate, alerts_evaluate_recomputed
 
 from . import services
+from .models import DirtyDay
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +17,14 @@ log = logging.getLogger(__name__)
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def daily_cost_recompute_dirty() -> int:
     """Recompute every dirty developer-day (after an import commits, and on the beat sweep), then run
-    the alert rules over the developer-days it wrote."""
+    the alert rules over the developer-days it wrote. A day that fails is recorded and alerted on,
+    and does not fail the task (rollups.failures): the other days are written."""
     started = timezone.now()
     recomputed = services.daily_cost_recompute_dirty()
     if recomputed:
         alerts_evaluate_recomputed(started)
+    if DirtyDay.objects.filter(failed_at__gte=started).exists():
+        alerts_evaluate(pairs=set())  # the kinds run on a recompute: "Rollup failed" is raised now
     return recomputed
 
 

@@ -8,14 +8,14 @@ read rollups and other apps' state; they never write.
 from .base import Context, Finding, RuleKind
 from .developer_day import DailyCeiling, ProjectedCeiling
 from .limits import LimitProjected, LimitShare
-from .operational import ConnectorFailed, ImportFailed, UnpricedModel
+from .operational import ConnectorFailed, ImportFailed, RequestConflictKind, RollupFailed, UnpricedModel
 from .team_average import TeamAverage
 
 KINDS: dict[str, RuleKind] = {
     kind.key: kind
     for kind in (
         DailyCeiling(), ProjectedCeiling(), TeamAverage(), LimitShare(), LimitProjected(), ImportFailed(),
-        ConnectorFailed(), UnpricedModel(),
+        ConnectorFailed(), UnpricedModel(), RollupFailed(), RequestConflictKind(),
     )
 }
 

@@ -1,5 +1,6 @@
 """Operational alerts: an import that failed, an Admin API connection whose last run failed, a model
-seen without a price. Org-wide; no threshold."""
+seen without a price, a developer-day whose rollup cannot be computed, requests reported for someone other
+than the developer they are stored for. Org-wide; no threshold."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,11 +9,11 @@ from datetime import date
 from django.db.models import Sum
 
 from costdash.connectors.models import AdminApiConnection
-from costdash.ingest.models import ImportBatch
+from costdash.ingest.models import ImportBatch, RequestConflict
 from costdash.lib.dates import day_bounds, reporting_day
-from costdash.rollups.models import DailyCost
+from costdash.rollups.models import DailyCost, DirtyDay
 
-from .base import COUNT, Finding, RuleKind, link, month_label
+from .base import COUNT, Finding, RuleKind, developer_names, link, month_label
 
 ERROR_SHOWN = 300
 
@@ -68,6 +69,58 @@ class ConnectorFailed(_FailureKind):
             yield (f"connector:{connection.pk}", ran.date(), link("connectors:list"),
                    f"Admin API connection {connection.name} failed on its run of {ran:%Y-%m-%d %H:%M}: "
                    f"{_first_line(connection.last_error)}")
+
+
+class RollupFailed(_FailureKind):
+    key = "rollup_failed"
+    label = "Rollup failed"
+    description = ("A developer-day whose rollup cannot be computed (the other days still are): its figures are "
+                   "stale until it computes. At most once per developer-day and day while it keeps failing.")
+    on_recompute = True  # the recompute that records a failure evaluates it at once
+
+    def findings(self, rules, ctx):
+        since, _ = day_bounds(ctx.oldest, ctx.tz)
+        for subject_key, day, path, summary, developer_id in self.failures(ctx, since):
+            for rule in rules:
+                yield Finding(rule=rule, subject_key=subject_key, day=day, link=path, summary=summary,
+                              developer_id=developer_id)
+
+    def failures(self, ctx, since):
+        failing = list(DirtyDay.objects.filter(failed_at__gte=since).order_by("developer_id", "day"))
+        names = developer_names(row.developer_id for row in failing)
+        for row in failing:
+            failed = row.failed_at.astimezone(ctx.tz)
+            retry = row.retry_at.astimezone(ctx.tz) if row.retry_at else failed
+            yield (f"rollup:{row.developer_id}:{row.day.isoformat()}", failed.date(),
+                   link("dashboard:developer", row.developer_id),
+                   f"Rollup of {names.get(row.developer_id, row.developer_id)} for {row.day:%Y-%m-%d} failed "
+                   f"({row.attempts} attempt{'s' if row.attempts != 1 else ''}, next at {retry:%Y-%m-%d %H:%M}): "
+                   f"{_first_line(row.error)}. Their other days are computed; this one keeps its old figures.",
+                   row.developer_id)
+
+
+class RequestConflictKind(_FailureKind):
+    key = "request_conflict"
+    label = "Request conflict"
+    description = ("Requests stored for one developer were sent again for another (a push token, an import or a "
+                   "proxy naming the wrong person): the stored ones were kept. Once per pair of people and day.")
+
+    def failures(self, ctx, since):
+        seen = RequestConflict.objects.filter(created_at__gte=since).select_related("owner", "claimant")
+        for row in seen.order_by("day", "pk"):
+            owner, claimant = _person(row.owner, row.owner_key), _person(row.claimant, row.claimant_key)
+            how = f"import #{row.batch_id}" if row.batch_id else (f"push token #{row.token_id}" if row.token_id else "")
+            path = link("ingest:batch", row.batch_id) if row.batch_id else link("ingest:tokens")
+            yield (f"conflict:{row.owner_key}:{row.claimant_key}", row.day, path,
+                   f"{row.requests} request{'s' if row.requests != 1 else ''} stored for {owner} "
+                   f"{'were' if row.requests != 1 else 'was'} sent for {claimant} on {row.day:%Y-%m-%d}"
+                   f"{f' (by {how})' if how else ''}, e.g. {row.example_key}: kept as {owner}'s, unchanged.")
+
+
+def _person(developer, key: str) -> str:
+    if developer is not None:
+        return f"{developer.name} ({developer.email})" if developer.name else developer.email
+    return {"nobody": "nobody"}.get(key, f"unassigned {key.replace(':', ' #')}")
 
 
 class UnpricedModel(RuleKind):
