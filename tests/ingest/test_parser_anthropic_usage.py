@@ -153,8 +153,10 @@ def test_hostile_files_are_refused_with_a_reason():
             "data[0]: field starting_at is not a time: '2026-05-04'",
         b'{"data": [{"starting_at": "2026-05-04T00:00:00", "ending_at": "2026-05-05T00:00:00Z", "results": {}}]}':
             "data[0]: field results is not a list",
-        b'{"data": [{"starting_at": "1901-05-04T00:00:00Z", "ending_at": "1901-05-05T00:00:00Z", "results": []}]}':
-            "data[0]: field starting_at is out of range: '1901-05-04T00:00:00Z'",
+        b'{"data": [{"starting_at": "1901-05-04T00:00:00Z", "ending_at": "1901-05-05T00:00:00Z", "results": ['
+        b'{"model": "m", "uncached_input_tokens": 1, "output_tokens": 1}]}]}':
+            "data[0].results[0]: field start is out of range: 1901-05-04T00:00:00+00:00 (from 2023-01-01 to a day "
+            "ahead of now)",
         b'{"has_more": false}': 'not a report page: it has no "data" list',
         b'{"data": [7]}': "data[0]: bucket is not an object",
     }

@@ -100,7 +100,8 @@ def test_an_older_ui_export_without_cache_columns_is_refused_with_the_reason():
 
 @pytest.mark.parametrize("changes, reason", [
     ({"date": "22/11/2026"}, "field date is not a date: '22/11/2026'"),
-    ({"date": "1999-12-31"}, "field date is out of range: '1999-12-31'"),
+    ({"date": "1999-12-31"},
+     "field start is out of range: 1999-12-31T00:00:00+00:00 (from 2023-01-01 to a day ahead of now)"),
     ({"model": ""}, "field model is missing"),
     ({"completion_tokens": ""}, "field completion_tokens is missing"),
     ({"completion_tokens": "1.5"}, "field completion_tokens is not a whole number: '1.5'"),

@@ -326,9 +326,11 @@ def test_non_utf8_bytes_are_rejected():
     assert [type(g) for g in got] == [Rejected]
 
 
-def test_nul_in_strings_is_dropped_and_long_strings_cut():
-    got = one(body_with({"model": {"stringValue": "claude\x00-x"}, "session.id": {"stringValue": "s" * 500}}))
-    assert got.raw_model == "claude-x" and len(got.session_id) == 100
+def test_nul_in_an_id_is_refused_and_free_text_is_made_to_fit():
+    got = one(body_with({"model": {"stringValue": "claude\x00-x"}}))
+    assert got == Rejected("test", 1, "field raw_model holds a control character (NUL, tab, newline…) or is not valid text")
+    got = one(body_with({"session.id": {"stringValue": "s\x00" * 500}}))
+    assert got.session_id == "s" * 100  # free text: NUL dropped, cut to its column
 
 
 def test_overlong_line_is_rejected_without_stopping(monkeypatch):

@@ -129,7 +129,7 @@ def _csv_row(row: dict) -> ParsedBilled:
         day=day,
         amount=amount,
         workspace=values["workspace"],
-        cost_type="tokens" if kind in CSV_TOKEN_TYPES else kind[:40],
+        cost_type="tokens" if kind in CSV_TOKEN_TYPES else kind,
         raw_model=model_id(values["model"]),
         token_type=CSV_TOKEN_TYPES.get(kind, ""),
         service_tier=values["usage_type"],

@@ -22,6 +22,7 @@ import re
 from typing import BinaryIO
 
 from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .checks import guarded
 from .litellm_common import (
     BOM,
     START_TIME,
@@ -58,12 +59,10 @@ def parse(
             yield record
             continue
         stats.lines += 1
-        try:
-            request = _record_request(record)
-        except RowError as exc:
-            yield Rejected(name, number, str(exc))
-            continue
-        if request is not None:
+        request = guarded(_record_request, record, name, number)
+        if type(request) is Rejected:
+            yield request
+        elif request is not None:
             stats.usage_lines += 1
             yield request
 

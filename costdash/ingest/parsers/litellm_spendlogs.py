@@ -26,6 +26,7 @@ import orjson
 
 from ..csv_parts import CsvPart
 from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .checks import guarded
 from .litellm_common import (
     BOM,
     EMPTY,
@@ -93,10 +94,7 @@ def csv_header(cells: list[str]) -> list[str] | None:
 
 def _requests(rows, name: str, stats: ParseStats, text: bool) -> Iterator[ParsedRequest | Rejected]:
     for number, row in rows:
-        try:
-            request = row if isinstance(row, Rejected) else _row_request(row, text)
-        except RowError as exc:
-            request = Rejected(name, number, str(exc))
+        request = row if isinstance(row, Rejected) else guarded(lambda r: _row_request(r, text), row, name, number)
         if isinstance(request, ParsedRequest):
             stats.usage_lines += 1
         if request is not None:

@@ -30,6 +30,9 @@ import orjson
 
 from . import otlp_files
 from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
+from .checks import MAX_REQUEST_TOKENS as MAX_TOKENS
+from .checks import MAX_REQUEST_USD as MAX_COST
+from .checks import guarded
 from .otlp_files import CHUNK, MAX_LINE
 from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, attributes, from_nanos, log_records
 from .otlp_wire import attribute_of as _value
@@ -43,8 +46,6 @@ SOURCE = "otel"
 EVENT = "claude_code.api_request"  # the log body; the ``event.name`` attribute is "api_request"
 SCOPE_MARK = "claude_code"  # in the scope name "com.anthropic.claude_code.events"
 UNSPLIT_CACHE_WRITES = "1h"  # see the module docstring
-MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt record
-MAX_COST = Decimal(10**6)  # USD for one request; larger means a corrupt record
 WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
 # Last, user.id: an anonymous per-install id, not a person, but an API-key user who sets no
 # resource attributes sends nothing else; as its own identity an admin can still map it, where
@@ -89,12 +90,8 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
     except RowError as exc:
         yield Rejected(where, line or 0, str(exc))
         return
-    for ordinal, (outer, scope_name, record) in enumerate(records, 1):
-        try:
-            request = _request_from_record(outer, scope_name, record)
-        except RowError as exc:
-            yield Rejected(where, line or ordinal, str(exc))
-            continue
+    for ordinal, item in enumerate(records, 1):
+        request = guarded(_request_from_record, item, where, line or ordinal)
         if request is not None:
             yield request
 
@@ -102,8 +99,10 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
 # --- one body -------------------------------------------------------------------------------
 
 
-def _request_from_record(outer: dict, scope_name: str, record) -> ParsedRequest | None:
-    """The record's request, or None when it is another event."""
+def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | None:
+    """The request of one (resource + scope attributes, scope name, record), or None when it is
+    another event."""
+    outer, scope_name, record = item
     if not isinstance(record, dict):
         raise RowError("logRecords entry is not an object")
     attrs = attributes(record, "attributes")
@@ -136,10 +135,10 @@ def _raw_string(value) -> str | None:
 def identity_of(attrs: dict) -> tuple[str, str]:
     """(identity, email) of a record or data point, from its attributes merged with the resource's
     (the narrower one wins on a shared key): the first of IDENTITY_ATTRIBUTES present, and
-    ``user.email`` when sent. Cut to what Identity and Developer store."""
+    ``user.email`` when sent (checks.check refuses either when longer than its column)."""
     email = _text(attrs, "user.email")
     identity = next((value for key in IDENTITY_ATTRIBUTES if (value := _text(attrs, key))), "")
-    return identity[:320], email[:254]
+    return identity, email
 
 
 def _request(attrs: dict, record: dict) -> ParsedRequest:
@@ -156,15 +155,15 @@ def _request(attrs: dict, record: dict) -> ParsedRequest:
     request = ParsedRequest(
         dedupe_key="",
         timestamp=timestamp,
-        raw_model=model[:200],
-        session_id=_text(attrs, "session.id")[:100],
-        request_id=request_id[:100],
+        raw_model=model,
+        session_id=_text(attrs, "session.id"),
+        request_id=request_id,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_write_5m_tokens=write_5m,
         cache_write_1h_tokens=write_1h,
         cache_read_tokens=cache_read,
-        speed=_text(attrs, "speed")[:16],
+        speed=_text(attrs, "speed"),
         reported_cost=_reported_cost(attrs),
         identity=identity,
         email=email,
@@ -242,7 +241,10 @@ def _timestamp(record: dict, attrs: dict) -> datetime:
         return from_nanos(nanos, "timeUnixNano")
     text = _text(attrs, "event.timestamp")
     if text:
-        return iso_time(text, "attribute event.timestamp").astimezone(UTC)
+        try:
+            return iso_time(text, "attribute event.timestamp").astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00, 0001-01-01T00:00+05:00: no UTC time
+            raise RowError(f"attribute event.timestamp is out of range: {text[:40]!r}") from None
     raise RowError("field timeUnixNano is missing (and attribute event.timestamp too)")
 
 

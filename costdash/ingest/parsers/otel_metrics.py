@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+import functools
 import hashlib
 from typing import BinaryIO
 
@@ -41,6 +42,7 @@ import orjson
 
 from . import otlp_files
 from .base import ParsedActivity, ParsedAggregate, ParseStats, Record, Rejected, RowError
+from .checks import MAX_COUNT, guarded
 from .otel_logs import UNSPLIT_CACHE_WRITES, identity_of
 from .otlp_wire import (
     MAX_NUMBER_TEXT,
@@ -81,8 +83,9 @@ USAGE = {
 # it first, so the increases of a cumulative series add up to its last value exactly).
 PLACES = {"active_seconds": Decimal("0.001"), "reported_cost": Decimal("1e-12")}
 TOKEN_FIELDS = {"input_tokens", "output_tokens", "cache_read_tokens", CACHE_WRITES}
-MAX_TOKENS = Decimal(10**13)  # one point, or one process's running total; more means corrupt
-MAX_OTHER = Decimal(10**9)  # counts (stored as int), seconds, USD
+# One point, or one process's running total (its increases are records, held to checks' bounds).
+MAX_TOKENS = Decimal(10**13)
+MAX_OTHER = Decimal(MAX_COUNT)  # counts (stored as int), seconds, USD
 DETAIL = ("type", "start_type", "tool_name", "decision", "language")  # kept on activity records
 KINDS = ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
 
@@ -149,19 +152,16 @@ def records_from_metrics_body(
         return
     ordinal = 0
     for outer, _, metric in found:
-        try:
-            name, points, temporality = _sum_points(metric, ignored)
-        except RowError as exc:
+        summed = guarded(lambda m: _sum_points(m, ignored), metric, where, line or ordinal + 1)
+        if type(summed) is Rejected:
             ordinal += 1
-            yield Rejected(where, line or ordinal, str(exc))
+            yield summed
             continue
+        name, points, temporality = summed
         for point in points:
             ordinal += 1
-            try:
-                item = _point(name, temporality, outer, point, ignored)
-            except RowError as exc:
-                yield Rejected(where, line or ordinal, f"{name}: {exc}")
-                continue
+            build = functools.partial(_point, name, temporality, outer, ignored=ignored)
+            item = guarded(build, point, where, line or ordinal, name)
             if item is not None:
                 yield item
 
@@ -292,8 +292,8 @@ def _record(name: str, field: str, key: str, time: int, attrs: dict) -> ParsedAc
     if not model:
         raise RowError("attribute model is missing")
     return ParsedAggregate(
-        key=key, start=start, width="", raw_model=model[:200], identity=identity, email=email,
-        speed=attribute_text(attrs, "speed")[:16], cache_split_known=field != CACHE_WRITES,
+        key=key, start=start, width="", raw_model=model, identity=identity, email=email,
+        speed=attribute_text(attrs, "speed"), cache_split_known=field != CACHE_WRITES,
     )
 
 

@@ -28,17 +28,17 @@ import re
 from typing import BinaryIO
 
 from .base import ParseStats, Rejected, RowError
+from .checks import MAX_BUCKET_TOKENS as MAX_TOKENS
+from .checks import MAX_BUCKET_USD as MAX_USD
+from .checks import MAX_COUNT as MAX_COUNT  # re-exported: the parsers of reports read it here
+from .checks import MONEY_SCALE as SCALE
+from .checks import guarded
 from .litellm_common import BOM, EMPTY, WS, count, counted, first_byte, json_values, money, text_field, timestamp
 
-MAX_TOKENS = 10**12  # one bucket of a whole org's usage stays far below this; more is corruption
-MAX_COUNT = 10**9  # sessions, lines of code, requests: 32-bit columns
-MAX_USD = Decimal(10**9)  # one line of one day; more is corruption
-SCALE = Decimal("1e-12")  # the money columns' decimal places
 MAX_KEY = 250  # a natural key longer than this is replaced by its hash (the column holds 300)
 MAX_CSV_FIELD = 1024 * 1024
 WIDTHS = {timedelta(days=1): "1d", timedelta(hours=1): "1h", timedelta(minutes=1): "1m"}
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
-_EARLIEST, _LATEST = date(2000, 1, 1), date(2100, 1, 1)
 
 
 # --- Field values ----------------------------------------------------------------------------------
@@ -92,8 +92,6 @@ def utc_midnight(value, field: str) -> datetime:
             day = date.fromisoformat(value.strip())
         except ValueError:
             raise RowError(f"field {field} is not a date: {value[:40]!r}") from None
-        if not _EARLIEST <= day < _LATEST:
-            raise RowError(f"field {field} is out of range: {value[:40]!r}")
     else:
         if value is None or value == "":
             raise RowError(f"field {field} is missing")
@@ -153,17 +151,16 @@ Item = tuple[int, str, object]  # (page number or CSV line, where in the page, t
 
 def built(items: Iterator[Item], name: str, stats: ParseStats, build: Callable) -> Iterator:
     """``build(item)``'s record, or each of its list of records (none: nothing billable), per item;
-    a Rejected naming the item when build raises RowError. Counts ``stats.lines`` (items read)
-    and ``usage_lines`` (items that gave records)."""
+    a Rejected naming the item when build fails or a record fails its check (checks.guarded).
+    Counts ``stats.lines`` (items read) and ``usage_lines`` (items that gave records)."""
     for number, where, value in items:
         stats.lines += number > 0
         if isinstance(value, Rejected):
             yield value
             continue
-        try:
-            out = build(value)
-        except RowError as exc:
-            yield Rejected(name, number, f"{where}: {exc}" if where else str(exc))
+        out = guarded(build, value, name, number, where)
+        if type(out) is Rejected:
+            yield out
             continue
         records = out if isinstance(out, list) else [out]
         stats.usage_lines += bool(records)
@@ -209,17 +206,23 @@ def bucket_results(buf: io.BufferedReader, name: str) -> Iterator[Item]:
         if isinstance(bucket, Rejected):
             yield number, where, bucket
             continue
-        try:
-            if not isinstance(bucket, dict):
-                raise RowError("bucket is not an object")
-            start, width = bucket_of(bucket)
-            if not isinstance(bucket.get("results"), list):
-                raise RowError("field results is not a list")
-        except RowError as exc:
-            yield number, where, Rejected(name, number, f"{where}: {exc}" if where else str(exc))
+        span = guarded(_bucket_span, bucket, name, number, where)
+        if type(span) is Rejected:
+            yield number, where, span
             continue
+        start, width = span
         for j, result in enumerate(bucket["results"]):
             yield number, f"{where}.results[{j}]".lstrip("."), (start, width, result)
+
+
+def _bucket_span(bucket) -> tuple[datetime, str]:
+    """(start, width) of a bucket that has a results list; RowError otherwise."""
+    if not isinstance(bucket, dict):
+        raise RowError("bucket is not an object")
+    span = bucket_of(bucket)
+    if not isinstance(bucket.get("results"), list):
+        raise RowError("field results is not a list")
+    return span
 
 
 def csv_rows(
