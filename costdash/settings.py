@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "costdash.alerts",
     "costdash.api",
     "axes",  # login throttling (the AXES_ block below)
+    "csp",  # Content-Security-Policy (the CONTENT_SECURITY_POLICY block below)
 ]
 
 MIDDLEWARE = [
@@ -109,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its 429 page
 ]
 
@@ -203,19 +205,19 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 COSTDASH_UPLOAD_MAX_BYTES = env_int("COSTDASH_UPLOAD_MAX_BYTES", 2 * 1024**3)
-
-DEFAULT_ORG_TIME_ZONE = os.environ.get("COSTDASH_DEFAULT_TIME_ZONE", "UTC")
 # Live bodies (push, LiteLLM callback, OTLP; costdash.lib.bodies) and archive members (ingest/files):
 # checked while reading and inflating, so a bomb is refused before it is expanded.
 COSTDASH_BODY_MAX_BYTES = env_int("COSTDASH_BODY_MAX_BYTES", 5 * 1024**2)  # as sent
 COSTDASH_BODY_MAX_INFLATED_BYTES = env_int("COSTDASH_BODY_MAX_INFLATED_BYTES", 50 * 1024**2)
-COSTDASH_BODY_MAX_RATIO = env_int("COSTDASH_BODY_MAX_RATIO", 100)  # inflated:sent, past 1 MB inflated
+COSTDASH_BODY_MAX_RATIO = env_int("COSTDASH_BODY_MAX_RATIO", 500)  # inflated:sent, past 1 MB inflated
 COSTDASH_BODY_MAX_RECORDS = env_int("COSTDASH_BODY_MAX_RECORDS", 100_000)  # records (good or bad) per body
 COSTDASH_BODY_MAX_JSON_OBJECTS = env_int("COSTDASH_BODY_MAX_JSON_OBJECTS", 1_000_000)
 COSTDASH_BODY_MAX_PROTOBUF_MESSAGES = env_int("COSTDASH_BODY_MAX_PROTOBUF_MESSAGES", 250_000)
 COSTDASH_ARCHIVE_MAX_MEMBER_BYTES = env_int("COSTDASH_ARCHIVE_MAX_MEMBER_BYTES", 4 * 1024**3)
 COSTDASH_ARCHIVE_MAX_TOTAL_BYTES = env_int("COSTDASH_ARCHIVE_MAX_TOTAL_BYTES", 16 * 1024**3)
 COSTDASH_ARCHIVE_MAX_RATIO = env_int("COSTDASH_ARCHIVE_MAX_RATIO", 100)  # inflated:compressed, past 1 MB
+
+DEFAULT_ORG_TIME_ZONE = os.environ.get("COSTDASH_DEFAULT_TIME_ZONE", "UTC")
 try:
     zoneinfo.ZoneInfo(DEFAULT_ORG_TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -249,6 +251,15 @@ COSTDASH_MONTHLY_REPORT_HOUR = env_int("COSTDASH_MONTHLY_REPORT_HOUR", 6)
 if not 0 <= COSTDASH_MONTHLY_REPORT_HOUR <= 23:
     raise ImproperlyConfigured(f"COSTDASH_MONTHLY_REPORT_HOUR must be 0 to 23, not {COSTDASH_MONTHLY_REPORT_HOUR}")
 
+# Imports (ingest.sweep): a pending upload not started this long after it was queued is queued again; a
+# running import whose heartbeat (renewed at least every COSTDASH_IMPORT_HEARTBEAT_SECONDS while it works)
+# is older than COSTDASH_IMPORT_STALE_SECONDS lost its worker, and is failed with that reason.
+COSTDASH_IMPORT_PENDING_GRACE_SECONDS = env_int("COSTDASH_IMPORT_PENDING_GRACE_SECONDS", 120)
+COSTDASH_IMPORT_HEARTBEAT_SECONDS = env_int("COSTDASH_IMPORT_HEARTBEAT_SECONDS", 15)
+COSTDASH_IMPORT_STALE_SECONDS = env_int("COSTDASH_IMPORT_STALE_SECONDS", 600)
+if COSTDASH_IMPORT_STALE_SECONDS < 4 * COSTDASH_IMPORT_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("COSTDASH_IMPORT_STALE_SECONDS must be at least 4 x COSTDASH_IMPORT_HEARTBEAT_SECONDS")
+
 # Celery: Redis when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -272,6 +283,12 @@ CELERY_BEAT_SCHEDULE = {
     "admin-api-pull": {
         "task": "costdash.connectors.tasks.admin_api_pull_all",
         "schedule": env_int("COSTDASH_ADMIN_API_PULL_SECONDS", 3600),
+    },
+    # Imports nobody is running: a pending upload whose enqueue was lost is queued again, a running
+    # batch whose worker stopped (heartbeat older than COSTDASH_IMPORT_STALE_SECONDS) is failed (ingest.sweep).
+    "imports-sweep": {
+        "task": "costdash.ingest.tasks.import_batches_sweep",
+        "schedule": env_int("COSTDASH_IMPORT_SWEEP_SECONDS", 60),
     },
     # Every rule (limits, team averages, operational; the developer-day ones also run after each recompute).
     "alerts-evaluate": {
@@ -328,6 +345,29 @@ LOGGING = {
         # Drawing a report's charts (kaleido driving Chromium) logs every browser step at INFO.
         "kaleido": {"level": "WARNING"},
         "choreographer": {"level": "WARNING"},
+    },
+}
+
+# Content-Security-Policy (django-csp) on every response: scripts only from this site's files (no inline script,
+# no eval: charts.js and the other files in static/js read their data from json_script blocks and data- attributes;
+# the Swagger UI's start-up script is served as a file by SpectacularSwaggerSplitView); nothing loaded from
+# elsewhere; no framing, plugins, or forms posting to another site.
+EMPTY_INLINE_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"  # sha256 of ""
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # plotly.js creates an empty <style> element and fills it through the CSSOM (insertRule), which a policy
+        # does not govern; the hash of the empty text lets exactly that element in, and no <style> with content
+        # nor any style="" attribute (so no 'unsafe-inline'). Checked in Chromium by tests/e2e.
+        "style-src": ["'self'", EMPTY_INLINE_STYLE],
+        "img-src": ["'self'", "data:", "blob:"],  # Swagger UI's icons and plotly.js's PNG export are data:/blob: URLs
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
     },
 }
 
