@@ -20,9 +20,27 @@ matched across sources.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+import os
+
+
+def _env_bytes(name: str, default: int) -> int:
+    """A byte count from the environment (parsers also run in worker processes without Django)."""
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+# A line (a transcript line, an NDJSON record, an OTLP body, a CSV line) longer than this is
+# skipped without being held, as one Rejected naming its length; a CSV field likewise.
+MAX_LINE_BYTES = _env_bytes("COSTDASH_MAX_LINE_BYTES", 16 * 1024 * 1024)
+
+
+def too_long(size: int, limit: int) -> str:
+    """The reason a line of ``size`` bytes is rejected."""
+    return f"line is {size:,} bytes, over the {limit:,}-byte limit"
 
 
 @dataclass(slots=True)
@@ -125,14 +143,46 @@ Record = ParsedAggregate | ParsedActivity | ParsedBilled
 
 @dataclass(slots=True)
 class Rejected:
-    """A line or row that could not be used, and why, named by file and line."""
+    """A line or row that could not be used, and why, named by file and line.
+
+    ``count`` > 1: a run of that many consecutive lines or records (from ``line`` on) rejected for
+    the same reason, held as one (a flood of blank lines or empty records is not a row each).
+    """
 
     file: str
     line: int
     reason: str
+    count: int = 1
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "reason": self.reason}
+        if self.count == 1:
+            return {"file": self.file, "line": self.line, "reason": self.reason}
+        last = self.line + self.count - 1
+        return {"file": self.file, "line": self.line, "count": self.count,
+                "reason": f"lines {self.line:,}-{last:,}: {self.count:,} × {self.reason}"}
+
+
+def summarised(items: Iterable) -> Iterator:
+    """``items`` with each run of consecutive Rejected of one file and reason, numbered one after
+    the other, folded into one Rejected with its ``count`` (everything else passes unchanged).
+    Memory stays flat however long the run: what a parser yields per bad line is held once."""
+    held: Rejected | None = None
+    for item in items:
+        if type(item) is Rejected:
+            if (held is not None and item.reason == held.reason and item.file == held.file
+                    and item.line == held.line + held.count and item.line):
+                held.count += item.count
+                continue
+            if held is not None:
+                yield held
+            held = item
+            continue
+        if held is not None:
+            yield held
+            held = None
+        yield item
+    if held is not None:
+        yield held
 
 
 @dataclass

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 import hashlib
 import re
 from typing import BinaryIO
 
 import orjson
 
-from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
-from .checks import MAX_REQUEST_TOKENS, count, guarded, money
+from .base import MAX_LINE_BYTES, ParsedRequest, ParseStats, Rejected, RowError, iso_time, summarised, too_long
 
 SOURCE = "claude_code_jsonl"
 CHUNK = 8 * 1024 * 1024
 USAGE = b'"usage"'
+MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt line
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 SEARCH_FIELDS = ("web_search_requests",)
@@ -40,7 +41,13 @@ def parse(
     Claude Code writes one response as consecutive lines whose output grows. Such a run is
     grouped by a cheap byte-level read of message id and output, and only its largest copy is
     JSON-parsed (then checked against the cheap read; on any doubt every copy is parsed).
+    A line over MAX_LINE_BYTES is skipped unread (one Rejected), and a run of consecutive lines
+    rejected alike is one Rejected with its count (``summarised``).
     """
+    return summarised(_parse(stream, name, stats, on_bytes))
+
+
+def _parse(stream: BinaryIO, name: str, stats: ParseStats, on_bytes) -> Iterator[ParsedRequest | Rejected]:
     group: list[tuple] = []  # consecutive usage lines of one message id
     group_key = None
     for item in _lines_with_usage(stream, name, stats, on_bytes):
@@ -76,14 +83,20 @@ def _parse_group(group: list[tuple], name: str, stats: ParseStats):
 
 def _parse_one(item: tuple, name: str, stats: ParseStats) -> ParsedRequest | Rejected | None:
     block, start, first_line, line = item
-    # Line numbers are only worked out for the rare bad line: counting them for every
-    # line would cost more than the rest of the scan.
-    request = guarded(_request_from_line, line, name, lambda: first_line + block.count(b"\n", 0, start))
-    if request is None or type(request) is Rejected:
-        return request
+    try:
+        request = _request_from_line(line)
+    except (orjson.JSONDecodeError, RowError) as exc:
+        reason = str(exc) if isinstance(exc, RowError) else "malformed JSON (truncated or invalid line)"
+        # Line numbers are only worked out for the rare bad line: counting them for every
+        # line would cost more than the rest of the scan.
+        return Rejected(name, first_line + block.count(b"\n", 0, start), reason)
+    if request is None:
+        return None
     if request is SYNTHETIC:
         stats.synthetic += 1
         return None
+    if not request.dedupe_key:
+        request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
     stats.usage_lines += 1
     return request
 
@@ -109,18 +122,40 @@ def _cheap_key(line: bytes) -> tuple[bytes | None, int]:
 SYNTHETIC = object()
 
 
-def _lines_with_usage(stream, name, stats, on_bytes):
+def _lines_with_usage(stream, name, stats, on_bytes, max_line: int | None = None):
     """(block, offset, block's first line number, line) for each line containing "usage",
-    and (…, Rejected) for each broken line without it."""
-    carry = b""
-    first_line = 1
-    while True:
-        chunk = stream.read(CHUNK)
-        if not chunk:
-            break
+    and (…, Rejected) for each broken line without it (a run of empty lines as one)."""
+    for block, n_lines, first_line in _blocks(stream, name, stats, on_bytes, max_line or MAX_LINE_BYTES):
+        if isinstance(block, Rejected):
+            yield b"", 0, first_line, block
+        else:
+            yield from _scan_block(block, n_lines, first_line, name, stats)
+
+
+def _blocks(stream, name: str, stats: ParseStats, on_bytes, max_line: int):
+    """(block of whole lines ending with a newline, its lines, its first line number), read in
+    chunks; a line longer than ``max_line`` comes as (Rejected, 1, its number) instead and is
+    skipped as it is read, never held: the carry (a line's start waiting for its end) is dropped
+    once past the cap, and bytes are discarded until the next newline."""
+    chunk_size = min(CHUNK, max_line)  # a line inside one chunk is then under the cap
+    carry, first_line, skipped = b"", 1, -1  # skipped >= 0: bytes so far of an overlong line
+    while chunk := stream.read(chunk_size):
         stats.bytes += len(chunk)
         if on_bytes:
             on_bytes(len(chunk))
+        newline = chunk.find(b"\n")
+        if skipped < 0 and carry:  # does the held start of a line end within the cap?
+            size = len(carry) + (len(chunk) if newline < 0 else newline)
+            if size > max_line:
+                carry, skipped = b"", len(carry)
+        if skipped >= 0:
+            if newline < 0:
+                skipped += len(chunk)
+                continue
+            stats.lines += 1
+            yield Rejected(name, first_line, too_long(skipped + newline, max_line)), 1, first_line
+            first_line, skipped = first_line + 1, -1
+            chunk = chunk[newline + 1 :]
         buf = carry + chunk if carry else chunk
         end = buf.rfind(b"\n")
         if end < 0:
@@ -128,10 +163,13 @@ def _lines_with_usage(stream, name, stats, on_bytes):
             continue
         block, carry = buf[: end + 1], buf[end + 1 :]
         n_lines = block.count(b"\n")
-        yield from _scan_block(block, n_lines, first_line, name, stats)
+        yield block, n_lines, first_line
         first_line += n_lines
-    if carry:
-        yield from _scan_block(carry + b"\n", 1, first_line, name, stats)
+    if skipped >= 0:
+        stats.lines += 1
+        yield Rejected(name, first_line, too_long(skipped, max_line)), 1, first_line
+    elif carry:
+        yield carry + b"\n", 1, first_line
 
 
 def _scan_block(block: bytes, n_lines: int, first_line: int, name: str, stats: ParseStats):
@@ -139,7 +177,7 @@ def _scan_block(block: bytes, n_lines: int, first_line: int, name: str, stats: P
     stats.lines += n_lines
     # A block of well-formed lines is "{…}\n{…}\n…{…}\n": one count checks every joint.
     if not (block[:1] == b"{" and block[-2:] == b"}\n" and block.count(b"}\n{") == n_lines - 1):
-        for _line_no, rejected in _bad_lines(block, first_line, name):
+        for rejected in _bad_lines(block, first_line, name):
             yield block, 0, first_line, rejected
     pos = 0
     while True:
@@ -152,27 +190,31 @@ def _scan_block(block: bytes, n_lines: int, first_line: int, name: str, stats: P
         pos = stop + 1
 
 
+WHITE = re.compile(rb"[ \t\r\n\x0b\x0c]+")  # what bytes.strip() removes
+
+
 def _bad_lines(block: bytes, first_line: int, name: str):
-    """The slow path: name each empty or non-object line that has no usage (usage lines fail in JSON)."""
-    for offset, raw in enumerate(block.split(b"\n")[:-1]):
-        line = raw.strip()
-        if not line:
-            reason = "empty line"
-        elif line[:1] == b"{" and line[-1:] == b"}":
+    """The slow path: name each empty or non-object line that has no usage (usage lines fail in
+    JSON). A run of empty lines is found and counted with bytes operations, and is one Rejected."""
+    pos, number, size = 0, first_line, len(block)
+    while pos < size:
+        white = WHITE.match(block, pos)
+        blank_end = block.rfind(b"\n", pos, white.end()) + 1 if white else 0  # after the run's last newline
+        if blank_end > pos:
+            run = block.count(b"\n", pos, blank_end)
+            yield Rejected(name, number, "empty line", run)
+            pos, number = blank_end, number + run
             continue
-        elif USAGE in line:
-            continue  # reported when its JSON fails to parse
-        else:
-            reason = "malformed JSON (truncated or not an object)"
-        yield first_line + offset, Rejected(name, first_line + offset, reason)
+        stop = block.index(b"\n", pos)
+        line = block[pos:stop].strip()
+        if not (line[:1] == b"{" and line[-1:] == b"}") and USAGE not in line:  # usage lines fail in JSON
+            yield Rejected(name, number, "malformed JSON (truncated or not an object)")
+        pos, number = stop + 1, number + 1
 
 
 def _request_from_line(line: bytes):
     """A ParsedRequest, "synthetic", or None for a line that carries no billable usage."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        raise RowError("malformed JSON (truncated or invalid line)") from None
+    obj = orjson.loads(line)
     if not isinstance(obj, dict):
         raise RowError("line is not a JSON object")
     kind = obj.get("type")
@@ -198,10 +240,7 @@ def _request_from_line(line: bytes):
         return SYNTHETIC
     if not isinstance(model, str) or not model:
         raise RowError("field message.model is missing")
-    request = _request(obj, envelope, message, usage, model)
-    if not request.dedupe_key:
-        request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
-    return request
+    return _request(obj, envelope, message, usage, model)
 
 
 def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) -> ParsedRequest:
@@ -224,47 +263,66 @@ def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) 
         dedupe_key=key,
         timestamp=_timestamp(envelope.get("timestamp") or obj.get("timestamp")),
         raw_model=model,
-        session_id=_text(obj.get("sessionId") or obj.get("session_id"), "sessionId"),
-        project=_text(obj.get("cwd"), "cwd"),
-        request_id=request_id,
-        message_id=message_id,
+        session_id=_text(obj.get("sessionId") or obj.get("session_id"), "sessionId")[:100],
+        project=_text(obj.get("cwd"), "cwd")[:500],
+        request_id=request_id[:100],
+        message_id=message_id[:100],
         input_tokens=tokens[0],
         output_tokens=tokens[1],
         cache_write_5m_tokens=write_5m,
         cache_write_1h_tokens=write_1h,
         cache_read_tokens=tokens[3],
         web_search_requests=searches,
-        service_tier=_text(tier, "usage.service_tier"),
+        service_tier=str(tier)[:20],
         is_batch=tier == "batch",
-        speed=_text(usage.get("speed") or "", "usage.speed"),
-        inference_geo=_text(usage.get("inference_geo") or "", "usage.inference_geo"),
-        reported_cost=money(obj.get("costUSD"), "costUSD", text=True),
+        speed=str(usage.get("speed") or "")[:16],
+        inference_geo=str(usage.get("inference_geo") or "")[:32],
+        reported_cost=_reported_cost(obj.get("costUSD")),
     )
 
 
 def _text(value, field: str) -> str:
-    """A string field as sent ("" for null): checks.check refuses one that does not fit its column."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise RowError(f"field {field} is not a string")
-    return value
+    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _token_counts(usage: dict, fields: tuple[str, ...], prefix: str = "usage.") -> list[int]:
     """The counts of ``fields``: a fast path for the usual plain ints, else field-by-field checks."""
     values = [usage.get(f, 0) for f in fields]
     for value in values:
-        if type(value) is not int or not 0 <= value <= MAX_REQUEST_TOKENS:
+        if type(value) is not int or not 0 <= value <= MAX_TOKENS:
             return [_tokens(usage, f, prefix) for f in fields]
     return values
 
 
 def _tokens(usage: dict, field: str, prefix: str = "usage.") -> int:
-    return count(usage.get(field), prefix + field) or 0
+    value = usage.get(field)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise RowError(f"field {prefix}{field} is not a whole number: {str(value)[:40]!r}")
+    if value < 0 or value > MAX_TOKENS:
+        raise RowError(f"field {prefix}{field} is out of range: {value}")
+    return value
 
 
 def _timestamp(value) -> datetime:
     if not isinstance(value, str):
         raise RowError("field timestamp is missing")
     return iso_time(value, "field timestamp")
+
+
+def _reported_cost(value) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise RowError(f"field costUSD is not a number: {str(value)[:40]!r}") from None
