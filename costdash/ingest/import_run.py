@@ -15,13 +15,14 @@ from costdash.rollups.services import daily_cost_mark_dirty
 
 from . import metric_series, parallel
 from .aggregates import records_write
+from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
 from .files import InputFile, Replay
 from .models import ImportBatch, ImportedFile, Source
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
 from .rows import Entry, RowBuilder, keep_largest
-from .upsert import upsert_events
+from .upsert import conflicts_of, upsert_events
 
 FLUSH_REQUESTS = 5000
 FLUSH_BYTES = 64 * 1024 * 1024
@@ -229,7 +230,7 @@ class ImportRun:
         self.pending, self.pending_files, self.pending_bytes, self.pending_records = {}, [], 0, []
         with transaction.atomic():
             relax_commit_durability()
-            result = entries_write(pending)
+            result = entries_write(pending, batch_id=self.batch.pk)
             if records:
                 records = metric_series.increases(records)  # cumulative metric points, against their series
                 written = records_write(
@@ -252,6 +253,7 @@ class ImportRun:
             self.batch.requests_new += result.inserted
             self.batch.requests_updated += result.updated
             self.batch.duplicates += result.duplicates
+            self.batch.conflicts += result.conflicts
             self.save_counts()
 
     def save_counts(self) -> None:
@@ -273,14 +275,18 @@ class WriteResult:
     inserted: int = 0
     updated: int = 0
     duplicates: int = 0
+    conflicts: int = 0  # copies of requests stored for another person: kept as stored (ingest.conflicts)
     unpriced: Counter = field(default_factory=Counter)
     dirty: set = field(default_factory=set)  # (developer id, day) of the events written
 
 
-def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty) -> WriteResult:
+def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, **origin) -> WriteResult:
     """Upsert entries (inside a transaction) and mark the developer-days they changed dirty
-    (``mark_dirty``: how, given those (developer id, day) pairs)."""
+    (``mark_dirty``: how, given those (developer id, day) pairs). Copies of requests stored for
+    another person are counted and recorded against ``origin`` (batch_id= or token_id=)."""
     written = upsert_events(entry[1] for entry in pending.values())
+    conflicts = conflicts_of({key: entry[1] for key, entry in pending.items()}, written)
+    request_conflicts_record(conflicts, **origin)
     result = WriteResult()
     dirty = result.dirty
     for key, (_, _, day, unpriced_model, developer_id) in pending.items():
@@ -292,7 +298,8 @@ def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty) -
     mark_dirty(dirty)
     result.inserted = sum(written.values())
     result.updated = len(written) - result.inserted
-    result.duplicates = len(pending) - len(written)
+    result.conflicts = len(conflicts)
+    result.duplicates = len(pending) - len(written) - result.conflicts
     return result
 
 

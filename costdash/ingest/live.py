@@ -105,6 +105,7 @@ class LiveResult:
     new: int = 0
     updated: int = 0
     duplicates: int = 0
+    conflicts: int = 0  # requests stored for someone else: kept as stored (ingest.conflicts)
     rejected: list[Rejected] = field(default_factory=list)  # a run of lines rejected alike is one
 
     @property
@@ -132,9 +133,10 @@ def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRe
         entry: Entry = builder.entry_for(item, source, developer_id, identity_id)
         keep_largest(pending, item.dedupe_key, entry)
     with transaction.atomic():
-        written = entries_write(pending, mark_dirty=dirty_days_ensure)
+        written = entries_write(pending, mark_dirty=dirty_days_ensure, token_id=token.pk)
     live_marks_and_counts(token, written.dirty, new=written.inserted, rejected=result.rejected_count)
     result.new, result.updated, result.duplicates = written.inserted, written.updated, written.duplicates
+    result.conflicts = written.conflicts
     return result
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 import hashlib
 import re
 from typing import BinaryIO
@@ -16,11 +15,11 @@ from typing import BinaryIO
 import orjson
 
 from .base import MAX_LINE_BYTES, ParsedRequest, ParseStats, Rejected, RowError, iso_time, summarised, too_long
+from .checks import MAX_REQUEST_TOKENS, count, guarded, money
 
 SOURCE = "claude_code_jsonl"
 CHUNK = 8 * 1024 * 1024
 USAGE = b'"usage"'
-MAX_TOKENS = 10**10  # no single request comes near this; larger means a corrupt line
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
 SEARCH_FIELDS = ("web_search_requests",)
@@ -83,20 +82,14 @@ def _parse_group(group: list[tuple], name: str, stats: ParseStats):
 
 def _parse_one(item: tuple, name: str, stats: ParseStats) -> ParsedRequest | Rejected | None:
     block, start, first_line, line = item
-    try:
-        request = _request_from_line(line)
-    except (orjson.JSONDecodeError, RowError) as exc:
-        reason = str(exc) if isinstance(exc, RowError) else "malformed JSON (truncated or invalid line)"
-        # Line numbers are only worked out for the rare bad line: counting them for every
-        # line would cost more than the rest of the scan.
-        return Rejected(name, first_line + block.count(b"\n", 0, start), reason)
-    if request is None:
-        return None
+    # Line numbers are only worked out for the rare bad line: counting them for every
+    # line would cost more than the rest of the scan.
+    request = guarded(_request_from_line, line, name, lambda: first_line + block.count(b"\n", 0, start))
+    if request is None or type(request) is Rejected:
+        return request
     if request is SYNTHETIC:
         stats.synthetic += 1
         return None
-    if not request.dedupe_key:
-        request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
     stats.usage_lines += 1
     return request
 
@@ -214,7 +207,10 @@ def _bad_lines(block: bytes, first_line: int, name: str):
 
 def _request_from_line(line: bytes):
     """A ParsedRequest, "synthetic", or None for a line that carries no billable usage."""
-    obj = orjson.loads(line)
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise RowError("malformed JSON (truncated or invalid line)") from None
     if not isinstance(obj, dict):
         raise RowError("line is not a JSON object")
     kind = obj.get("type")
@@ -240,7 +236,10 @@ def _request_from_line(line: bytes):
         return SYNTHETIC
     if not isinstance(model, str) or not model:
         raise RowError("field message.model is missing")
-    return _request(obj, envelope, message, usage, model)
+    request = _request(obj, envelope, message, usage, model)
+    if not request.dedupe_key:
+        request.dedupe_key = "cc:line:" + hashlib.sha1(line).hexdigest()
+    return request
 
 
 def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) -> ParsedRequest:
@@ -263,66 +262,47 @@ def _request(obj: dict, envelope: dict, message: dict, usage: dict, model: str) 
         dedupe_key=key,
         timestamp=_timestamp(envelope.get("timestamp") or obj.get("timestamp")),
         raw_model=model,
-        session_id=_text(obj.get("sessionId") or obj.get("session_id"), "sessionId")[:100],
-        project=_text(obj.get("cwd"), "cwd")[:500],
-        request_id=request_id[:100],
-        message_id=message_id[:100],
+        session_id=_text(obj.get("sessionId") or obj.get("session_id"), "sessionId"),
+        project=_text(obj.get("cwd"), "cwd"),
+        request_id=request_id,
+        message_id=message_id,
         input_tokens=tokens[0],
         output_tokens=tokens[1],
         cache_write_5m_tokens=write_5m,
         cache_write_1h_tokens=write_1h,
         cache_read_tokens=tokens[3],
         web_search_requests=searches,
-        service_tier=str(tier)[:20],
+        service_tier=_text(tier, "usage.service_tier"),
         is_batch=tier == "batch",
-        speed=str(usage.get("speed") or "")[:16],
-        inference_geo=str(usage.get("inference_geo") or "")[:32],
-        reported_cost=_reported_cost(obj.get("costUSD")),
+        speed=_text(usage.get("speed") or "", "usage.speed"),
+        inference_geo=_text(usage.get("inference_geo") or "", "usage.inference_geo"),
+        reported_cost=money(obj.get("costUSD"), "costUSD", text=True),
     )
 
 
 def _text(value, field: str) -> str:
+    """A string field as sent ("" for null): checks.check refuses one that does not fit its column."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise RowError(f"field {field} is not a string")
-    # NUL cannot be stored in PostgreSQL text; dropping it here keeps every database alike.
-    return value.replace("\x00", "") if "\x00" in value else value
+    return value
 
 
 def _token_counts(usage: dict, fields: tuple[str, ...], prefix: str = "usage.") -> list[int]:
     """The counts of ``fields``: a fast path for the usual plain ints, else field-by-field checks."""
     values = [usage.get(f, 0) for f in fields]
     for value in values:
-        if type(value) is not int or not 0 <= value <= MAX_TOKENS:
+        if type(value) is not int or not 0 <= value <= MAX_REQUEST_TOKENS:
             return [_tokens(usage, f, prefix) for f in fields]
     return values
 
 
 def _tokens(usage: dict, field: str, prefix: str = "usage.") -> int:
-    value = usage.get(field)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise RowError(f"field {prefix}{field} is not a whole number: {str(value)[:40]!r}")
-    if value < 0 or value > MAX_TOKENS:
-        raise RowError(f"field {prefix}{field} is out of range: {value}")
-    return value
+    return count(usage.get(field), prefix + field) or 0
 
 
 def _timestamp(value) -> datetime:
     if not isinstance(value, str):
         raise RowError("field timestamp is missing")
     return iso_time(value, "field timestamp")
-
-
-def _reported_cost(value) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise RowError(f"field costUSD is not a number: {str(value)[:40]!r}") from None

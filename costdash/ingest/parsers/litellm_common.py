@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 import functools
 import io
 import re
@@ -34,13 +34,12 @@ from typing import BinaryIO
 
 from . import json_reader
 from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .checks import count as count  # re-exported: the shared whole-number reader
+from .checks import money as money  # re-exported: the shared money reader
 from .json_reader import loads as loads  # re-exported: the JSON reader with the standard library's fallback
 
 MAX_JSON_BYTES = 512 * 1024 * 1024  # one JSON document; more is refused (read past this, it stops)
 TOO_BIG = "JSON file is larger than 512 MB; split it (e.g. one page per file)"
-MAX_TOKENS = 10**10  # no request comes near this; larger means a corrupt row
-MAX_SPEND = Decimal(1_000_000)  # USD for one row; more is corruption, not usage
-EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000..2100; epoch milliseconds fall outside
 EMPTY = "file is empty"
 WS, BOM = b" \t\r\n", b"\xef\xbb\xbf"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -77,8 +76,8 @@ def litellm_request(
             raise RowError(f"field {cost_field} is {cost} but the row has no tokens: not a token-priced call")
         return None
     model = text_field(row.get("model"), "model") or text_field(row.get("model_group"), "model_group")
-    if not model or len(model) > 200:
-        raise RowError("field model is missing" if not model else f"field model is too long ({len(model)})")
+    if not model:
+        raise RowError("field model is missing")
     if row.get("startTime") in (None, ""):
         raise RowError("field startTime is missing")
     usage = usage or {}
@@ -90,8 +89,8 @@ def litellm_request(
         dedupe_key="litellm:" + row_id,
         timestamp=timestamp(row["startTime"], "startTime"),
         raw_model=model,
-        session_id=text_field(row.get("session_id"), "session_id")[:100],
-        project=project[:500],
+        session_id=text_field(row.get("session_id"), "session_id"),
+        project=project,
         request_id=_anthropic_request_id(row, metadata),
         message_id=row_id if row_id.startswith("msg_") and len(row_id) <= 100 else "",
         input_tokens=tokens[0],
@@ -100,13 +99,13 @@ def litellm_request(
         cache_read_tokens=tokens[3],
         output_tokens=tokens[4],
         web_search_requests=_count_in(tools, "web_search_requests", "usage.server_tool_use."),
-        service_tier=tier[:20],
+        service_tier=tier,
         is_batch=tier == "batch" or row_id.endswith("_batch_cost"),
-        speed=loose_text(usage, "speed")[:16],
-        inference_geo=loose_text(usage, "inference_geo")[:32],
+        speed=loose_text(usage, "speed"),
+        inference_geo=loose_text(usage, "inference_geo"),
         reported_cost=cost,
-        identity=identity[:320],
-        email=email[:320] if is_email(email) else "",
+        identity=identity,
+        email=email if is_email(email) else "",
     )
 
 
@@ -176,12 +175,13 @@ def _anthropic_request_id(row: dict, metadata: dict) -> str:
 
 
 def text_field(value, field: str) -> str:
-    """A text column: "" for null, RowError for a non-string; NUL dropped (PostgreSQL refuses it)."""
+    """A text column, stripped of surrounding blanks: "" for null, RowError for a non-string
+    (checks.check refuses one that does not fit its column)."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise RowError(f"field {field} is not a string")
-    return value.replace("\x00", "").strip()
+    return value.strip()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -193,80 +193,30 @@ def is_email(text: str) -> bool:
 def loose_text(holder: dict, key: str) -> str:
     """An optional metadata string; anything else counts as absent (metadata keys vary by version)."""
     value = holder.get(key)
-    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
-
-
-def count(value, field: str, text: bool = False, limit: int = MAX_TOKENS) -> int | None:
-    """A token count, None when absent; RowError unless a whole number in 0..``limit``.
-    ``text``: a CSV cell, where numbers are text and an empty cell is NULL."""
-    if type(value) is int:  # most counts: a JSON number, or a CSV cell once read below
-        if 0 <= value <= limit:
-            return value
-        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
-    if value is None or (text and isinstance(value, str) and not value.strip()):
-        return None
-    if text and isinstance(value, str):
-        try:  # int() reads a whole number as Decimal() does (blanks, sign, "_"), several times faster
-            number = int(value)
-        except ValueError:
-            number = None  # not a plain whole number ("1.0", "1e3", junk): Decimal decides
-        if number is not None:
-            return count(number, field, limit=limit)
-        try:
-            value = Decimal(value.strip())
-        except InvalidOperation:
-            raise RowError(f"field {field} is not a whole number: {value[:40]!r}") from None
-    if isinstance(value, float):
-        whole = value.is_integer()  # False for NaN and the infinities too
-    elif isinstance(value, Decimal):
-        whole = value.is_finite() and value == value.to_integral_value()
-    else:
-        whole = isinstance(value, int) and not isinstance(value, bool)
-    if not whole:
-        raise RowError(f"field {field} is not a whole number: {str(value)[:40]!r}")
-    if not 0 <= value <= limit:
-        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
-    return int(value)
-
-
-def money(value, field: str, text: bool = False, limit: Decimal = MAX_SPEND) -> Decimal | None:
-    """USD as an exact Decimal in 0..``limit`` (a JSON float through its shortest repr), None when absent.
-    ``text``: the amount may be text (a CSV cell; some LiteLLM versions log it as a string)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str) or (isinstance(value, str) and not text):
-        raise RowError(f"field {field} is not a number: {str(value)[:40]!r}")
-    try:
-        amount = Decimal(value.strip() if isinstance(value, str) else str(value))
-    except InvalidOperation:
-        raise RowError(f"field {field} is not a number: {str(value)[:40]!r}") from None
-    if not amount.is_finite() or not 0 <= amount <= limit:
-        raise RowError(f"field {field} is out of range: {str(value)[:40]}")
-    return amount
+    return value.strip() if isinstance(value, str) else ""
 
 
 def timestamp(value, field: str) -> datetime:
     """An aware UTC time from ISO-8601 text ("T" or space; "Z", an offset, or none, as LiteLLM
-    writes UTC into a zone-less column) or epoch seconds (payloads), within 2000..2100."""
-    if isinstance(value, str) and "-" not in value and EPOCH_TEXT.fullmatch(value):  # ISO dates have a "-"
-        value = float(value)
+    writes UTC into a zone-less column) or epoch seconds (payloads). RowError for a time no
+    datetime can hold (epoch milliseconds, year 1 with a positive offset); checks.check holds
+    the rest to its window."""
+    if isinstance(value, str) and "-" not in value and len(value) <= 64 and EPOCH_TEXT.fullmatch(value):
+        value = float(value)  # ISO dates have a "-"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not EARLIEST <= value < LATEST:  # also catches epoch milliseconds
-            raise RowError(f"field {field} is out of range: {value!r}")
-        return datetime.fromtimestamp(value, timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise RowError(f"field {field} is out of range: {value!r}") from None
     if not isinstance(value, str) or len(value.strip()) < 16:  # a date alone is not a time
         raise RowError(f"field {field} is not a time: {str(value)[:40]!r}")
     try:
         ts = datetime.fromisoformat(value.strip())
-        ts = ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
-        in_range = EARLIEST <= ts.timestamp() < LATEST
+        return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
     except ValueError:
         raise RowError(f"field {field} is not an ISO-8601 time: {value[:40]!r}") from None
     except OverflowError:  # e.g. year 1 with a positive offset
-        in_range = False
-    if not in_range:
-        raise RowError(f"field {field} is out of range: {value[:40]!r}")
-    return ts
+        raise RowError(f"field {field} is out of range: {value[:40]!r}") from None
 
 
 # --- Reading the file ------------------------------------------------------------------------------
