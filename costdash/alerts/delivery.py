@@ -8,8 +8,13 @@ backoff; a permanent one disables the channel with the reason. After MAX_ATTEMPT
 given up. An event goes to the channels that were enabled when it was raised or made since
 (``created_at`` not after the event's) and still are.
 
+An attempt that timed out after sending (or whose worker stopped mid-send) is recorded as
+"unknown", not "failed": the receiver may have it. It is retried like a failure, and every attempt
+at one alert carries the same idempotency key (messages.alert_idempotency_key) for the receiver to
+dedupe on.
+
 The sweeper (``alerts_sweep``, on the beat) turns attempts that never finished (a worker killed
-mid-send) into failures and re-queues events not delivered COSTDASH_ALERT_RESEND_SECONDS after
+mid-send) into unknown outcomes and re-queues events not delivered COSTDASH_ALERT_RESEND_SECONDS after
 they were raised or last queued: an enqueue lost to a broker outage is made up. A worker killed
 after sending but before recording may send that one message again; nothing else sends twice.
 """
@@ -35,6 +40,7 @@ MAX_ATTEMPTS = 8
 RETRY_CAP_SECONDS = 1800
 STALE_SENDING = timedelta(minutes=10)  # far longer than a send's timeouts
 SENT, RETRY, FAILED, SKIPPED = "sent", "retry", "failed", "skipped"
+RETRYABLE = (Notification.Status.FAILED, Notification.Status.UNKNOWN)  # finished, not sent: may be tried again
 
 
 def retry_delay(retries: int) -> float:
@@ -55,7 +61,7 @@ def pending_channels(event: AlertEvent, quiet_since=None) -> list[Channel]:
     pending = []
     for channel in event_channels(event):
         notes = attempts.get(channel.pk, [])
-        if any(n.status != Notification.Status.FAILED or n.permanent for n in notes) or len(notes) >= MAX_ATTEMPTS:
+        if any(n.status not in RETRYABLE or n.permanent for n in notes) or len(notes) >= MAX_ATTEMPTS:
             continue
         if quiet_since is not None and notes and notes[-1].created_at > quiet_since:
             continue
@@ -141,7 +147,9 @@ def _attempt(channel: Channel, note: Notification, compose, disable: bool = True
         Channel.objects.filter(pk=channel.pk).update(last_success_at=now())
         return None
     text = str(error)[:2000]
-    Notification.objects.filter(pk=note.pk).update(status=Notification.Status.FAILED, error=text,
+    # No answer after the message went out: the receiver may have it, so not "failed".
+    status = Notification.Status.UNKNOWN if error.unknown and not error.permanent else Notification.Status.FAILED
+    Notification.objects.filter(pk=note.pk).update(status=status, error=text,
                                                    permanent=error.permanent, response_code=error.code,
                                                    finished_at=now())
     Channel.objects.filter(pk=channel.pk).update(last_error=text, last_error_at=now())
@@ -157,8 +165,9 @@ def alerts_sweep(now=None) -> int:
     COSTDASH_ALERT_RESEND_SECONDS after it was raised or last queued; returns how many were re-queued."""
     now = now or timezone.now()
     Notification.objects.filter(status=Notification.Status.SENDING, created_at__lt=now - STALE_SENDING).update(
-        status=Notification.Status.FAILED, finished_at=now,
-        error="No outcome recorded: the worker stopped during the attempt. It is tried again.")
+        status=Notification.Status.UNKNOWN, finished_at=now,
+        error="No outcome recorded: the worker stopped during the attempt (it may have been sent). It is tried "
+              "again with the same idempotency key.")
     quiet = now - timedelta(seconds=settings.COSTDASH_ALERT_RESEND_SECONDS)
     waiting = AlertEvent.objects.filter(delivery_done_at=None, created_at__lte=quiet).filter(
         Q(enqueued_at=None) | Q(enqueued_at__lte=quiet)).order_by("pk").values_list("pk", flat=True)

@@ -2,6 +2,8 @@
 the threshold, and an absolute link (COSTDASH_BASE_URL) to the page that explains it."""
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +22,11 @@ def absolute(path: str) -> str:
 def event_day_label(event: AlertEvent) -> str:
     """The day as people read it: a monthly kind's day is its month."""
     return month_label(event.day) if event.rule.kind_def.monthly else f"{event.day:%Y-%m-%d}"
+
+
+def alert_idempotency_key(event_id: int) -> str:
+    """What every attempt at one alert carries, on every channel, for receivers to dedupe on."""
+    return f"costdash-alert-{event_id}"
 
 
 def event_message(event: AlertEvent) -> Message:
@@ -55,7 +62,8 @@ def event_message(event: AlertEvent) -> Message:
         "created_at": event.created_at.isoformat(), "test": False,
     }
     return Message(subject=subject, text=text, headline=event.summary, url=url, payload=payload,
-                   developer_email=developer.email if developer else "", event_id=event.pk)
+                   developer_email=developer.email if developer else "", event_id=event.pk,
+                   idempotency_key=alert_idempotency_key(event.pk))
 
 
 def test_message(channel: Channel, user) -> Message:
@@ -65,4 +73,4 @@ def test_message(channel: Channel, user) -> Message:
     payload = {"event": None, "kind": "test", "summary": line, "url": url, "created_at": when.isoformat(),
                "test": True}
     return Message(subject=f"[costdash] Test of {channel.name}", text=f"{line}\n\nChannels: {url}", headline=line,
-                   url=url, payload=payload)
+                   url=url, payload=payload, idempotency_key=f"costdash-test-{uuid.uuid4().hex}")  # each test its own

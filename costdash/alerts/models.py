@@ -169,12 +169,15 @@ class Notification(models.Model):
 
     A row in state sending or sent is the claim on (event, channel): the partial unique constraint
     lets one worker at a time hold it and none take it once sent. A failed attempt leaves it, so
-    the next attempt (a Celery retry, or the sweeper) can claim it again."""
+    the next attempt (a Celery retry, or the sweeper) can claim it again. An attempt whose outcome is
+    unknown (the message went out and no answer came in time, or its worker stopped mid-send: the
+    receiver may have it) is tried again like a failed one, with the same idempotency key."""
 
     class Status(models.TextChoices):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown (may have arrived)"
 
     event = models.ForeignKey(AlertEvent, null=True, blank=True, on_delete=models.CASCADE,
                               related_name="notifications")

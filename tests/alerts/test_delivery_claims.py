@@ -63,7 +63,7 @@ def test_an_attempt_that_never_finished_is_closed_and_tried_again(receiver, rais
     Notification.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - delivery.STALE_SENDING)
     assert alerts_sweep(now=later(settings)) == 1
     stuck.refresh_from_db()
-    assert stuck.status == "failed" and stuck.error.startswith("No outcome recorded")
+    assert stuck.status == "unknown" and stuck.error.startswith("No outcome recorded")  # it may have been sent
     assert Notification.objects.get(attempt=2).status == "sent" and len(server.received) == 1
 
 

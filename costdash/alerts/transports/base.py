@@ -6,18 +6,20 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.core.validators import URLValidator
 
 from costdash.lib.http import HttpError, http_post
 
-HTTP_TIMEOUT = 10.0
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True)
 class Message:
     """One alert (or test) as transports send it. ``url``: the absolute link to the page that
     explains it; ``payload``: the JSON a webhook receives; ``developer_email``: the developer the
-    alert is about, if any."""
+    alert is about, if any. ``idempotency_key``: the same for every attempt at one alert
+    ("costdash-alert-<id>"; a test message's is its own), so a receiver dedupes on it."""
 
     subject: str
     text: str
@@ -26,17 +28,20 @@ class Message:
     payload: dict = field(default_factory=dict)
     developer_email: str = ""
     event_id: int | None = None
+    idempotency_key: str = ""
 
 
 class TransportError(Exception):
     """A delivery that did not happen. ``permanent``: trying again cannot help (a bad address, a 4xx
     other than 408/429, an SMTP 5xx), so the channel is disabled with this message as the reason.
-    ``code``: the HTTP status or SMTP reply code, when there was one. Messages never hold a secret."""
+    ``code``: the HTTP status or SMTP reply code, when there was one. ``unknown``: the message went
+    out whole and no answer came (timed out): the receiver may have it. Messages never hold a secret."""
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None):
+    def __init__(self, message: str, *, permanent: bool, code: int | None = None, unknown: bool = False):
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.unknown = unknown
 
 
 class Transport:
@@ -80,11 +85,15 @@ def url_config(target: str, current: dict | None, what: str) -> dict:
     return {"url": url}
 
 
-def post_json(url: str, body: bytes, headers: dict[str, str], label: str) -> int:
-    """POST a JSON body through lib/http.py; HttpError becomes TransportError (named by ``label``)."""
+def post_json(url: str, body: bytes, headers: dict[str, str], label: str, message: Message) -> int:
+    """POST a JSON body through lib/http.py with ``message``'s Idempotency-Key, waiting at most
+    COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS; HttpError becomes TransportError (named by ``label``)."""
+    if message.idempotency_key:
+        headers = {IDEMPOTENCY_HEADER: message.idempotency_key, **headers}
+    timeout = settings.COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS
     try:
-        response = http_post(url, body, timeout=HTTP_TIMEOUT, label=label, headers={
+        response = http_post(url, body, timeout=timeout, label=label, headers={
             "Content-Type": "application/json", "User-Agent": "costdash-alerts", **headers})
     except HttpError as exc:
-        raise TransportError(str(exc), permanent=exc.permanent, code=exc.status) from None
+        raise TransportError(str(exc), permanent=exc.permanent, code=exc.status, unknown=exc.unknown) from None
     return response.status

@@ -1,5 +1,6 @@
 """Slack incoming webhook: a message with the alert's line and a link. Any receiver of Slack's
-payload works (Mattermost, Rocket.Chat). The URL is the secret: stored encrypted, shown as a hint."""
+payload works (Mattermost, Rocket.Chat). The URL is the secret: stored encrypted, shown as a hint.
+Every attempt at one alert carries the same ``Idempotency-Key`` header (Slack's body has no room for it)."""
 from __future__ import annotations
 
 import json
@@ -28,4 +29,4 @@ class SlackTransport(Transport):
     def send(self, channel, config, message: Message):
         text = f"*{_escape(message.subject)}*\n{_escape(message.headline)}\n<{message.url}|Open in costdash>"
         body = json.dumps({"text": text}).encode()
-        return post_json(config["url"], body, {}, label=f"Slack webhook {url_hint(config['url'])}")
+        return post_json(config["url"], body, {}, label=f"Slack webhook {url_hint(config['url'])}", message=message)

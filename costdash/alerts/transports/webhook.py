@@ -5,6 +5,10 @@ signing secret>``, ``X-Costdash-Timestamp`` (Unix seconds; the body's ``sent_at`
 inside the signature, so a receiver can refuse old replays) and ``X-Costdash-Event`` (the alert id,
 or "test"). A receiver recomputes the HMAC over the body exactly as received and compares it in
 constant time (README, "Alerts").
+
+Every attempt at one alert carries the same idempotency key ("costdash-alert-<id>") in the
+``Idempotency-Key`` header and, signed, in the body's ``idempotency_key``: an attempt that timed out
+may have arrived, and its retry must be recognisable as the same alert.
 """
 from __future__ import annotations
 
@@ -51,10 +55,11 @@ class WebhookTransport(Transport):
 
     def send(self, channel, config, message: Message):
         sent_at = int(time.time())
-        body = json.dumps({**message.payload, "sent_at": sent_at}, sort_keys=True, separators=(",", ":")).encode()
+        fields = {**message.payload, "sent_at": sent_at, "idempotency_key": message.idempotency_key}
+        body = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
         headers = {
             SIGNATURE_HEADER: signature(config["secret"], body),
             TIMESTAMP_HEADER: str(sent_at),
             "X-Costdash-Event": str(message.event_id) if message.event_id else "test",
         }
-        return post_json(config["url"], body, headers, label=f"webhook {url_hint(config['url'])}")
+        return post_json(config["url"], body, headers, label=f"webhook {url_hint(config['url'])}", message=message)
