@@ -50,20 +50,21 @@ MAX_PLACES = 40  # decimal places kept as sent (a double's shortest form needs f
 # The width of each text field, as its column stores it: UsageEvent for requests, UsageAggregate,
 # ActivityRecord and BilledCost for the others; identity is Identity.external_id, email
 # Developer.email, model the normalised model id. tests/ingest/test_record_checks.py holds these
-# equal to the models' max_length (this module cannot import them).
+# equal to the models' max_length (this module cannot import them). Keys come last: a key too
+# long is most often an id too long, and the id names the source's field.
 COLUMNS: dict[type, dict[str, int]] = {
     ParsedRequest: {
-        "dedupe_key": 200, "raw_model": 200, "request_id": 100, "message_id": 100, "service_tier": 20,
-        "speed": 16, "inference_geo": 32, "identity": 320, "email": 254, "session_id": 100, "project": 500,
+        "raw_model": 200, "request_id": 100, "message_id": 100, "service_tier": 20, "speed": 16,
+        "inference_geo": 32, "identity": 320, "email": 254, "session_id": 100, "project": 500, "dedupe_key": 200,
     },
     ParsedAggregate: {
-        "key": 300, "width": 4, "raw_model": 200, "identity": 320, "email": 254, "workspace": 200,
-        "api_key": 200, "service_tier": 20, "context_window": 20, "inference_geo": 32, "speed": 16,
+        "width": 4, "raw_model": 200, "identity": 320, "email": 254, "workspace": 200, "api_key": 200,
+        "service_tier": 20, "context_window": 20, "inference_geo": 32, "speed": 16, "key": 300,
     },
-    ParsedActivity: {"key": 300, "width": 4, "identity": 320, "email": 254},
+    ParsedActivity: {"width": 4, "identity": 320, "email": 254, "key": 300},
     ParsedBilled: {
-        "key": 300, "currency": 3, "workspace": 200, "description": 300, "cost_type": 40, "raw_model": 200,
-        "token_type": 60, "service_tier": 20, "context_window": 20, "inference_geo": 32,
+        "currency": 3, "workspace": 200, "description": 300, "cost_type": 40, "raw_model": 200, "token_type": 60,
+        "service_tier": 20, "context_window": 20, "inference_geo": 32, "key": 300,
     },
 }
 MODEL_WIDTH = 120  # the normalised model id (UsageEvent.model, UsageAggregate.model, DailyCost.model)
