@@ -5,6 +5,11 @@ Each run sends the complete lines written since the last run, and only lines tha
 (prompts, tool output and file snapshots stay here). Claude Code deletes transcripts after 30 days:
 run this at least daily. Sending a line twice is harmless: the server counts each request once.
 
+Progress is saved after every chunk the server accepts. A chunk the server refuses (4xx) is
+reported and skipped; one that keeps failing (5xx, timeout) is retried a few times, then the run
+moves on to the next file and tries it again next run; after STUCK_RUNS runs failing at the same
+place it is reported and skipped, so no run ever sticks on one line.
+
     python3 costdash_push.py --url https://costdash.example.com --token cdi_...
     (or set COSTDASH_URL and COSTDASH_TOKEN; --dry-run shows what would be sent)
 """
@@ -26,11 +31,21 @@ MAX_LINE = 64 * 1024 * 1024  # a usage line longer than this is skipped, not hel
 PIECE = 1024 * 1024
 HEAD = 4096  # bytes hashed to notice a file replaced in place
 USAGE = b'"usage"'
-RETRIES, BACKOFF, TIMEOUT = 4, 2.0, 120
+RETRIES, TIMEOUT = 4, 120
+# Seconds before the first retry (doubling after), and raw bytes per request: the environment can
+# change them (tests do), nobody else needs to.
+BACKOFF = float(os.environ.get("COSTDASH_PUSH_BACKOFF_SECONDS") or 2.0)
+BATCH = int(os.environ.get("COSTDASH_PUSH_BATCH_BYTES") or 0)  # 0: CHUNK
+STUCK_RUNS = 3  # runs failing at the same offset of a file before that chunk is skipped
 
 
 class Refused(Exception):
-    """The server refused one chunk's body (400, 413, 415): skip this file for this run."""
+    """The server refused one chunk's body (a 4xx other than 401/403/404/408/429): it will refuse
+    it again, so the chunk is reported and skipped."""
+
+
+class Failed(Exception):
+    """One chunk kept failing (5xx, 408, 429, timeout) after RETRIES: move on to the next file."""
 
 
 class Stop(Exception):
@@ -143,7 +158,7 @@ def chunks(fh, start, end):
     empty, to move past lines that carry no usage."""
     body, size, last = [], 0, start
     for line, pos in complete_lines(fh, start, end):
-        if line and body and size + len(line) > CHUNK:
+        if line and body and size + len(line) > (BATCH or CHUNK):
             yield b"".join(body), last
             body, size = [], 0
         if line:
@@ -161,7 +176,7 @@ def post(url, token, name, body):
         "Content-Encoding": "gzip", "X-Costdash-File": urllib.parse.quote(name, safe="/"),
         "User-Agent": "costdash-push/1",
     })
-    error = ""
+    error, answered = "", False
     for attempt in range(RETRIES + 1):
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
@@ -172,17 +187,21 @@ def post(url, token, name, body):
             if exc.code in (401, 403):
                 raise Stop("the server refused the token ({}). It is wrong or revoked: create a new one on "
                            "{}/imports/push/".format(detail, url[: -len(ENDPOINT)]), code=2) from None
-            if exc.code in (400, 413, 415):
-                raise Refused("HTTP {}: {}".format(exc.code, detail)) from None
-            if exc.code < 500 and exc.code != 429:
+            if exc.code in (404, 405):
                 raise Stop("HTTP {} from {}: is --url costdash's address?".format(exc.code, url)) from None
-            error = "HTTP {}".format(exc.code)
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            error = str(exc)
+            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                raise Refused("HTTP {}: {}".format(exc.code, detail)) from None
+            error, answered = "HTTP {}: {}".format(exc.code, detail), True
+        except urllib.error.URLError as exc:  # no answer at all: refused, unknown host...
+            error, answered = str(exc.reason), False
+        except (http.client.HTTPException, OSError) as exc:  # timed out or dropped after sending
+            error, answered = str(exc), True
         if attempt < RETRIES:
             time.sleep(BACKOFF * 2 ** attempt)
     else:
-        raise Stop("could not reach {}: {} (after {} attempts)".format(url, error, RETRIES + 1))
+        if not answered:
+            raise Stop("could not reach {}: {} (after {} attempts)".format(url, error, RETRIES + 1))
+        raise Failed("{} (after {} attempts)".format(error, RETRIES + 1))
     try:
         return json.loads(answer)
     except ValueError:
@@ -190,22 +209,50 @@ def post(url, token, name, body):
 
 
 def push_file(args, state, root, path, totals):
-    """Send one file's new usage lines; its state moves only past chunks the server accepted."""
+    """Send one file's new usage lines. Its state moves past each chunk the server accepted or
+    refused (4xx: reported, skipped) and is saved at once; a chunk that keeps failing raises
+    Failed, leaving the state before it, unless it has failed STUCK_RUNS runs in a row."""
     name = os.path.relpath(path, root).replace(os.sep, "/")
     with open(path, "rb") as fh:
         st = os.fstat(fh.fileno())
         head, posts_before = fh.read(HEAD), totals["posts"]
-        for body, end in chunks(fh, resume_offset(state.get(path), st, head), st.st_size):
+        start = resume_offset(state.get(path), st, head)
+        stuck = (state.get(path) or {}).get("stuck") or {}
+        for body, end in chunks(fh, start, st.st_size):
             if body and args.dry_run:
                 print("would send {}: {} lines, {:,} bytes".format(name, body.count(b"\n"), len(body)))
             elif body:
-                tally(post(args.url.rstrip("/") + ENDPOINT, args.token, name, body), name, totals)
+                try:
+                    send_chunk(args, name, body, totals, stuck if stuck.get("offset") == start else None)
+                except Failed as exc:  # remember where, and how many runs in a row failed there
+                    state[path] = dict(record(st, head, start), stuck={"offset": start, "runs": exc.runs})
+                    save_state(args.state, state)
+                    raise
             if body:
                 totals["bytes"] += len(body)
                 totals["posts"] += 1
             if not args.dry_run:
                 state[path] = record(st, head, end)
+                save_state(args.state, state)
+            start = end
     totals["sent_files"] += totals["posts"] > posts_before
+
+
+def send_chunk(args, name, body, totals, stuck):
+    """Post one chunk and count the answer. A refused chunk is reported and counted as skipped;
+    Failed passes up, marked with how many runs in a row failed here (``stuck``: the earlier ones)."""
+    runs = (stuck or {}).get("runs", 0)
+    try:
+        tally(post(args.url.rstrip("/") + ENDPOINT, args.token, name, body), name, totals)
+    except Refused as exc:
+        warn("{}: the server refused {} lines ({}): skipped".format(name, body.count(b"\n"), exc))
+        totals["skipped"] += body.count(b"\n")
+    except Failed as exc:
+        if runs + 1 < STUCK_RUNS:
+            exc.runs = runs + 1
+            raise
+        warn("{}: {} lines failed {} runs in a row ({}): skipped".format(name, body.count(b"\n"), runs + 1, exc))
+        totals["skipped"] += body.count(b"\n")
 
 
 def tally(answer, name, totals):
@@ -260,7 +307,9 @@ def arguments(argv):
 def main(argv=None):
     args = arguments(argv)
     state = load_state(args.state)
-    totals = dict.fromkeys(("files", "sent_files", "bytes", "posts", "new", "updated", "duplicates", "rejected"), 0)
+    totals = dict.fromkeys(
+        ("files", "sent_files", "bytes", "posts", "new", "updated", "duplicates", "rejected", "skipped"), 0
+    )
     code, found = 0, roots()
     if not found:
         warn("no Claude Code transcripts found: set CLAUDE_CONFIG_DIR to the folder that holds projects/")
@@ -270,8 +319,8 @@ def main(argv=None):
                 totals["files"] += 1
                 try:
                     push_file(args, state, root, path, totals)
-                except Refused as exc:
-                    warn("{}: {} (it will be tried again next run)".format(path, exc))
+                except Failed as exc:
+                    warn("{}: {}; moving on (tried again next run)".format(path, exc))
                     code = 1
                 except OSError as exc:  # deleted or unreadable between listing and reading
                     warn("{}: {}".format(path, exc))
@@ -283,7 +332,9 @@ def main(argv=None):
             save_state(args.state, state)
     summary = "costdash-push: {files} files, {sent_files} with new usage; {verb} {bytes:,} bytes in {posts} requests"
     if not args.dry_run:
-        summary += "; {new} new, {updated} updated, {duplicates} duplicate usage records, {rejected} rejected lines"
+        summary += ("; {new} new, {updated} updated, {duplicates} duplicate usage records, {rejected} rejected lines, "
+                    "{skipped} lines skipped")
+    code = 1 if code == 0 and totals["skipped"] else code
     print(summary.format(verb="would send" if args.dry_run else "sent", **totals))
     return code
 
