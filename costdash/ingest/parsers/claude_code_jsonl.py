@@ -16,6 +16,7 @@ import orjson
 
 from .base import MAX_LINE_BYTES, ParsedRequest, ParseStats, Rejected, RowError, iso_time, summarised, too_long
 from .checks import MAX_REQUEST_TOKENS, count, guarded, money
+from .json_reader import crowded
 
 SOURCE = "claude_code_jsonl"
 CHUNK = 8 * 1024 * 1024
@@ -207,6 +208,8 @@ def _bad_lines(block: bytes, first_line: int, name: str):
 
 def _request_from_line(line: bytes):
     """A ParsedRequest, "synthetic", or None for a line that carries no billable usage."""
+    if reason := crowded(line):  # parsed whole it would take tens of times its size
+        raise RowError(reason)
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:

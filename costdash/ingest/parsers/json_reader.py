@@ -25,7 +25,7 @@ import orjson
 from .base import MAX_LINE_BYTES, Rejected, too_long
 
 WHOLE_BYTES = 1024 * 1024  # a document this small is read whole: at most tens of MB as objects
-MAX_RECORD_OBJECTS = 1_000_000  # "{" read while one element is built; legit pages hold far fewer
+MAX_RECORD_OBJECTS = 1_000_000  # "{" and "[" read while one element is built; legit pages hold far fewer
 IJSON_BUFFER = 64 * 1024
 EMPTY = "file is empty"
 WHITE = re.compile(rb"[ \t\r\n\x0b\x0c]+")  # what bytes.strip() removes
@@ -131,7 +131,7 @@ class _Joined:
         self.size += len(data)
         if self.max_bytes is not None and self.size > self.max_bytes:
             raise _Stop(self.too_big)
-        self.objects += data.count(b"{")
+        self.objects += data.count(b"{") + data.count(b"[")
         if self.objects > MAX_RECORD_OBJECTS:
             raise _Stop(f"a record holds over {MAX_RECORD_OBJECTS:,} JSON objects; reading stopped")
         return data
@@ -183,6 +183,8 @@ def _ndjson(buf: io.BufferedReader, name: str, held: list[tuple[int, bytes]]):
 
 
 def _parses(line: bytes) -> bool:
+    if crowded(line):
+        return False
     try:
         orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -190,10 +192,21 @@ def _parses(line: bytes) -> bool:
     return True
 
 
+def crowded(data: bytes) -> str:
+    """Why ``data`` must not be parsed whole ("" if it may): more than MAX_RECORD_OBJECTS objects
+    and arrays, which as Python objects would take tens of times its size (``{}`` is 2 bytes, a
+    dict 64). Counted on the bytes, only for data long enough to hold that many."""
+    if len(data) <= MAX_RECORD_OBJECTS or data.count(b"{") + data.count(b"[") <= MAX_RECORD_OBJECTS:
+        return ""
+    return f"a record of over {MAX_RECORD_OBJECTS:,} JSON objects and arrays: not read"
+
+
 def loads(data: bytes):
     """JSON via orjson. Where orjson refuses a number it cannot hold (1e400, NaN), the standard
     library reads it as a float, so the row checks name the field instead of losing the file.
-    Raises ValueError with the reason ("not valid UTF-8 text", "malformed JSON (…)")."""
+    Raises ValueError with the reason ("not valid UTF-8 text", "malformed JSON (…)", ``crowded``)."""
+    if reason := crowded(data):
+        raise ValueError(reason)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

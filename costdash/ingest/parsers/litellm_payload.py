@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import re
 from typing import BinaryIO
 
-from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
 from .litellm_common import (
     BOM,
@@ -52,8 +52,13 @@ def parse(
     stream: BinaryIO, name: str, stats: ParseStats, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[ParsedRequest | Rejected]:
     """Every billable record as a ParsedRequest, and a Rejected per bad record (or one with line 0
-    for the whole file when it is empty, over 512 MB, not UTF-8, or not JSON)."""
-    for number, record in json_values(counted(stream, stats, on_bytes), name):
+    for the whole file when it is empty, over 512 MB, not UTF-8, or not JSON); a run of records
+    rejected alike is one Rejected with its count."""
+    return summarised(_records(json_values(counted(stream, stats, on_bytes), name), name, stats))
+
+
+def _records(values, name: str, stats: ParseStats) -> Iterator[ParsedRequest | Rejected]:
+    for number, record in values:
         if isinstance(record, Rejected):
             stats.lines += number > 0
             yield record

@@ -25,7 +25,7 @@ from typing import BinaryIO
 import orjson
 
 from ..csv_parts import CsvPart
-from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
 from .litellm_common import (
     BOM,
@@ -73,7 +73,8 @@ def parse(
         yield Rejected(name, 0, EMPTY)
         return
     text = first not in b"[{"
-    yield from _requests(_csv_rows(buf, name, stats) if text else _json_rows(buf, name, stats), name, stats, text)
+    rows = _csv_rows(buf, name, stats) if text else _json_rows(buf, name, stats)
+    yield from summarised(_requests(rows, name, stats, text))  # a run of rows rejected alike is one
 
 
 def parse_csv_part(
@@ -83,7 +84,7 @@ def parse_csv_part(
     header (as parse() reads it: ``csv_header``) has every required column. Rows are numbered by
     file line, ``lines_before`` being the lines before the part. Misaligned propagates."""
     _allow_large_fields()
-    yield from _requests(_csv_records(part, header, name, stats, lines_before), name, stats, True)
+    yield from summarised(_requests(_csv_records(part, header, name, stats, lines_before), name, stats, True))
 
 
 def csv_header(cells: list[str]) -> list[str] | None:

@@ -15,6 +15,7 @@ from typing import BinaryIO
 import orjson
 
 from .base import ParseStats, Rejected
+from .json_reader import WHITE, crowded
 
 CHUNK = 1024 * 1024
 MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
@@ -46,8 +47,9 @@ def bodies(
 
 
 def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_size: int):
-    """(line number, line without its newline) for each line; None for one over max_line,
-    which is skipped without being held in memory."""
+    """(line number, line without its newline) for each line that is not blank (blank lines are
+    counted and skipped with bytes operations); None for one over max_line, which is skipped
+    without being held in memory."""
     pending: list[bytes] = []
     size, number, too_long = 0, 0, False
     while chunk := stream.read(chunk_size):
@@ -56,6 +58,13 @@ def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_s
             on_bytes(len(chunk))
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
+            if not pending and not too_long:  # a run of blank lines: counted, never a line each
+                white = WHITE.match(chunk, start)
+                blank_end = chunk.rfind(b"\n", start, white.end()) + 1 if white else 0
+                if blank_end > start:
+                    run = chunk.count(b"\n", start, blank_end)
+                    number, stats.lines, start = number + run, stats.lines + run, blank_end
+                    continue
             number += 1
             stats.lines += 1
             piece = chunk[start:end]
@@ -116,6 +125,8 @@ def _line_body(number: int, line: bytes | None, name: str, signal: str, max_line
         return Rejected(name, number, f"line longer than {max_line // 2**20} MiB")
     if not line.strip():
         return None
+    if reason := crowded(line):  # parsed whole it would take tens of times its size
+        return Rejected(name, number, reason)
     try:
         body = orjson.loads(line)
     except orjson.JSONDecodeError:
