@@ -4,8 +4,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+import time
 from types import ModuleType
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from costdash.accounts.models import Developer, Identity, OrgSettings
@@ -22,6 +24,7 @@ from .models import ImportBatch, ImportedFile, Source
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
 from .rows import Entry, RowBuilder, keep_largest
+from .sweep import heartbeat_renew
 from .upsert import conflicts_of, upsert_events
 
 FLUSH_REQUESTS = 5000
@@ -51,6 +54,7 @@ class ImportRun:
         self.batch = batch
         self.developer = developer
         self.progress = progress
+        self.beat_at = time.monotonic()
         self.builder = RowBuilder(
             batch_id=batch.pk, table=rate_table(), tz_name=OrgSettings.get().time_zone,
             copy_text=connection.vendor == "postgresql", source=Source.CLAUDE_CODE_JSONL.value,
@@ -216,6 +220,9 @@ class ImportRun:
         self.batch.processed_bytes += n
         if self.progress:
             self.progress(n)
+        if time.monotonic() - self.beat_at >= settings.COSTDASH_IMPORT_HEARTBEAT_SECONDS:
+            self.beat_at = time.monotonic()
+            heartbeat_renew(self.batch.pk)  # the lease between flushes, which renew it (ingest.sweep)
 
     def _reject(self, item: Rejected) -> None:
         """Count a rejection (a run counts each of its lines; ``rejected_by_reason`` is keyed by the

@@ -67,9 +67,10 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # The lease of a running import (ingest.sweep): renewed at each flush and while it reads; a
-    # running batch whose heartbeat is stale lost its worker. queued_at: when its run was last queued.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The lease of a running import (ingest.sweep): renewed by every save (each flush, each pulled
+    # page) and while it reads; a running batch whose heartbeat is stale lost its worker.
+    # queued_at: when the sweeper last queued a pending batch's run.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, auto_now=True)
     queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -57,6 +57,14 @@ def usage_import(
             developer=developer,
             created_by=user,
         )
+    try:
+        return _import(batch, paths, developer, identity, progress, on_total)
+    except Exception as exc:  # whatever escaped (a database error in the outcome's own save...): never left running
+        import_batch_fail(batch.pk, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _import(batch: ImportBatch, paths: list[Path], developer, identity, progress, on_total) -> ImportBatch:
     batch.developer = developer
     batch.status = ImportBatch.Status.RUNNING
     batch.started_at = timezone.now()
@@ -91,11 +99,23 @@ def _finish(run: ImportRun, failure: str = "") -> ImportBatch:
 
     batch = run.batch
     batch.status = ImportBatch.Status.FAILED if failure else ImportBatch.Status.DONE
-    batch.failure = failure
+    batch.failure = failure.replace("\x00", "\\0")  # a NUL cannot be stored in a PostgreSQL text column
     batch.finished_at = timezone.now()
     run.save_counts()
     daily_cost_recompute_soon()
     return batch
+
+
+def import_batch_fail(batch_id: int, failure: str) -> bool:
+    """Mark a batch that is still running failed with ``failure``, writing nothing else (its counts may
+    be what could not be saved); False if it was not running or this could not be written either."""
+    failure = failure.replace("\x00", "\\0")[:5000]  # a NUL cannot be stored in a PostgreSQL text column
+    try:
+        return bool(ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).update(
+            status=ImportBatch.Status.FAILED, failure=failure, finished_at=timezone.now()))
+    except Exception:  # e.g. inside a caller's transaction that the error aborted: the sweeper will
+        log.exception("import batch %s: could not record its failure", batch_id)
+        return False
 
 
 def usage_events_reprice(models: list[str] | None = None) -> int:
@@ -167,7 +187,7 @@ def import_batch_queue(batch_id: int) -> bool:
 def import_batch_run(batch_id: int) -> ImportBatch:
     """Import a stored upload. A batch already finished or running is left alone (run twice: no-op)."""
     claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING
+        status=ImportBatch.Status.RUNNING, heartbeat_at=timezone.now()
     )
     batch = ImportBatch.objects.select_related("developer").get(pk=batch_id)
     if not claimed:

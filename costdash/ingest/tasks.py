@@ -1,7 +1,7 @@
 """Celery tasks: thin wrappers over ingest.services."""
 from celery import shared_task
 
-from . import services
+from . import services, sweep
 
 
 @shared_task(acks_late=True)
@@ -19,3 +19,15 @@ def usage_events_reprice(models: list[str] | None = None) -> int:
 
         daily_cost_recompute_dirty.delay()  # in a worker already: a broker error retries this task
     return changed
+
+
+@shared_task(acks_late=True)
+def import_batches_sweep() -> dict:
+    """The beat entry "imports-sweep": queue again pending uploads whose run was lost, fail running
+    imports whose worker stopped (ingest.sweep); a failure is alerted on now, not at the next check."""
+    result = sweep.import_batches_sweep()
+    if result.failed:
+        from costdash.alerts.evaluation import alerts_evaluate
+
+        alerts_evaluate()
+    return {"queued": result.queued, "failed": result.failed}

@@ -16,5 +16,5 @@ class DailyCostAdmin(ReadOnlyAdmin):
 
 @admin.register(DirtyDay)
 class DirtyDayAdmin(admin.ModelAdmin):
-    list_display = ("day", "developer", "marked_at")
-    readonly_fields = ("developer", "day", "marked_at")
+    list_display = ("day", "developer", "marked_at", "attempts", "retry_at", "error")
+    readonly_fields = ("developer", "day", "marked_at", "error", "attempts", "failed_at", "retry_at")
