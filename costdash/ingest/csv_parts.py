@@ -16,9 +16,9 @@ exactly those of one csv.reader pass over the whole file.
 """
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 import csv
-import io
 import itertools
 from typing import BinaryIO
 
@@ -83,6 +83,39 @@ def _cut(block: bytes, odd: bool) -> int | None:
         newline = previous
 
 
+def _max_line() -> int:
+    from .parsers.base import MAX_LINE_BYTES  # here: the parsers import this module
+
+    return MAX_LINE_BYTES
+
+
+class LineTooLong(csv.Error):
+    """A physical line over MAX_LINE_BYTES: the reader stops rather than hold it (a CSV line
+    cannot be skipped safely: it may sit inside a quoted field)."""
+
+
+def csv_limits() -> None:
+    """The csv module's field cap, set on purpose (process-wide, the same value everywhere): a
+    field over MAX_LINE_BYTES characters is a csv.Error, so the reader never builds a bigger one."""
+    csv.field_size_limit(_max_line())
+
+
+def text_lines(stream: BinaryIO, limit: int | None = None) -> Iterator[str]:
+    """The stream's lines as UTF-8 text with their line ends, for csv.reader (as a TextIOWrapper
+    with newline="" gives them for "\n" and "\r\n" ends); a line over ``limit`` bytes
+    (MAX_LINE_BYTES) raises LineTooLong once that many bytes are read, never holding more.
+    UnicodeDecodeError propagates."""
+    limit = limit or _max_line()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    number = 0
+    while line := stream.readline(limit + 1):
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            raise LineTooLong(f"line {number:,} is over the {limit:,}-byte limit")
+        yield decoder.decode(line)
+    decoder.decode(b"", final=True)
+
+
 class CsvPart:
     """The records of a stretch of a CSV file that starts at a record start.
 
@@ -94,7 +127,8 @@ class CsvPart:
     """
 
     def __init__(self, stream: BinaryIO, ends_part: bool = False):
-        self.text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        csv_limits()
+        self.text = text_lines(stream)
         self.ends_part = ends_part
         self.lines = 0
 

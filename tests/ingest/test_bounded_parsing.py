@@ -173,3 +173,38 @@ def test_a_large_array_streamed_keeps_its_numbering_and_bad_elements():
         (11, "row is not a JSON object"), (21, "field request_id is missing"),
     ]
     assert all(isinstance(r, ParsedRequest) for r in requests)
+
+
+# --- CSV: the field cap is set on purpose, and a line is never held past the line cap -------------
+
+SPENDLOGS_HEADER = b"request_id,startTime,model,prompt_tokens,completion_tokens,metadata\n"
+
+
+def test_a_csv_line_over_the_cap_stops_the_reading_without_being_held():
+    from costdash.ingest.parsers import litellm_daily, litellm_spendlogs
+
+    data = SPENDLOGS_HEADER + b"a," + b"x" * (20 * MB) + b"\nb,c\n"
+    tracemalloc.start()
+    try:
+        requests, [rejected], _ = parsed(litellm_spendlogs, data, "x.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert requests == [] and rejected.line == 0
+    assert rejected.reason == f"malformed CSV (line 2 is over the {16 * MB:,}-byte limit); reading stopped"
+    assert peak < 40 * MB  # a TextIOWrapper line (plus csv's 4-byte characters) would be far over
+    daily = b"date,model,prompt_tokens,completion_tokens,api_requests,cache_read_input_tokens,cache_creation_input_tokens\n"
+    _, [rejected], _ = parsed(litellm_daily, daily + b"2026-05-04," + b"m" * (17 * MB) + b"\n", "d.csv")
+    assert "line 2 is over the" in rejected.reason
+
+
+def test_the_csv_field_cap_is_the_line_cap_whatever_ran_before():
+    import csv
+
+    from costdash.ingest.parsers import litellm_spendlogs
+
+    csv.field_size_limit(2**30)  # something else in the process raised it
+    quoted = SPENDLOGS_HEADER + b'a,"' + b"x\n" * (9 * MB) + b'"\n'  # one field of 18 MB over many lines
+    requests, [rejected], _ = parsed(litellm_spendlogs, quoted, "x.csv")
+    assert rejected.line == 0 and f"field larger than field limit ({16 * MB})" in rejected.reason
+    assert csv.field_size_limit() == 16 * MB

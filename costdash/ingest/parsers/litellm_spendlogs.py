@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import orjson
 
-from ..csv_parts import CsvPart
+from ..csv_parts import CsvPart, csv_limits
 from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
 from .litellm_common import (
@@ -42,7 +42,6 @@ from .litellm_common import (
 )
 
 SOURCE = "litellm_spendlogs"
-MAX_CSV_FIELD = 128 * 1024 * 1024  # `messages` / `response` hold whole prompts when stored
 REQUEST_ID_KEY = re.compile(rb'"request_id"\s*:')
 CAMEL = {c.lower(): c for c in ("startTime", "endTime", "completionStartTime")}  # the rest are lower case
 REQUIRED_COLUMNS = ("request_id", "startTime", "model", "prompt_tokens", "completion_tokens", "metadata")
@@ -171,7 +170,7 @@ def _stopped(name: str, exc: Exception) -> Rejected:
 
 
 def _allow_large_fields() -> None:
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))  # process-wide, only ever raised
+    csv_limits()  # a field over MAX_LINE_BYTES stops the reading (csv_parts)
 
 
 def _json_rows(buf: io.BufferedReader, name: str, stats: ParseStats):

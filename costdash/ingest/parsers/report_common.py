@@ -27,6 +27,7 @@ import io
 import re
 from typing import BinaryIO
 
+from ..csv_parts import csv_limits, text_lines
 from .base import ParseStats, Rejected, RowError
 from .checks import MAX_BUCKET_TOKENS as MAX_TOKENS
 from .checks import MAX_BUCKET_USD as MAX_USD
@@ -36,7 +37,6 @@ from .checks import guarded
 from .litellm_common import BOM, EMPTY, WS, count, counted, first_byte, json_values, money, text_field, timestamp
 
 MAX_KEY = 250  # a natural key longer than this is replaced by its hash (the column holds 300)
-MAX_CSV_FIELD = 1024 * 1024
 WIDTHS = {timedelta(days=1): "1d", timedelta(hours=1): "1h", timedelta(minutes=1): "1m"}
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
 
@@ -235,8 +235,8 @@ def csv_rows(
     if first_byte(buf) is None:
         yield 0, "", Rejected(name, 0, EMPTY)
         return
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))  # process-wide, only ever raised
-    reader = csv.reader(io.TextIOWrapper(buf, encoding="utf-8", newline=""))
+    csv_limits()  # a field or line over MAX_LINE_BYTES stops the reading (csv_parts), never held
+    reader = csv.reader(text_lines(buf))
     try:
         header = [aliases.get(c, c) for c in _names(next(reader, []))]
         problem = header_problem(header)
