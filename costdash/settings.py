@@ -306,6 +306,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "costdash.reports.tasks.reports_monthly_send",
         "schedule": crontab(minute=0, hour=COSTDASH_MONTHLY_REPORT_HOUR, day_of_month="1,2"),
     },
+    # Report files asked for on the Reports page or the API are built on a worker; this queues again a build
+    # whose enqueue was lost (broker down) or whose worker died (reports.services.reports_build_stuck).
+    "reports-build-sweep": {
+        "task": "costdash.reports.tasks.reports_build_sweep",
+        "schedule": env_int("COSTDASH_REPORT_SWEEP_SECONDS", 60),
+    },
 }
 
 # The API (/api/v1/): a user's API token, or their session (the docs page); every call needs one.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("v1/alerts/<int:pk>/", alerts.AlertDetailApi.as_view(), name="alert"),
     path("v1/alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert_acknowledge"),
     path("v1/reports/", reports.ReportMonthListApi.as_view(), name="report_months"),
+    path("v1/reports/files/<int:pk>/", reports.ReportFileApi.as_view(), name="report_file"),
     path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),
     path("v1/reports/<str:month>/", reports.ReportMonthApi.as_view(), name="report_month"),
     path("v1/reports/<str:month>/files/", reports.ReportFileListApi.as_view(), name="report_files"),

@@ -34,7 +34,13 @@ class MonthlyRun(models.Model):
 class GeneratedReport(models.Model):
     """One export of one month's report, kept (never deleted by costdash). ``requested_by`` is None
     for the monthly schedule (``run``). ``sheet``: the breakdown a CSV holds (one CSV per
-    breakdown); "" for XLSX and PDF, which hold them all."""
+    breakdown); "" for XLSX and PDF, which hold them all.
+
+    ``status`` (services.report_request / report_build):
+    1. pending: recorded by the request that asked for it, its build queued for a Celery worker;
+    2. building: a worker claimed it (compare-and-swap; ``claimed_at``, ``attempts``): a claim older
+       than services.STALE_BUILD (a worker that died) may be taken again, up to MAX_ATTEMPTS;
+    3. ready (the file is kept) or failed (``error`` says why)."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
@@ -42,6 +48,7 @@ class GeneratedReport(models.Model):
         PDF = "pdf", "PDF"
 
     class Status(models.TextChoices):
+        PENDING = "pending"
         BUILDING = "building"
         READY = "ready"
         FAILED = "failed"
@@ -53,8 +60,10 @@ class GeneratedReport(models.Model):
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     size = models.BigIntegerField(default=0)
     provisional = models.BooleanField(default=False, help_text="The month was still open (or had data to recompute)")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BUILDING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took its build")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Builds started (a worker may die mid-way)")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -64,10 +73,19 @@ class GeneratedReport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["month", "created_at"], name="generated_report_month")]
+        indexes = [
+            models.Index(fields=["month", "created_at"], name="generated_report_month"),
+            # The beat's sweep looks for builds not finished (few rows: a partial index).
+            models.Index(fields=["created_at"], name="generated_report_unfinished",
+                         condition=models.Q(status__in=["pending", "building"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month:%Y-%m} {self.format}{f' {self.sheet}' if self.sheet else ''}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
 
     @property
     def filename(self) -> str:

@@ -3,6 +3,12 @@
 Every file is kept (GeneratedReport) with who asked for it (None: the schedule) and every download
 (ReportDownload). A failed build is kept too, with its error, and shown on the Reports page.
 
+A web request never builds a PDF or a workbook (seconds of CPU, Chromium for the charts): it records
+the report as pending (report_request) and queues its build (tasks.report_build_soon); a Celery worker
+claims and builds it (report_build), and the beat's sweep re-queues one whose enqueue was lost or whose
+worker died (reports_build_stuck). A CSV (one table, ~200 ms) and the schedule's files (already on a
+worker) are built in-process (report_generate).
+
 The schedule sends a month's report once: MonthlyRun is unique per month and is claimed by a
 compare-and-swap on its status, so a second run of the job (a retry, a second worker, the day-2
 catch-up) finds it sent, or in the hands of another worker, and does nothing. A claim older than
@@ -33,35 +39,57 @@ from .selectors import last_month
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(hours=1)
+STALE_BUILD = timedelta(minutes=30)  # a build claimed this long ago lost its worker (a PDF takes seconds)
+LOST_ENQUEUE = timedelta(minutes=2)  # a pending build this old never reached a worker (the broker was down)
+MAX_ATTEMPTS = 3  # builds started before a report whose worker keeps dying is failed
 DUE_DAYS = 2  # the beat's runs on the 1st and 2nd (UTC) fall on these days of the org's month
 # What the monthly e-mail carries: the printable summary and the workbook with every breakdown.
 SCHEDULED_FORMATS = ("pdf", "xlsx")
 
 
-def report_generate(
+def report_request(
     month: date, fmt: str, *, sheet: str = "", requested_by=None, run: MonthlyRun | None = None,
     kind: str = "monthly", exporter: Exporter | None = None,
 ) -> GeneratedReport:
-    """Build ``kind``'s report of ``month`` in ``fmt`` (``sheet``: the breakdown, for CSV) and keep
-    the file. Returns the GeneratedReport: READY, or FAILED with its error (never raises for a
-    failed build). An unknown format or sheet, or a month not started, is a ValueError.
-    ``exporter``: the month's exporter when the caller already built it (several formats at once)."""
+    """Record a PENDING report of ``kind``'s ``month`` in ``fmt`` (``sheet``: the breakdown, for CSV),
+    built later by report_build. An unknown format or sheet is a ValueError (nothing recorded). Only a
+    one-sheet format reads the month (its breakdowns' names): ``exporter`` when the caller has it."""
     if fmt not in WRITERS:
         raise ValueError(f"unknown format {fmt!r}")
-    exporter = exporter or EXPORTERS[kind](month)
     if fmt in ONE_SHEET:
-        sheet = sheet or exporter.sheet_keys()[0]
-        if sheet not in exporter.sheet_keys():
+        keys = (exporter or EXPORTERS[kind](month)).sheet_keys()
+        sheet = sheet or keys[0]
+        if sheet not in keys:
             raise ValueError(f"unknown breakdown {sheet!r}")
     else:
         sheet = ""
-    report = GeneratedReport.objects.create(
-        kind=kind, month=month.replace(day=1), format=fmt, sheet=sheet, provisional=exporter.provisional,
-        requested_by=requested_by, run=run,
-    )
+    return GeneratedReport.objects.create(kind=kind, month=month.replace(day=1), format=fmt, sheet=sheet,
+                                          requested_by=requested_by, run=run)
+
+
+def report_claim(report_id: int) -> bool:
+    """Take the report's build: True for exactly one caller, when it is pending, or building under a
+    claim older than STALE_BUILD (its worker died) and tried fewer than MAX_ATTEMPTS times."""
+    now = timezone.now()
+    free = Q(status=GeneratedReport.Status.PENDING) | Q(
+        status=GeneratedReport.Status.BUILDING, claimed_at__lt=now - STALE_BUILD, attempts__lt=MAX_ATTEMPTS)
+    return bool(GeneratedReport.objects.filter(free, pk=report_id).update(
+        status=GeneratedReport.Status.BUILDING, claimed_at=now, attempts=F("attempts") + 1))
+
+
+def report_build(report_id: int, *, exporter: Exporter | None = None) -> GeneratedReport:
+    """Claim and build a pending report, keep its file. Returns the report as it stands: READY or
+    FAILED (with its error) by this call, or untouched when another caller has it or had it (never
+    raises for a failed build). ``exporter``: the month's, when the caller already built it."""
+    claimed = report_claim(report_id)
+    report = GeneratedReport.objects.get(pk=report_id)
+    if not claimed:
+        return report
     try:
+        exporter = exporter or EXPORTERS[report.kind](report.month)
+        report.provisional = exporter.provisional  # before the file is named after it
         with tempfile.TemporaryFile(prefix="costdash-report-") as out:
-            WRITERS[fmt](exporter, out, sheet)
+            WRITERS[report.format](exporter, out, report.sheet)
             out.seek(0)
             report.file.save(report.filename, File(out), save=False)
         report.size, report.status = report.file.size, GeneratedReport.Status.READY
@@ -69,8 +97,35 @@ def report_generate(
         log.exception("report %s could not be built", report)
         report.status, report.error = GeneratedReport.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     report.finished_at = timezone.now()
-    report.save(update_fields=["file", "size", "status", "error", "finished_at"])
+    report.save(update_fields=["file", "size", "provisional", "status", "error", "finished_at"])
     return report
+
+
+def report_generate(
+    month: date, fmt: str, *, sheet: str = "", requested_by=None, run: MonthlyRun | None = None,
+    kind: str = "monthly", exporter: Exporter | None = None,
+) -> GeneratedReport:
+    """Record and build a report here and now (a CSV asked for on the page or the API; the schedule's
+    files, on a worker already): report_request, then report_build. Returns it READY or FAILED."""
+    exporter = exporter or EXPORTERS[kind](month)
+    report = report_request(month, fmt, sheet=sheet, requested_by=requested_by, run=run, kind=kind,
+                            exporter=exporter)
+    return report_build(report.pk, exporter=exporter)
+
+
+def reports_build_stuck() -> tuple[list[int], int]:
+    """For the beat's sweep: the reports whose build should be queued again (pending longer than
+    LOST_ENQUEUE: the enqueue was lost; building under a stale claim: the worker died), and how many
+    were failed instead, their worker having died MAX_ATTEMPTS times."""
+    now = timezone.now()
+    stale = Q(status=GeneratedReport.Status.BUILDING, claimed_at__lt=now - STALE_BUILD)
+    gave_up = GeneratedReport.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
+        status=GeneratedReport.Status.FAILED, finished_at=now,
+        error=f"The build stopped {MAX_ATTEMPTS} times without finishing (its worker was stopped or ran out of "
+              "memory). Ask for it again; if it keeps failing, see the worker's log.")
+    again = GeneratedReport.objects.filter(
+        Q(status=GeneratedReport.Status.PENDING, created_at__lt=now - LOST_ENQUEUE) | stale)
+    return list(again.values_list("pk", flat=True)), gave_up
 
 
 def report_download_record(report: GeneratedReport, user) -> ReportDownload:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +22,8 @@ from .forms import ExportForm
 from .models import GeneratedReport, MonthlyRun
 from .reconciliation import workspace_label
 from .selectors import generated_reports, last_month
-from .services import report_download_record, report_generate
+from .services import report_download_record, report_generate, report_request
+from .tasks import report_build_soon
 
 
 def _require_viewer(request) -> None:
@@ -40,6 +41,7 @@ def report_month(request):
     report = exporter.report
     charts = [(chart, f"report-chart-{i}", "chart--auto" if "height" in chart.figure["layout"] else "")
               for i, chart in enumerate(exporter.charts)]
+    files = generated_reports()
     return render(request, "reports/month.html", month_form.page_context(month) | {
         "exporter": exporter, "report": report, "charts": charts,
         "tables": [display_table(sheet) for sheet in exporter.sheets() if sheet.in_pdf],
@@ -47,7 +49,8 @@ def report_month(request):
         "reconciliation": report.reconciliation,
         "workspaces": [row | {"label": workspace_label(row["workspace"])}
                        for row in report.reconciliation.workspaces],
-        "files": generated_reports(),
+        "files": files,
+        "building": any(not file.finished for file in files),  # the page's script polls until none is
         "runs": MonthlyRun.objects.all()[:12],
     })
 
@@ -55,19 +58,26 @@ def report_month(request):
 @login_required
 @require_POST
 def report_export(request):
-    """Build one export now (a PDF takes a few seconds: its charts are drawn by Chromium), keep it, and
-    send the browser to its download; a failed build goes back to the page with its error."""
+    """A CSV (one table, ~200 ms) is built now and the browser sent to its download. A PDF or workbook
+    (seconds; the PDF's charts are drawn by Chromium) is recorded as pending and built on a Celery
+    worker: the browser goes back to the month's page, which lists it as building until it is ready.
+    A bad request or a failed CSV goes back to the page with its reason."""
     _require_viewer(request)
     form = ExportForm(request.POST, today=org_today())
     if not form.is_valid():
         messages.error(request, "That export could not be made: " + "; ".join(
             error for errors in form.errors.values() for error in errors))
         return redirect("reports:month")
-    month = form.cleaned_data["month"]
+    month, fmt = form.cleaned_data["month"], form.cleaned_data["format"]
     back = f"{reverse('reports:month')}?month={month:%Y-%m}"
     try:
-        report = report_generate(month, form.cleaned_data["format"], sheet=form.cleaned_data["sheet"],
-                                 requested_by=request.user)
+        if fmt != GeneratedReport.Format.CSV:
+            report = report_request(month, fmt, requested_by=request.user)
+            report_build_soon(report.pk)
+            messages.success(request, f"The {report.get_format_display()} is being built: it is listed under "
+                                      "Generated files, ready to download in a few seconds.")
+            return redirect(back + "#files")
+        report = report_generate(month, fmt, sheet=form.cleaned_data["sheet"], requested_by=request.user)
     except ValueError as exc:
         messages.error(request, f"That export could not be made: {exc}.")
         return redirect(back)
@@ -75,6 +85,16 @@ def report_export(request):
         messages.error(request, f"The {report.get_format_display()} could not be built: {report.error}")
         return redirect(back)
     return redirect("reports:download", report_id=report.pk)
+
+
+@login_required
+def report_status(request, report_id: int):
+    """A kept file's status, for the Reports page's script (static/js/report_progress.js) while it builds."""
+    _require_viewer(request)
+    report = get_object_or_404(GeneratedReport, pk=report_id)
+    return JsonResponse({"status": report.status, "finished": report.finished, "error": report.error,
+                         "download_url": reverse("reports:download", args=[report.pk])
+                         if report.status == GeneratedReport.Status.READY else None})
 
 
 @login_required

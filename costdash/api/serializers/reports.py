@@ -131,12 +131,16 @@ class GeneratedReportSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.get_username", allow_null=True, default=None,
                                          help_text="null: the monthly schedule")
     filename = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="This file's status: poll it while pending or building")
     download_url = serializers.SerializerMethodField(help_text="null until the file is ready")
 
     class Meta:
         model = GeneratedReport
         fields = ["id", "month", "format", "sheet", "status", "provisional", "size", "error", "requested_by",
-                  "created_at", "finished_at", "filename", "download_url"]
+                  "created_at", "finished_at", "filename", "url", "download_url"]
+
+    def get_url(self, report) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:report_file", args=[report.pk]))
 
     def get_download_url(self, report) -> str | None:
         if report.status != GeneratedReport.Status.READY:

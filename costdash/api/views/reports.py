@@ -2,6 +2,7 @@
 files, building one, and downloading one (recorded, through the Reports page's own download view)."""
 from datetime import date
 
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -14,8 +15,10 @@ from rest_framework.response import Response
 from costdash.limits.forms import MonthForm
 from costdash.limits.selectors import org_today
 from costdash.reports import views as report_pages
+from costdash.reports.models import GeneratedReport
 from costdash.reports.selectors import generated_reports, monthly_report
-from costdash.reports.services import report_generate
+from costdash.reports.services import report_generate, report_request
+from costdash.reports.tasks import report_build_soon
 
 from ..permissions import SeesAllSpend
 from ..selectors import report_months
@@ -74,22 +77,41 @@ class ReportFileListApi(ListAPIView):
 
     @extend_schema(
         parameters=[MONTH], request=ReportExportSerializer, summary="Build a file of a month's report",
-        description="Built now (a PDF takes a few seconds) and kept; download it from its download_url.",
-        responses={201: GeneratedReportSerializer,
+        description="A PDF or a workbook is built on a worker: the answer is 202 with the file pending and its "
+                    "status url (also the Location header); poll it until status is ready (then download it from "
+                    "download_url) or failed (see error). A CSV is built at once: 201, or 422 if the build failed.",
+        responses={201: GeneratedReportSerializer, 202: GeneratedReportSerializer,
                    422: OpenApiResponse(GeneratedReportSerializer, description="The build failed: see error")},
     )
     def post(self, request, month: str):
         first_day = month_of(month)
         body = ReportExportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        fmt = body.validated_data["format"]
         try:
-            report = report_generate(first_day, body.validated_data["format"], sheet=body.validated_data["sheet"],
-                                     requested_by=request.user)
+            if fmt != GeneratedReport.Format.CSV:
+                report = report_request(first_day, fmt, requested_by=request.user)
+                report_build_soon(report.pk)
+            else:
+                report = report_generate(first_day, fmt, sheet=body.validated_data["sheet"], requested_by=request.user)
         except ValueError as exc:
             raise ValidationError({"sheet": [str(exc)]}) from None
+        data = self.get_serializer(report).data
+        if fmt != GeneratedReport.Format.CSV:
+            return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
         ok = report.status == report.Status.READY
-        return Response(self.get_serializer(report).data,
-                        status=status.HTTP_201_CREATED if ok else status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(data, status=status.HTTP_201_CREATED if ok else status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+class ReportFileApi(GenericAPIView):
+    permission_classes = [SeesAllSpend]
+    serializer_class = GeneratedReportSerializer
+    pagination_class = None
+
+    @extend_schema(summary="A kept file's status", description="pending or building (poll again), ready (download "
+                   "it from download_url) or failed (see error).")
+    def get(self, request, pk: int):
+        return Response(self.get_serializer(get_object_or_404(GeneratedReport, pk=pk)).data)
 
 
 class FileWhateverAccepted(BaseContentNegotiation):
