@@ -73,7 +73,7 @@ class Bounded:
             if isinstance(item, Rejected):
                 self.rejected += 1
                 if self.rejected > MAX_REJECTED_KEPT:
-                    self.dropped += 1
+                    self.dropped += item.count  # a run of rejected lines is one item of ``count`` lines
                     continue
             yield item
 
@@ -85,7 +85,7 @@ def bounded_write(token: IngestToken, source: str, items: Iterable[ParsedRequest
     result = live_records_write(token, source, list(bounded))
     if bounded.dropped:  # the token's count of rejected records includes the ones not kept
         IngestToken.objects.filter(pk=token.pk).update(rejected=F("rejected") + bounded.dropped)
-    return result, len(result.rejected) + bounded.dropped
+    return result, sum(r.count for r in result.rejected) + bounded.dropped
 
 
 def guarded(view):

@@ -97,7 +97,8 @@ def test_a_flood_of_bad_records_is_counted_not_held(client, litellm_token):
     response = post(client, "/ingest/litellm", litellm_token, body)
     assert response.status_code == 200, response.content
     answer = response.json()
-    assert (answer["new"], answer["rejected_count"], len(answer["rejected"])) == (1, 1500, 20)
+    # Consecutive records rejected alike may come as one run (parsers.base.Rejected.count).
+    assert (answer["new"], answer["rejected_count"]) == (1, 1500) and 1 <= len(answer["rejected"]) <= 20
     assert IngestToken.objects.get(kind=IngestToken.Kind.LITELLM).rejected == 1500
 
 
@@ -108,6 +109,8 @@ def test_bounded_keeps_the_first_rejected_and_counts_the_rest():
     bounded = Bounded((Rejected("body", n, "bad") for n in range(1, 10_001)), limit=10_000)
     kept = list(bounded)
     assert len(kept) == MAX_REJECTED_KEPT and bounded.dropped == 10_000 - MAX_REJECTED_KEPT
+    runs = Bounded([Rejected("body", n, "bad") for n in range(1, 101)] + [Rejected("body", 101, "bad", count=50)])
+    assert len(list(runs)) == 100 and runs.dropped == 50
     with pytest.raises(BodyError, match="over 9,999 records"):
         list(Bounded((Rejected("body", n, "bad") for n in range(1, 10_001)), limit=9_999))
 
