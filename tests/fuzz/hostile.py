@@ -257,3 +257,51 @@ def mutated(draw, doc: Doc, max_edits: int = 3) -> bytes:
         at = draw(st.integers(0, len(data)))
         data = data[:at] + draw(st.binary(max_size=16)) + data[at:]
     return data
+
+
+# --- a deterministic sweep: every field a parser reads, with each of a few hostile values ----------
+
+DELETE = Raw("<deleted>")  # in a sweep: the key is removed rather than given a value
+SWEEP_DATES = ["9999-12-31T23:59:59Z", "9999-12-31T23:00-05:00", "0001-01-01T00:00+05:00", "1970-01-01T00:00:00Z",
+               "2025-13-45T99:99:99Z", "2025-09-03T10:00:00"]
+SWEEP_NUMBERS = [Raw("Infinity"), Raw("NaN"), Raw("1e999999"), 1e30, -1, 10**13, "NaN", "1e999999", [], 2**64]
+SWEEP_DIGITS = ["99999999999999999999999", "-1", "0", "NaN"]
+SWEEP_TEXTS = ["\x00", "claude-\x00sonnet-4", "\x1b[31m", "m" * 201, "msg_" + "a" * 300, "x" * 10_000, 5, None]
+
+
+def sweep_values(original) -> list:
+    """The sweep's hostile values for a field holding ``original``."""
+    if isinstance(original, bool) or original is None:
+        return [Raw("NaN"), "\x00", 10**13, {}]
+    if isinstance(original, int | float):
+        return SWEEP_NUMBERS
+    if isinstance(original, str) and DATE_TEXT.match(original):
+        return SWEEP_DATES
+    if isinstance(original, str) and original.strip().isdigit():
+        return SWEEP_DIGITS
+    if isinstance(original, str):
+        return SWEEP_TEXTS
+    return []
+
+
+def single_edits(value, strict: bool = False):
+    """(path, new value, edited copy) for every leaf of ``value`` under a key a parser reads,
+    with each sweep value and with the key deleted; ``strict``: only values JSON can spell."""
+    for path in paths(value):
+        if not (isinstance(path[-1], str) and READ_KEYS.search(path[-1])):
+            continue
+        parent = value
+        for step in path[:-1]:
+            parent = parent[step]
+        for new in [*sweep_values(parent[path[-1]]), DELETE]:
+            if strict and isinstance(new, Raw) and new is not DELETE:
+                continue
+            edited = copy.deepcopy(value)
+            holder = edited
+            for step in path[:-1]:
+                holder = holder[step]
+            if new is DELETE:
+                del holder[path[-1]]
+            else:
+                holder[path[-1]] = copy.deepcopy(new)
+            yield path, new, edited

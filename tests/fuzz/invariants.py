@@ -3,7 +3,8 @@
 Bounds come from the model columns a value is stored in (text lengths, integer and decimal
 sizes), narrowed by the issue's rules: counts are non-negative whole numbers under 10**12, money
 is finite, times are aware and between 2023-01-01 and a day from now, text holds no NUL, other
-control character or lone surrogate (PostgreSQL and UTF-8 refuse those). When the project's own
+control character or lone surrogate (PostgreSQL and UTF-8 refuse those; free text, such as a
+session id, only NUL and lone surrogates). When the project's own
 record check (costdash.ingest.parsers.checks.check) exists, an accepted record must pass it too.
 """
 from __future__ import annotations
@@ -26,6 +27,10 @@ from costdash.rollups.models import DailyCost, DeveloperDay
 EARLIEST = datetime(2023, 1, 1, tzinfo=UTC)
 MAX_COUNT = 10**12
 BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # tab, CR and LF are text
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # what no PostgreSQL text column holds
+# Free text names nothing that keys, prices or attributes a record: it only has to be storable
+# (the project's spec, parsers/checks.FREE, keeps its other characters as sent).
+FREE_TEXT = {"session_id", "project"}
 MODEL_OF = {ParsedRequest: UsageEvent, ParsedAggregate: UsageAggregate, ParsedActivity: ActivityRecord,
             ParsedBilled: BilledCost}
 ALSO = {"timestamp": UsageEvent._meta.get_field("timestamp"), "identity": Identity._meta.get_field("external_id"),
@@ -44,7 +49,8 @@ def value_problems(name: str, value, column: models.Field) -> list[str]:
     if isinstance(column, models.CharField | models.TextField):
         if not isinstance(value, str):
             return [f"{name} is {type(value).__name__}, not text"]
-        found = [f"{name} has {BAD_TEXT.search(value).group()!r}"] if BAD_TEXT.search(value) else []
+        bad = (UNSTORABLE if name in FREE_TEXT else BAD_TEXT).search(value)
+        found = [f"{name} has {bad.group()!r}"] if bad else []
         if column.max_length and len(value) > column.max_length:
             found.append(f"{name} is {len(value)} characters, over its column's {column.max_length}")
         return found
@@ -86,7 +92,7 @@ def json_problems(name: str, value) -> list[str]:
         return [p for k, v in value.items() for p in json_problems(f"{name}.{k}", str(k)) + json_problems(name, v)]
     if isinstance(value, list):
         return [p for v in value for p in json_problems(name, v)]
-    if isinstance(value, str) and re.search(r"[\x00\ud800-\udfff]", value):
+    if isinstance(value, str) and UNSTORABLE.search(value):
         return [f"{name} has NUL or a lone surrogate"]
     if isinstance(value, float) and not math.isfinite(value):
         return [f"{name} = {value} is not finite"]

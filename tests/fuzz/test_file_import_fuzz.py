@@ -25,8 +25,8 @@ from costdash.rollups.services import daily_cost_recompute_dirty
 from tests.fuzz.budget import examples
 from tests.fuzz.hostile import mutated
 from tests.fuzz.invariants import stored_problems
+from tests.fuzz.receiving import GOOD_LINE, keys_of, rolled_back
 from tests.fuzz.seeds import seeds
-from tests.fuzz.test_receivers_fuzz import GOOD_LINE, keys_of, rolled_back
 
 pytestmark = pytest.mark.django_db
 

@@ -6,93 +6,33 @@ and the rollup recompute of what was stored does not fail.
 Each example runs in a savepoint rolled back at its end (pytest-django's ``db`` is per test, not
 per example), so every example starts from the same empty tables.
 """
-from contextlib import contextmanager
 import io
 
-from django.db import transaction
-from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import orjson
 import pytest
 
-from costdash.ingest.live import ingest_token_create
-from costdash.ingest.models import ActivityRecord, IngestToken, UsageAggregate, UsageEvent
+from costdash.ingest.models import IngestToken
 from costdash.ingest.parsers import claude_code_jsonl, litellm_payload, otel_metrics
 from costdash.ingest.parsers.base import ParseStats
-from costdash.rollups.services import daily_cost_recompute_dirty
-from tests.factories import DeveloperFactory
 from tests.fuzz.budget import examples
 from tests.fuzz.hostile import Doc, doc_bytes, encode, mutated_doc, to_json
-from tests.fuzz.invariants import stored_problems
 from tests.fuzz.otlp_proto import logs_message, metrics_message, mutated_logs, mutated_metrics
+from tests.fuzz.receiving import (
+    GOOD_LINE,
+    GOOD_LOGS,
+    GOOD_METRICS,
+    check_answer,
+    good_payload,
+    keys_of,
+    post,
+    rolled_back,
+    strict_json,
+)
 from tests.fuzz.seeds import seeds
-from tests.ingest.otlp_metrics import body as metrics_body
-from tests.ingest.otlp_metrics import monotonic_sum, point
-from tests.ingest.test_parser_otel_logs import body_with
-from tests.ingest.test_parser_otel_metrics import LINES, TOKENS
-from tests.ingest.transcripts import assistant_line
 
 pytestmark = pytest.mark.django_db
-
-GOOD_LOGS = body_with({"request_id": {"stringValue": "req_fuzz_good"}})
-GOOD_METRICS = metrics_body(
-    monotonic_sum(LINES, point(5, type="added")),
-    monotonic_sum(TOKENS, point(700, model="claude-sonnet-4-6", type="output")),
-    email="good.fuzz@example.com",
-)
-GOOD_LINE = assistant_line(msg="msg_fuzz_good", req="req_fuzz_good", ts="2026-03-02T10:00:00.000Z")
-
-
-@contextmanager
-def rolled_back():
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
-
-
-def secret(kind: str) -> str:
-    developer = DeveloperFactory(email="fuzz@example.com") if kind == IngestToken.Kind.TRANSCRIPTS else None
-    return ingest_token_create(name="fuzz", kind=kind, developer=developer)[1]
-
-
-def post(path: str, data: bytes, content_type: str, kind: str, **headers):
-    client = Client(raise_request_exception=False)  # an escaping exception is a 500, reported below
-    return client.post(path, data=data, content_type=content_type,
-                       headers={"Authorization": f"Bearer {secret(kind)}", **headers})
-
-
-def stored_keys() -> set[str]:
-    return (set(UsageEvent.objects.values_list("pk", flat=True)) | set(UsageAggregate.objects.values_list("pk", flat=True))
-            | set(ActivityRecord.objects.values_list("pk", flat=True)))
-
-
-def check_answer(response, good_keys: set[str], good_must_land: bool) -> None:
-    """The answer's contract, what is stored, and the recompute of it."""
-    text = response.content[:2000]
-    assert response.status_code < 500, f"{response.status_code}: {text!r}"
-    if response.status_code >= 400:
-        assert not good_must_land, f"a body with a good record was refused: {response.status_code} {text!r}"
-        assert response.json().get("error"), f"a {response.status_code} without a reason: {text!r}"
-    else:
-        assert response.status_code in (200, 202), text
-        missing = good_keys - stored_keys()
-        assert not missing, f"the good record beside the bad ones did not land: {missing}; answer {text!r}"
-    daily_cost_recompute_dirty()  # issue 11 #1: a stored far-future time must not break the rollup
-    problems = stored_problems()
-    assert not problems, "\n".join(problems[:10])
-
-
-def strict_json(data: bytes) -> bool:
-    try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def keys_of(items) -> set[str]:
-    return {getattr(i, "dedupe_key", None) or i.key for i in items if hasattr(i, "dedupe_key") or hasattr(i, "key")}
 
 
 # --- OTLP logs and metrics, JSON and protobuf ------------------------------------------------------
@@ -151,12 +91,6 @@ def test_otlp_metrics_protobuf(samples, data):
 
 
 # --- line-based bodies: LiteLLM's logger and the transcript push -----------------------------------
-
-
-def good_payload() -> dict:
-    from tests.ingest.test_parser_litellm_payload import record
-
-    return record(id="fuzz-good-call")
 
 
 @st.composite
