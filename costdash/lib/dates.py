@@ -15,14 +15,19 @@ def reporting_day(ts: datetime, tz: ZoneInfo | str) -> date:
         tz = zone(tz)
     if ts.tzinfo is None:
         raise ValueError("reporting_day needs an aware datetime")
-    return ts.astimezone(tz).date()
+    try:
+        return ts.astimezone(tz).date()
+    except OverflowError:  # a time at the calendar's edge (stored before records were checked)
+        return date.max if ts.year == datetime.max.year else date.min
 
 
 def day_bounds(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
     """[start, end) of an org-local day as aware datetimes (23 or 25 hours across DST)."""
     if isinstance(tz, str):
         tz = zone(tz)
-    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
+    # The calendar's last day has no next day: its end is the last representable time.
+    end = datetime.combine(day + timedelta(days=1), time.min, tz) if day < date.max else datetime.max.replace(tzinfo=tz)
+    return datetime.combine(day, time.min, tz), end
 
 
 def bucket_day(start: datetime, width: str, tz: ZoneInfo | str) -> date:
