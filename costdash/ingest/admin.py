@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import ImportBatch, ImportedFile, UsageEvent
+from costdash.lib.admin import ReadOnlyAdmin
+
+from .models import ImportBatch, ImportedFile, RequestConflict, UsageEvent
 
 
 @admin.register(ImportBatch)
@@ -33,3 +35,10 @@ class UsageEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(RequestConflict)
+class RequestConflictAdmin(ReadOnlyAdmin):
+    list_display = ("day", "owner", "claimant", "requests", "example_key", "batch", "token", "created_at")
+    list_filter = ("day",)
+    search_fields = ("example_key", "owner__email", "claimant__email")
