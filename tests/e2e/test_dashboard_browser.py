@@ -33,6 +33,7 @@ from costdash.alerts.defaults import rules_create_defaults
 from costdash.alerts.models import AlertEvent, AlertRule
 from costdash.dashboard.filters import org_today
 from costdash.demo.services import demo_admin_ensure, demo_load
+from costdash.reports.services import report_build, report_request
 from costdash.rollups.models import DailyCost
 
 pytestmark = pytest.mark.integration
@@ -286,6 +287,21 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     with v.page.expect_download() as download:
         v.page.get_by_role("button", name="CSV", exact=True).click()
     assert download.value.suggested_filename == f"costdash-{this_month:%Y-%m}-developers-provisional.csv"
+    # The workbook is built as a task (in-process here: tests run tasks eagerly), then listed ready to download.
+    with v.page.expect_navigation():
+        v.page.get_by_role("button", name="Excel workbook").click()
+    assert "being built" in v.page.locator(".messages").inner_text()
+    with v.page.expect_download() as download:
+        v.page.locator("#generated-files a", has_text=".xlsx").first.click()
+    assert download.value.suggested_filename == f"costdash-{this_month:%Y-%m}-provisional.xlsx"
+    # A file still building (its worker has not taken it yet): the page polls (static/js/report_progress.js)
+    # and shows its download link by itself once the build is done.
+    waiting = report_request(this_month, "xlsx")
+    v.goto(f"{reverse('reports:month')}?month={this_month:%Y-%m}")
+    assert v.page.locator("#generated-files .status--running").count() == 1
+    report_build(waiting.pk)
+    v.page.locator(f"#generated-files a[href='{reverse('reports:download', args=[waiting.pk])}']").wait_for()
+    assert v.page.locator("#generated-files .status--running").count() == 0
 
     # Developers: filter to one developer, the table keeps only them, then open their page.
     nav_to(v, "Developers")
