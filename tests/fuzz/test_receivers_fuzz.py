@@ -6,6 +6,7 @@ and the rollup recompute of what was stored does not fail.
 Each example runs in a savepoint rolled back at its end (pytest-django's ``db`` is per test, not
 per example), so every example starts from the same empty tables.
 """
+import gzip
 import io
 
 from hypothesis import given, settings
@@ -114,14 +115,40 @@ def test_litellm_callback(samples, data, as_array):
 
 
 @settings(max_examples=examples(30))
-@given(data=st.data())
-def test_transcript_push(samples, data):
+@given(data=st.data(), encoding=st.sampled_from(["identity", "gzip", "cut gzip"]))
+def test_transcript_push(samples, data, encoding):
     transcripts = seeds(samples)["claude_code_jsonl"]
     name, seed = transcripts[data.draw(st.integers(0, len(transcripts) - 1), label="seed")]
     good = orjson.dumps(GOOD_LINE) + b"\n"
     good_keys = keys_of(claude_code_jsonl.parse(io.BytesIO(good), "good", ParseStats()))
     body = data.draw(mutated_doc(seed).map(doc_bytes), label="edited lines") + good
+    headers = {"X-Costdash-File": name}
+    if encoding != "identity":  # as the push script sends it; a cut one is a 400, never a 500
+        body = gzip.compress(body)
+        body = body[: len(body) // 2] if encoding == "cut gzip" else body
+        headers["Content-Encoding"] = "gzip"
     with rolled_back():
-        response = post("/ingest/transcripts", body, "application/x-ndjson", IngestToken.Kind.TRANSCRIPTS,
-                        **{"X-Costdash-File": name})
-        check_answer(response, good_keys, good_must_land=True)
+        response = post("/ingest/transcripts", body, "application/x-ndjson", IngestToken.Kind.TRANSCRIPTS, **headers)
+        check_answer(response, good_keys, good_must_land=encoding != "cut gzip")
+
+
+# --- any bytes at all, to every receiver ---------------------------------------------------------
+
+RECEIVERS = [
+    ("/v1/logs", "application/json", IngestToken.Kind.OTLP),
+    ("/v1/logs", "application/x-protobuf", IngestToken.Kind.OTLP),
+    ("/v1/metrics", "application/json", IngestToken.Kind.OTLP),
+    ("/v1/metrics", "application/x-protobuf", IngestToken.Kind.OTLP),
+    ("/ingest/litellm", "application/json", IngestToken.Kind.LITELLM),
+    ("/ingest/transcripts", "application/x-ndjson", IngestToken.Kind.TRANSCRIPTS),
+]
+
+
+@pytest.mark.parametrize(("path", "content_type", "kind"), RECEIVERS)
+@settings(max_examples=examples(25))
+@given(body=st.binary(min_size=1, max_size=400), gzipped=st.booleans())
+def test_generated_bytes_get_200_or_a_4xx_with_a_reason(path, content_type, kind, body, gzipped):
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    with rolled_back():
+        response = post(path, gzip.compress(body) if gzipped else body, content_type, kind, **headers)
+        check_answer(response, set(), good_must_land=False)
