@@ -19,7 +19,7 @@ from . import metric_series, parallel
 from .aggregates import records_write
 from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
-from .files import InputFile, Replay
+from .files import InputFile, MemberRefused, Replay
 from .models import ImportBatch, ImportedFile, Source
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
@@ -93,7 +93,15 @@ class ImportRun:
                 self._on_progress(input_file.size)
                 continue
             self.known.add(fingerprint)
-            head, stream = self._head(input_file)
+            if input_file.refused:  # an archive member over its caps (ingest/files.py): never inflated
+                self._reject(Rejected(input_file.name, 0, input_file.refused))
+                self._on_progress(input_file.size)
+                continue
+            try:
+                head, stream = self._head(input_file)
+            except MemberRefused as exc:  # a corrupt archive member: the next one is still read
+                self._reject(Rejected(input_file.name, 0, str(exc)))
+                continue
             parser = parser_for(head, input_file.name)
             if parser is None:
                 stream.close()
@@ -117,7 +125,10 @@ class ImportRun:
                 self._read_in_parts(input_file, fingerprint, parser, plan)
             else:
                 self.sources.add(parser.SOURCE)
-                self._read_here(input_file, fingerprint, parser, Replay(head, stream))
+                try:
+                    self._read_here(input_file, fingerprint, parser, Replay(head, stream))
+                except MemberRefused as exc:  # past its declared size, or corrupt: the rest still imports
+                    self._reject(Rejected(input_file.name, 0, str(exc)))
 
     @staticmethod
     def _head(input_file: InputFile):

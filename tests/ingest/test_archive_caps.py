@@ -91,4 +91,16 @@ def test_an_import_of_a_zip_with_a_bomb_lands_the_good_member(tmp_path, develope
     batch = usage_import([path], developer_email=developer_user.developer.email)
     assert batch.status == "done", batch.failure
     assert list(UsageEvent.objects.values_list("message_id", flat=True)) == ["msg_good"]
-    assert batch.rejected <= 1  # the bomb is never read: at most its one refusal (see ingest/files.py)
+    assert batch.rejected == 1 and "over the 100:1 limit" in batch.errors[0]["reason"]
+    assert batch.errors[0]["file"] == "a.zip:bomb.jsonl"
+
+
+@pytest.mark.django_db
+def test_an_import_of_a_zip_with_a_lying_member_imports_the_rest(tmp_path, developer_user):
+    """A lying header used to fail the whole import (BadZipFile: Bad CRC-32)."""
+    path = zip_with(tmp_path / "a.zip", [("a_liar.jsonl", b"\n" * 5000 + GOOD), ("good.jsonl", GOOD)])
+    lie_about_size(path, "a_liar.jsonl", 100)
+    batch = usage_import([path], developer_email=developer_user.developer.email)
+    assert batch.status == "done", batch.failure
+    assert list(UsageEvent.objects.values_list("message_id", flat=True)) == ["msg_good"]
+    assert any("a_liar.jsonl: corrupt archive member" in e["reason"] for e in batch.errors), batch.errors
