@@ -21,6 +21,11 @@ from .models import ActivityRecord, BilledCost, UsageAggregate
 from .parsers.base import ParsedActivity, ParsedAggregate, ParsedBilled, Record
 from .rows import usage_of
 
+REPRICE_FIELDS = (
+    "key", "developer_id", "start", "width", "model", "input_tokens", "output_tokens", "cache_write_5m_tokens",
+    "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests", "speed", "inference_geo", "is_batch", "cost",
+)
+
 AGGREGATE_FIELDS = (
     "source", "developer_id", "identity_id", "start", "width", "model", "raw_model", "workspace", "api_key",
     "service_tier", "context_window", "inference_geo", "speed", "is_batch", "input_tokens", "output_tokens",
@@ -112,3 +117,24 @@ def _write(model, by_key: dict[str, dict], batch_id, result: RecordsResult, dirt
         model.objects.bulk_create(
             changed, update_conflicts=True, unique_fields=["key"], update_fields=[*fields, "batch", "updated_at"]
         )
+
+
+def usage_aggregates_reprice(models: list[str] | None, table: RateTable, tz) -> tuple[int, set]:
+    """Price aggregates again at ``table`` (all of ``models``, or every unpriced one), as
+    services.usage_events_reprice does events: returns (aggregates changed, their developer-days).
+
+    The days of ``models``' aggregates with cache writes of unknown split are returned even when
+    no stored cost changed: their rollup prices the recovered split at the current rates.
+    """
+    rows = UsageAggregate.objects.filter(model__in=models) if models else UsageAggregate.objects.filter(cost=None)
+    changed, dirty = [], set()
+    for row in rows.only(*REPRICE_FIELDS, "cache_split_known").iterator(chunk_size=2000):
+        cost = cost_of(usage_of(row, model=row.model), row.start, table)
+        moved = cost != row.cost
+        if moved:
+            row.cost = cost
+            changed.append(row)
+        if row.developer_id and (moved or not row.cache_split_known):
+            dirty.add((row.developer_id, bucket_day(row.start, row.width, tz)))
+    UsageAggregate.objects.bulk_update(changed, ["cost"], batch_size=1000)
+    return len(changed), dirty

@@ -21,6 +21,7 @@ from costdash.pricing.rates import cost_of
 from costdash.pricing.services import rate_table, rate_table_invalidate
 from costdash.rollups.services import daily_cost_mark_dirty
 
+from .aggregates import usage_aggregates_reprice
 from .files import InputError, Inputs
 from .import_run import ImportRun
 from .models import ImportBatch, Source, UsageEvent
@@ -138,8 +139,9 @@ def usage_events_reprice(models: list[str] | None = None) -> int:
                 dirty.add((event.developer_id, reporting_day(event.timestamp, tz)))
     with transaction.atomic():
         UsageEvent.objects.bulk_update(changed, ["cost"], batch_size=1000)
-        daily_cost_mark_dirty(dirty)
-    return len(changed)
+        aggregates, aggregate_days = usage_aggregates_reprice(models, table, tz)  # daily reports too
+        daily_cost_mark_dirty(dirty | aggregate_days)
+    return len(changed) + aggregates
 
 
 REPRICE_FIELDS = (

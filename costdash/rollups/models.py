@@ -4,6 +4,10 @@ from django.db import models
 from costdash.accounts.models import Developer
 from costdash.ingest.models import MONEY
 
+# DailyCost.cache_split: "" the split is exact (the source gave it, or no writes hid one);
+# "recovered" solved from the source's own cost (pricing.split); "assumed" the parser's rule.
+CACHE_SPLITS = [("", "exact"), ("recovered", "split recovered"), ("assumed", "split assumed")]
+
 # The DailyCost columns that make a developer-day *active* when any is non-zero (with its cost): a
 # request, priced or not, or a token of any class (daily reports count tokens, not requests).
 USAGE_FIELDS = (
@@ -33,6 +37,13 @@ class DailyCost(models.Model):
     sessions = models.IntegerField(default=0)
     unpriced_requests = models.IntegerField(default=0, help_text="Requests with no known price: not in cost")
     cost = models.DecimalField(default=0, **MONEY)
+    cache_split = models.CharField(
+        max_length=10, blank=True, default="", choices=CACHE_SPLITS,
+        help_text="How the 5m/1h split of its cache writes is known (SplitRecovery): exact, recovered or assumed",
+    )
+    split_bound_tokens = models.BigIntegerField(
+        default=0, help_text="Recovered: the true 5m writes are within this many of cache_write_5m_tokens"
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -66,6 +77,10 @@ class DeveloperDay(models.Model):
     active = models.BooleanField(default=False)
     sources = models.CharField(
         max_length=200, blank=True, help_text="Sources its DailyCost rows came from, sorted, comma-separated"
+    )
+    cache_split = models.CharField(
+        max_length=10, blank=True, default="", choices=CACHE_SPLITS,
+        help_text="The least certain cache_split of its DailyCost rows: assumed, else recovered, else exact",
     )
     computed_at = models.DateTimeField(auto_now=True)
 
@@ -153,3 +168,39 @@ class SessionDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.session_id}"
+
+
+class SplitRecovery(models.Model):
+    """How the cache writes of one DailyCost row from an unsplit aggregate source were split.
+
+    One row per (developer, day, model, source) whose aggregates hold writes without a 5m/1h split
+    (cache_split_known False), rebuilt with its DailyCost row (rollups.split). ``units`` keeps,
+    per rate unit (UTC day, speed, inference geo, Batch), the inputs the split was solved from
+    (writes, other tokens, reported cost) and its outcome, so a recompute whose inputs did not
+    change reuses a recovered split: a later price change reprices the recovered tokens instead
+    of solving the old reported cost against new rates.
+    """
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="split_recoveries")
+    day = models.DateField()
+    model = models.CharField(max_length=120)
+    source = models.CharField(max_length=40)
+    write_5m = models.BigIntegerField(default=0)
+    write_1h = models.BigIntegerField(default=0)
+    method = models.CharField(max_length=10, choices=CACHE_SPLITS[1:])
+    bound_tokens = models.BigIntegerField(default=0, help_text="Recovered: ± 5-minute writes the rounding allows")
+    reason = models.CharField(max_length=500, blank=True, help_text="Assumed: why no split could be recovered")
+    reported_cost = models.DecimalField(null=True, blank=True, **MONEY)
+    cost = models.DecimalField(null=True, blank=True, help_text="At the split, at the recompute's rates", **MONEY)
+    units = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "day", "model", "source"], name="split_recovery_unique"),
+        ]
+        indexes = [models.Index(fields=["day", "developer"], name="split_recovery_day_dev")]
+        verbose_name_plural = "split recoveries"
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.model} {self.source} {self.method}"

@@ -18,10 +18,11 @@ from django.utils import timezone
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
+from costdash.pricing.services import rate_table, rate_table_invalidate
 
-from . import failures
+from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .models import USAGE_FIELDS, DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay
+from .models import USAGE_FIELDS, DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay, SplitRecovery
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
@@ -103,6 +104,8 @@ def daily_cost_recompute_dirty() -> int:
     is marked again). A day that computes clears its error.
     """
     claimed_at = timezone.now()
+    # Split aggregates are priced here: see a price another process changed (its reprice queued this).
+    rate_table_invalidate()
     due = Q(retry_at=None) | Q(retry_at__lte=claimed_at)
     dirty = list(DirtyDay.objects.filter(due, marked_at__lte=claimed_at).values_list("pk", "developer_id", "day"))
     by_developer: dict[int, dict[date, int]] = defaultdict(dict)
@@ -160,13 +163,16 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
             "developer_id": developer_id, "start__gte": start - timedelta(days=1), "start__lt": end + timedelta(days=1),
         }
         request_days = {row.day for row in rows}
-        rows += [
-            _daily_cost(developer_id, g)
-            for g in _sums_of_aggregates(UsageAggregate.objects.filter(**near), days - request_days, tz)
-        ]
+        stored = split.stored_units(developer_id, days - request_days)
+        groups, recoveries = _sums_of_aggregates(UsageAggregate.objects.filter(**near), days - request_days, tz, stored)
+        rows += [_daily_cost(developer_id, g) for g in groups]
         activity = _activity_of(developer_id, ActivityRecord.objects.filter(**near), days, tz)
         DailyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyCost.objects.bulk_create(rows, batch_size=1000)
+        SplitRecovery.objects.filter(developer_id=developer_id, day__in=days).delete()
+        for recovery in recoveries:
+            recovery.developer_id = developer_id
+        SplitRecovery.objects.bulk_create(recoveries, batch_size=1000)
         DeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
         DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows), batch_size=1000)
         DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
@@ -176,22 +182,25 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
     return len(rows)
 
 
-def _sums_of_aggregates(aggregates, days: set[date], tz) -> list[dict]:
+def _sums_of_aggregates(aggregates, days: set[date], tz, stored: dict) -> tuple[list[dict], list[SplitRecovery]]:
     """DailyCost sums of the days no per-request source reported: from each day's most trusted
-    aggregate source only (rollups.dedupe.AGGREGATE_PRECEDENCE)."""
-    fields = ("source", "start", "width", "model", "requests", "cost", *TOKEN_SUMS)
+    aggregate source only (rollups.dedupe.AGGREGATE_PRECEDENCE); and the SplitRecovery of each
+    group whose cache writes came without their 5m/1h split (rollups.split, reusing ``stored``)."""
+    fields = ("source", "start", "width", "model", "requests", "cost", *TOKEN_SUMS, *split.ROW_FIELDS)
     by_day: dict[date, list[dict]] = defaultdict(list)
     for row in aggregates.values(*fields):
         day = bucket_day(row["start"], row["width"], tz)
         if day in days:
             by_day[day].append(row)
     groups: dict[tuple, dict] = {}
+    members: dict[tuple, list[dict]] = defaultdict(list)
     for day, day_rows in by_day.items():
         source = preferred_source((r["source"] for r in day_rows), AGGREGATE_PRECEDENCE)
         for row in day_rows:
             if row["source"] != source:
                 continue
             key = (day, row["model"], source)
+            members[key].append(row)
             g = groups.setdefault(key, {
                 "local_day": day, "model": row["model"], "source": source, "n_requests": 0, "n_sessions": 0,
                 "n_unpriced": 0, "total_cost": Decimal(0), **{f"sum_{f}": 0 for f in TOKEN_SUMS},
@@ -203,7 +212,12 @@ def _sums_of_aggregates(aggregates, days: set[date], tz) -> list[dict]:
                 g["n_unpriced"] += row["requests"] or 1
             else:
                 g["total_cost"] += row["cost"]
-    return list(groups.values())
+    table, recoveries = None, []
+    for key, g in groups.items():
+        if any(split.hides_split(row) for row in members[key]):
+            table = table or rate_table()
+            recoveries.append(split.group_split(g, members[key], stored.get(key, {}), table))
+    return list(groups.values()), recoveries
 
 
 def _activity_of(developer_id: int, records, days: set[date], tz) -> list[DailyActivity]:
@@ -272,6 +286,8 @@ def developer_days_of(developer_id: int, rows: Iterable[DailyCost]) -> list[Deve
         total.cost += row.cost or 0
         total.active = total.active or bool(row.cost) or any(getattr(row, f) for f in USAGE_FIELDS)
         sources[row.day].add(row.source)
+        if row.cache_split == "assumed" or (row.cache_split and not total.cache_split):
+            total.cache_split = row.cache_split  # the least certain of its rows
     for day, total in days.items():
         total.sources = ",".join(sorted(sources[day]))
     return list(days.values())
@@ -288,4 +304,6 @@ def _daily_cost(developer_id: int, g: dict) -> DailyCost:
         sessions=g["n_sessions"],
         unpriced_requests=g["n_unpriced"],
         cost=g["total_cost"] or 0,
+        cache_split=g.get("cache_split", ""),
+        split_bound_tokens=g.get("split_bound", 0),
     )
