@@ -5,7 +5,10 @@ The pinned CLI (e2e/claude-code, installed with ``npm ci`` when missing) runs he
 request, and exports its OpenTelemetry log events to costdash's own OTLP receiver (pytest-django's
 ``live_server``), authenticated by a fresh ingest token. The transcripts it wrote are then
 imported for the same developer. Each request thus arrives twice (OTel and JSONL), and the
-rollup must still equal exactly what the stub billed, at list prices, each request once.
+rollup must still equal exactly what the stub billed, at list prices, each request once. The
+CLI's OTLP metrics (token counters without the 5m/1h split, and its cost counter), moved to a
+developer with no per-request data, must then price each day and model as the log events did
+(issue 17: the split recovered from cost.usage).
 
 Nothing leaves 127.0.0.1: ANTHROPIC_BASE_URL is the stub, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC
 is set, and HTTP(S)_PROXY points at the stub, which refuses and records any attempt to reach
@@ -28,11 +31,11 @@ import pytest
 
 from costdash.accounts.models import Developer
 from costdash.ingest.live import ingest_token_create
-from costdash.ingest.models import IngestToken, Source, UsageEvent
+from costdash.ingest.models import IngestToken, Source, UsageAggregate, UsageEvent
 from costdash.ingest.services import usage_import
 from costdash.pricing.rates import RateTable, Usage, cost_of
 from costdash.rollups.models import DailyCost
-from costdash.rollups.services import daily_cost_recompute_dirty
+from costdash.rollups.services import daily_cost_mark_all_dirty, daily_cost_recompute_dirty
 from tests.e2e.messages_stub import READ_MARKER, MessagesStub, usage_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +117,7 @@ def cli_env(home: Path, stub: MessagesStub, otlp_url: str, secret: str) -> dict[
         "DISABLE_AUTOUPDATER": "1",
         "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
         "OTEL_LOGS_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "otlp",  # accepted and ignored by costdash: exercised, not counted
+        "OTEL_METRICS_EXPORTER": "otlp",  # counted only where no per-request source is (issue 17 check)
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_url,  # the exporter appends /v1/logs and /v1/metrics
         "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {secret}",
@@ -230,6 +233,41 @@ def test_the_real_cli_is_counted_once_at_list_price_from_telemetry_and_transcrip
     assert set(rows.values_list("source", flat=True)) == {Source.OTEL}
     assert not DailyCost.objects.exclude(developer=developer).exists()
     assert UsageEvent.objects.count() == 2 * len(answers)  # both copies kept; only the rollup dedupes
+
+    metrics_alone_price_as_the_logs(developer, answers, rows, log)
+
+
+def wait_for_metrics(expected_input: int) -> None:
+    """Until the CLI's token.usage input points add up to what the stub billed (it flushes on exit)."""
+    deadline = time.monotonic() + OTEL_WAIT
+    while time.monotonic() < deadline:
+        landed = UsageAggregate.objects.filter(source=Source.OTEL_METRICS).aggregate(n=Sum("input_tokens"))["n"]
+        if landed == expected_input:
+            return
+        time.sleep(0.2)
+
+
+def metrics_alone_price_as_the_logs(developer: Developer, answers: list, logs_rows, log: str) -> None:
+    """Issue 17: the CLI's metrics give cache writes without their 5m/1h split, but its cost.usage
+    counter was computed with it. Moved to a developer with no per-request data, the metrics alone
+    must price each day and model as the api_request events did (the stub billed both kinds of
+    write), their writes split as the stub billed them."""
+    assert all(a.cache_write_5m_tokens and a.cache_write_1h_tokens for a in answers)
+    wait_for_metrics(sum(a.input_tokens for a in answers))
+    metrics = UsageAggregate.objects.filter(source=Source.OTEL_METRICS)
+    assert metrics.filter(cache_split_known=False).exists() and metrics.exclude(reported_cost=None).exists(), log
+    alone = Developer.objects.create(email="metrics.only@example.com")
+    metrics.update(developer=alone)
+    daily_cost_mark_all_dirty()
+    daily_cost_recompute_dirty()
+    truth = {(r.day, r.model): r for r in logs_rows}
+    priced = {(r.day, r.model): r for r in DailyCost.objects.filter(developer=alone)}
+    assert set(priced) == set(truth), (list(priced), list(truth))
+    for key, row in priced.items():
+        logs = truth[key]
+        assert (row.source, row.cache_split) == (Source.OTEL_METRICS, "recovered"), (key, row.cache_split, log)
+        assert abs(row.cost - logs.cost) <= logs.cost * Decimal("1e-6"), (key, row.cost, logs.cost)
+        assert tokens(row) == tokens(logs), (key, tokens(row), tokens(logs))
 
 
 def test_the_stub_answers_plain_and_streaming_requests_with_its_recorded_usage():
