@@ -109,6 +109,7 @@ MATRIX = [
     Url("reports:export", "/reports/export/", succeeds(SPEND, 302), POST,
         {"month": "{month}", "format": "csv", "sheet": "teams"}),
     Url("reports:download", "/reports/{report}/download", SPEND),
+    Url("reports:status", "/reports/{report}/status", SPEND),
     # Alerts: everyone their own (admins and billing all); channels admins; rules billing reads.
     Url("alerts:list", "/alerts/", EVERYONE),
     Url("alerts:detail", "/alerts/{alert}/", OWN),
@@ -175,6 +176,7 @@ MATRIX = [
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", succeeds(API_SPEND, 201), POST,
         {"format": "csv", "sheet": "teams"}),
+    Url("api:report_file", "/api/v1/reports/files/{report}/", API_SPEND),
     Url("api:report_file_download", "/api/v1/reports/files/{report}/download/", API_SPEND),
 ]
 
