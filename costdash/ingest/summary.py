@@ -21,8 +21,9 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
     for error in batch.errors[:SHOWN_ERRORS]:
         where = f"{error['file']}:{error['line']}" if error["line"] else error["file"]  # 0: the whole file
         lines.append(f"    {where}: {error['reason']}")
-    if batch.rejected > SHOWN_ERRORS:
-        lines.append(f"    … {batch.rejected - min(SHOWN_ERRORS, len(batch.errors)):,} more (see the import page)")
+    shown = sum(error.get("count", 1) for error in batch.errors[:SHOWN_ERRORS])  # a run is many lines
+    if batch.rejected > shown:
+        lines.append(f"    … {batch.rejected - shown:,} more (see the import page)")
     if batch.unpriced_models:
         names = ", ".join(f"{u['model']} ({u['requests']} requests)" for u in batch.unpriced_models)
         lines.append(f"  unpriced:   {names} (no known price: stored with tokens, cost left empty, not $0)")

@@ -15,6 +15,7 @@ from costdash.ingest.parsers import claude_code_jsonl, json_reader, parser_for
 from costdash.ingest.parsers import litellm_payload as payload
 from costdash.ingest.parsers.base import ParsedRequest, ParseStats, Rejected
 from costdash.ingest.services import usage_import
+from costdash.ingest.summary import batch_summary_lines
 from tests.conftest import SAMPLES
 
 from .transcripts import assistant_line
@@ -98,6 +99,8 @@ def test_two_million_blank_lines_are_one_rejection_counted_exactly(tmp_path):
         "reason": "lines 2-2,000,002: 2,000,001 × empty line",
     }]
     assert len(orjson.dumps(batch.errors)) < 200
+    summary = "\n".join(batch_summary_lines(batch))
+    assert f"{path}:2: lines 2-2,000,002: 2,000,001 × empty line" in summary and "more" not in summary
     assert cpu < 3, f"{cpu:.1f} s of CPU for 2M blank lines"  # one object per line took several
 
 

@@ -27,6 +27,7 @@ from .base import MAX_LINE_BYTES, Rejected, too_long
 WHOLE_BYTES = 1024 * 1024  # a document this small is read whole: at most tens of MB as objects
 MAX_RECORD_OBJECTS = 1_000_000  # "{" and "[" read while one element is built; legit pages hold far fewer
 IJSON_BUFFER = 64 * 1024
+CHUNK = 1024 * 1024
 EMPTY = "file is empty"
 WHITE = re.compile(rb"[ \t\r\n\x0b\x0c]+")  # what bytes.strip() removes
 
@@ -152,23 +153,39 @@ def _skip_blank(buf: io.BufferedReader) -> int:
     return skipped
 
 
-def _lines(buf: io.BufferedReader, number: int) -> Iterator[tuple[int, bytes | int]]:
+def _lines(buf: io.BufferedReader, number: int, limit: int | None = None) -> Iterator[tuple[int, bytes | int]]:
     """(number, line) for each line after line ``number`` that is not blank; (number, its size)
-    for a line over MAX_LINE_BYTES, which is read past in pieces, never held."""
-    while True:
-        number += _skip_blank(buf)
-        line = buf.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            size = len(line)
-            while line and not line.endswith(b"\n"):
-                line = buf.readline(1024 * 1024)
-                size += len(line)
-            yield number, size - line.endswith(b"\n")
-        else:
-            yield number, line
+    for a line over ``limit`` (MAX_LINE_BYTES), which is read past, never held. Read in chunks
+    and split here (a readline or peek per line costs more than the line); a run of blank lines
+    is counted with bytes operations."""
+    limit = limit or MAX_LINE_BYTES
+    pending: list[bytes] = []
+    size, skipping = 0, False  # size: bytes of the line so far; skipping: it is over the limit
+    while chunk := buf.read(CHUNK):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if not size:  # at a line start: skip a run of blank lines whole
+                white = WHITE.match(chunk, start)
+                blank_end = chunk.rfind(b"\n", start, white.end()) + 1 if white else 0
+                if blank_end > start:
+                    number, start = number + chunk.count(b"\n", start, blank_end), blank_end
+                    continue
+            number, size = number + 1, size + end - start
+            if skipping or size > limit:
+                yield number, size
+            else:
+                line = b"".join((*pending, chunk[start:end])) if pending else chunk[start:end]
+                if line.strip():
+                    yield number, line
+            pending, size, skipping, start = [], 0, False, end + 1
+        if start < len(chunk):
+            size += len(chunk) - start
+            skipping = skipping or size > limit
+            pending = [] if skipping else [*pending, chunk[start:]]
+    if size:
+        line = b"".join(pending)
+        if skipping or line.strip():
+            yield number + 1, size if skipping else line
 
 
 def _ndjson(buf: io.BufferedReader, name: str, held: list[tuple[int, bytes]]):
