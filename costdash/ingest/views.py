@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from costdash.accounts import roles
 from costdash.accounts.services import developer_for_email
+from costdash.rollups.selectors.splits import batch_splits
 
 from .forms import IngestTokenForm, TranscriptUploadForm
 from .live import ingest_token_create, ingest_token_revoke
@@ -58,7 +59,9 @@ def batch_detail(request, batch_id: int):
             {"status": batch.status, "progress_percent": batch.progress_percent,
              "processed_bytes": batch.processed_bytes, "total_bytes": batch.total_bytes}
         )
-    return render(request, "ingest/batch.html", {"batch": batch, "running": batch.status in ("pending", "running")})
+    running = batch.status in ("pending", "running")
+    splits = None if running else batch_splits(batch.pk)  # how unsplit cache writes were priced (issue 17)
+    return render(request, "ingest/batch.html", {"batch": batch, "running": running, "splits": splits})
 
 
 @login_required

@@ -16,7 +16,7 @@ streams the month's DailyCost rows for the exports' "daily" breakdown without ho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,6 +33,7 @@ from costdash.rollups.selectors.model_mix import model_mix
 from costdash.rollups.selectors.overview import priced_spend_by_day_and_model
 from costdash.rollups.selectors.repricing import SUM_FIELDS, Tokens, token_sums
 from costdash.rollups.selectors.spend import P90, sources_of
+from costdash.rollups.selectors.splits import cache_splits
 from costdash.rollups.thresholds import percentile
 
 from .models import GeneratedReport
@@ -62,6 +63,9 @@ class MonthlyReport:
     totals: summary's spend, developers, active_days, average_per_active_day, days_over_ceiling;
     p90 (the team's), cache_hit_rate, and the COUNT_FIELDS.
     by_day_model: [{day, model, cost}] of priced spend (the daily chart).
+    cache_splits: how much of the month rests on cache-write splits no source gave exactly
+    (rollups.selectors.splits.cache_splits: "recovered" / "assumed" rows, developer_days, cost and
+    share of spend, and "by_source").
     """
 
     month: date
@@ -79,6 +83,7 @@ class MonthlyReport:
     totals: dict
     by_day_model: list[dict]
     reconciliation: Reconciliation
+    cache_splits: dict = field(default_factory=dict)
 
     @property
     def provisional(self) -> bool:
@@ -132,6 +137,7 @@ def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
         models=_models(mix["models"]), sources=sources_of(scope.daily_costs())["sources"], totals=totals,
         by_day_model=priced_spend_by_day_and_model([day | {"cost": day["spend"]} for day in mix["days"]]),
         reconciliation=reconciliation(scope.since, scope.until),
+        cache_splits=cache_splits(scope, totals["spend"]),
     )
 
 

@@ -31,6 +31,9 @@ from costdash.pricing.split import (
 
 from .models import SplitRecovery
 
+# The sources whose aggregates may hold cache writes without their split: only their DailyCost
+# rows can carry a cache_split (pages skip the split queries when none of these is in scope).
+UNSPLIT_SOURCES = frozenset({"otel_metrics", "claude_code_analytics", "litellm_daily", "anthropic_usage"})
 # How far each source's reported cost may be from the exact price of its requests.
 ROUNDING = {"claude_code_analytics": WHOLE_CENTS}  # every other source: EXACT_FIGURES
 ROW_FIELDS = ("cache_split_known", "reported_cost", "speed", "inference_geo", "is_batch")

@@ -38,6 +38,12 @@ class DeveloperDaySerializer(serializers.Serializer):
     unpriced_requests = serializers.IntegerField(help_text="Of them, those with no known price")
     tokens = TokensSerializer()
     active = serializers.BooleanField(help_text="The day has any usage")
+    cache_split = serializers.ChoiceField(
+        choices=[("", "exact"), ("recovered", "split recovered"), ("assumed", "split assumed")], read_only=True,
+        help_text='How its cache writes\' 5m/1h split is known: "" exact (given by the source, or no writes hid one);'
+                  ' "recovered" solved from a daily source\'s own cost; "assumed" the source\'s rule'
+                  " (no split explained its cost): its cost is approximate",
+    )
 
     def get_fields(self):
         return super().get_fields() | {"class": class_field()}  # a Python keyword: added here

@@ -9,6 +9,7 @@ from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.rollups import selectors
 from costdash.rollups.selectors.developers import TEXT_COLUMNS
+from costdash.rollups.selectors.splits import split_days
 
 from ..charts.cache import hit_rate_per_day_figure
 from ..charts.developers import daily_cost_figure
@@ -96,5 +97,5 @@ def developer_detail(request, pk: int):
     return render(request, "dashboard/developer.html", {
         "developer": developer, "scope": scope, "filters": filters, "org": org, "detail": detail,
         "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
-        "linked": True, "list_query": scope.querystring(),
+        "linked": True, "list_query": scope.querystring(), "split_days": split_days(scope),
     })

@@ -174,12 +174,27 @@ def _summary(report: MonthlyReport) -> list[tuple[str, str]]:
         ("Requests", f"{t['requests']:,}" + (f" ({t['unpriced_requests']:,} with no known price, not in spend)"
                                             if t["unpriced_requests"] else "")),
     ]
+    lines += _split_lines(report.cache_splits)
     if rec.available:
         lines += [("Billed by Anthropic", usd(rec.totals["billed"])),
                   ("Usage report priced by us", usd(rec.totals["priced"])),
                   ("Billed − priced", usd(rec.totals["difference"]))]
     else:
         lines.append(("Billed by Anthropic", "no cost report imported for this month"))
+    return lines
+
+
+def _split_lines(splits: dict) -> list[tuple[str, str]]:
+    """What rests on cache-write splits recovered from a daily source's own cost, or assumed by
+    its rule (approximate); nothing when the month has none."""
+    lines = []
+    for method, label in (("recovered", "Cache-write split recovered"),
+                          ("assumed", "Cache-write split assumed (approximate)")):
+        part = splits.get(method) or {}
+        if part.get("rows"):
+            share = f", {part['share']:.1%} of spend" if part["share"] is not None else ""
+            lines.append((label, f"{usd(part['cost'])}{share}, on {part['developer_days']:,} developer-day"
+                                 f"{'s' if part['developer_days'] != 1 else ''}"))
     return lines
 
 

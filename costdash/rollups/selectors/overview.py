@@ -23,6 +23,7 @@ from costdash.rollups.thresholds import percentile
 from .developer_days import active_costs, day_rows, developer_rows, fold, summary
 from .repricing import Tokens, token_sums
 from .spend import P90, sources_of
+from .splits import UNSPLIT_SOURCES, cache_splits
 
 # Histogram bin widths in USD, smallest first: the first that needs at most MAX_BINS bins is used.
 BIN_WIDTHS = tuple(Decimal(w) for w in ("0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"))
@@ -163,6 +164,7 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
     (priced_spend_by_day_and_model), distribution (cost_distribution of active developer-days),
     top_spenders (the ``top`` developers by spend, spend > 0; developer_days.developer_rows),
     sources (spend.spend_by_source's "sources"), unpriced_models (as spend.unpriced_models),
+    cache_splits (splits.cache_splits' "by_source": rows recovered / assumed and reasons, per source),
     average, ceiling (the figures used).
     """
     days = day_rows(scope, with_sources=not scope.model)
@@ -184,6 +186,9 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
         "top_spenders": spenders[:top],
         "sources": sources,
         "unpriced_models": unpriced_models_in(totals),
+        # One more query only when a source that may hide the split is in scope.
+        "cache_splits": cache_splits(scope, days=False)["by_source"]
+        if any(s["source"] in UNSPLIT_SOURCES for s in sources) else [],
         "average": average,
         "ceiling": ceiling,
     }

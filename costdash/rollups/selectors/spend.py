@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from costdash.accounts.models import Developer
 from costdash.lib.money import ZERO
@@ -35,13 +35,15 @@ def developer_day_totals(scope: Scope) -> QuerySet:
     """One row per developer-day of the scope (its model filter applies), by day then developer id:
     lazy, to be paged (the API), then named by ``developer_day_rows``.
 
-    Keys: developer_id, day, cost (None when every request was unpriced), requests, unpriced_requests
-    and the repricing.SUM_FIELDS token sums.
+    Keys: developer_id, day, cost (None when every request was unpriced), requests, unpriced_requests,
+    the repricing.SUM_FIELDS token sums, and split_assumed / split_recovered: its rows whose cache
+    writes were split by the parser's rule / recovered from the source's cost (rollups.split).
     """
     return (
         scope.daily_costs().values("developer_id", "day")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
-                  **token_sums())
+                  split_assumed=Count("pk", filter=Q(cache_split="assumed")),
+                  split_recovered=Count("pk", filter=Q(cache_split="recovered")), **token_sums())
         .order_by("day", "developer_id")
     )
 
@@ -49,7 +51,8 @@ def developer_day_totals(scope: Scope) -> QuerySet:
 def developer_day_rows(totals: Iterable[dict], *, average: Decimal, ceiling: Decimal) -> list[dict]:
     """``developer_day_totals`` rows (a page of them) with their developer's name and team, their
     tokens (repricing.Tokens), whether the day is active and its class, as developer_day_costs rows
-    are. One query (the names)."""
+    are, and its cache_split: "assumed" / "recovered" when any of its rows' cache writes were split
+    so (rollups.split), else "". One query (the names)."""
     totals = list(totals)
     names = _names({row["developer_id"] for row in totals})
     out = []
@@ -62,6 +65,7 @@ def developer_day_rows(totals: Iterable[dict], *, average: Decimal, ceiling: Dec
             "requests": requests, "unpriced_requests": unpriced, "tokens": tokens,
             "active": bool(requests or unpriced or tokens.total or cost),
             "class": classify_day(cost, average, ceiling),
+            "cache_split": "assumed" if row.get("split_assumed") else "recovered" if row.get("split_recovered") else "",
         })
     return out
 
