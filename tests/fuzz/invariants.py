@@ -1,11 +1,12 @@
 """What every accepted record and every stored row must satisfy, whatever was sent.
 
 Bounds come from the model columns a value is stored in (text lengths, integer and decimal
-sizes), narrowed by the issue's rules: counts are non-negative whole numbers under 10**12, money
-is finite, times are aware and between 2023-01-01 and a day from now, text holds no NUL, other
-control character or lone surrogate (PostgreSQL and UTF-8 refuse those; free text, such as a
-session id, only NUL and lone surrogates). When the project's own
-record check (costdash.ingest.parsers.checks.check) exists, an accepted record must pass it too.
+sizes), narrowed by the issue's rules: counts are non-negative whole numbers under 10**12 for a
+request (at most 10**13 for a bucket, an org's sums), money is finite, times are aware and between
+2023-01-01 and a day from now, text holds no NUL, other control character or lone surrogate
+(PostgreSQL and UTF-8 refuse those; free text, such as a session id, only NUL and lone
+surrogates). An accepted record must also pass the project's own record check
+(costdash.ingest.parsers.checks.check) when it exists.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from costdash.pricing.rates import normalize_model
 from costdash.rollups.models import DailyCost, DeveloperDay
 
 EARLIEST = datetime(2023, 1, 1, tzinfo=UTC)
-MAX_COUNT = 10**12
+MAX_COUNT = 10**12  # one request's tokens (the issue's bound)
+MAX_BUCKET_COUNT = 10**13 + 1  # a bucket's or a day's sums: a whole org's (parsers/checks.MAX_BUCKET_TOKENS)
 BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # tab, CR and LF are text
 UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # what no PostgreSQL text column holds
 # Free text names nothing that keys, prices or attributes a record: it only has to be storable
@@ -42,7 +44,7 @@ def latest() -> datetime:
     return datetime.now(UTC) + timedelta(days=1)
 
 
-def value_problems(name: str, value, column: models.Field) -> list[str]:
+def value_problems(name: str, value, column: models.Field, count_bound: int = MAX_COUNT) -> list[str]:
     """What is wrong with ``value`` for ``column`` (empty: nothing)."""
     if value is None:
         return [] if column.null or isinstance(column, models.CharField) else [f"{name} is None"]
@@ -57,7 +59,7 @@ def value_problems(name: str, value, column: models.Field) -> list[str]:
     if isinstance(column, models.BooleanField):
         return [] if isinstance(value, bool) else [f"{name} is {type(value).__name__}, not bool"]
     if isinstance(column, models.IntegerField):  # Big, Positive... are subclasses
-        bound = min(MAX_COUNT, 2**31 if type(column) is models.IntegerField else 2**63)
+        bound = min(count_bound, 2**31 if type(column) is models.IntegerField else 2**63)
         if not isinstance(value, int) or isinstance(value, bool):
             return [f"{name} is {type(value).__name__}, not int"]
         return [] if 0 <= value < bound else [f"{name} = {value} is outside 0..{bound}"]
@@ -102,6 +104,7 @@ def json_problems(name: str, value) -> list[str]:
 def record_problems(record) -> list[str]:
     """What is wrong with one parsed record, checked against the columns it is stored in."""
     model = MODEL_OF[type(record)]
+    bound = MAX_COUNT if model is UsageEvent else MAX_BUCKET_COUNT
     found = []
     for f in fields(record):
         value = getattr(record, f.name)
@@ -113,7 +116,7 @@ def record_problems(record) -> list[str]:
         except Exception:  # a record field stored elsewhere or not at all (requests, detail...)
             column = None
         if column is not None and not column.is_relation:
-            found += value_problems(f.name, value, column)
+            found += value_problems(f.name, value, column, bound)
         elif f.name == "requests":
             found += value_problems(f.name, value, models.IntegerField(null=True))
     if hasattr(record, "raw_model"):
@@ -158,5 +161,6 @@ def stored_problems() -> list[str]:
                     found += decimal_problems(f"{model.__name__}.{column.name}", getattr(row, column.name), 20)
                     continue
                 found += [f"{model.__name__} {row.pk}: {p}" for p in
-                          value_problems(column.name, getattr(row, column.attname), column)]
+                          value_problems(column.name, getattr(row, column.attname), column,
+                                         MAX_COUNT if model is UsageEvent else MAX_BUCKET_COUNT)]
     return found
