@@ -44,6 +44,9 @@ def _repeat(path: Path, head: bytes, unit: bytes, total: int, tail: bytes) -> No
 GOOD = (b'{"type":"assistant","timestamp":"2026-03-02T10:00:00Z","message":{"id":"msg_%d","model":'
         b'"claude-sonnet-4-6","usage":{"input_tokens":4,"output_tokens":100}}}\n')
 
+# The first element, so the file is read as LiteLLM payloads.
+LITELLM_ROW = b'{"startTime": 1, "response_cost": 0}'
+
 # name -> (file name, parser module, writer(path))
 CASES: dict[str, tuple[str, str, Callable[[Path], None]]] = {
     "baseline": ("empty.jsonl", "claude_code_jsonl", lambda p: p.write_bytes(GOOD % 1)),
@@ -54,11 +57,11 @@ CASES: dict[str, tuple[str, str, Callable[[Path], None]]] = {
     "empty-objects-transcript-50mb": ("objects.jsonl", "claude_code_jsonl",
                                       lambda p: _repeat(p, GOOD % 1, b"{}\n", 50 * MB, GOOD % 2)),
     "empty-records-array-50mb": ("payloads.json", "litellm_payload",
-                                 lambda p: _repeat(p, b'[{"startTime": 1, "response_cost": 0},', b"{},", 50 * MB, b"{}]")),
+                                 lambda p: _repeat(p, b'[' + LITELLM_ROW + b',', b"{},", 50 * MB, b"{}]")),
     "empty-records-ndjson-50mb": ("payloads.ndjson", "litellm_payload",
-                                  lambda p: _repeat(p, b'{"startTime": 1, "response_cost": 0}\n', b"{}\n", 50 * MB, b"")),
+                                  lambda p: _repeat(p, LITELLM_ROW + b'\n', b"{}\n", 50 * MB, b"")),
     "blank-ndjson-21m": ("payloads.ndjson", "litellm_payload",
-                         lambda p: _repeat(p, b'{"startTime": 1, "response_cost": 0}\n', b"\n", 21_000_000, b"{}\n")),
+                         lambda p: _repeat(p, LITELLM_ROW + b'\n', b"\n", 21_000_000, b"{}\n")),
     "empty-results-page-50mb": ("usage.json", "anthropic_usage",
                                 lambda p: _repeat(p, b'{"data": [', b"{},", 50 * MB, b"{}]}")),
     "blank-otlp-21m": ("logs.json", "otel_logs",
