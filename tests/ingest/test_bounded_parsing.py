@@ -211,3 +211,53 @@ def test_the_csv_field_cap_is_the_line_cap_whatever_ran_before():
     requests, [rejected], _ = parsed(litellm_spendlogs, quoted, "x.csv")
     assert rejected.line == 0 and f"field larger than field limit ({16 * MB})" in rejected.reason
     assert csv.field_size_limit() == 16 * MB
+
+
+# --- Floods of empty records counted at C speed (no Python work per record) --------------------------
+
+
+ROW = b'{"startTime": 1, "response_cost": 0}'
+
+
+def test_five_million_empty_ndjson_records_are_one_rejection_counted_in_seconds():
+    data = ROW + b"\n" + b"{}\n" * 5_000_000 + b'{ }\r\n{"id": "x"}\n'
+    started = time.process_time()
+    records, rejected, stats = parsed(payload, data, "flood.ndjson")
+    assert time.process_time() - started < 5
+    assert records == []
+    assert [(r.line, r.count, r.reason) for r in rejected] == [
+        (1, 5_000_002, "field id is missing"), (5_000_003, 1, rejected[-1].reason)]
+    assert stats.lines == 5_000_003
+
+
+def test_runs_of_empty_ndjson_records_give_what_reading_each_gives(monkeypatch):
+    data = (ROW + b"\n{}\n{}\n\n{ } \n\t{}\r\n" + b"{}\n" * 3 + b"{}\n\x0c{}\n{}\n{}\nnot json\n{}\n{}")
+    fast = parsed(payload, data, "p.ndjson")
+    monkeypatch.setattr(json_reader, "EMPTY_LINES", json_reader.re.compile(rb"(?!)"))
+    slow = parsed(payload, data, "p.ndjson")
+    assert [r.as_dict() for r in fast[1]] == [r.as_dict() for r in slow[1]]
+    assert fast[2] == slow[2]
+    assert [(r.line, r.count) for r in fast[1]] == [(1, 3), (5, 6), (11, 1), (12, 2), (14, 1), (15, 2)]
+
+
+@pytest.mark.parametrize("module", ["otel_logs", "otel_metrics"])
+def test_five_million_empty_otlp_bodies_are_skipped_in_seconds(module):
+    import importlib
+
+    parser = importlib.import_module(f"costdash.ingest.parsers.{module}")
+    head = b'{"resourceLogs": []}\n' if module == "otel_logs" else b'{"resourceMetrics": []}\n'
+    data = head + b"{}\n" * 5_000_000 + b"\n{ }\r\n" + b'{"resourceLogs": 1, "resourceMetrics": 1}\nnot json\n'
+    started = time.process_time()
+    records, rejected, stats = parsed(parser, data, "flood.json")
+    assert time.process_time() - started < 5
+    assert records == []
+    assert [(r.line, r.count) for r in rejected] == [(5_000_004, 1), (5_000_005, 1)]
+    assert stats.lines == 5_000_005
+
+
+def test_a_multi_line_otlp_body_holding_empty_objects_is_read_whole():
+    from costdash.ingest.parsers import otlp_files
+
+    data = b'{"resourceLogs": [\n{}\n,\n{}\n]}\n'
+    out = list(otlp_files.bodies(io.BytesIO(data), "f.json", ParseStats(), None, "logs"))
+    assert out == [(None, {"resourceLogs": [{}, {}]})]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 import io
 import itertools
 import json
@@ -30,6 +31,18 @@ IJSON_BUFFER = 64 * 1024
 CHUNK = 1024 * 1024
 EMPTY = "file is empty"
 WHITE = re.compile(rb"[ \t\r\n\x0b\x0c]+")  # what bytes.strip() removes
+# Whole lines that are each an empty object ("{}", JSON white space around and inside): a flood of
+# them is counted here at C speed instead of parsed one by one (2 µs each in Python). Possessive,
+# and the bare form first: 7x faster than the plain pattern on a flood.
+EMPTY_LINES = re.compile(rb"(?:\{\}\n|[ \t\r]*+\{[ \t\r]*+\}[ \t\r]*+\n)++")
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyRun:
+    """``count`` consecutive records, each an empty object ``{}``, from the number it is given with
+    on (only when ``values`` is asked for runs): the reader yields this instead of each ``{}``."""
+
+    count: int
 
 
 class _Stop(Exception):
@@ -37,19 +50,21 @@ class _Stop(Exception):
 
 
 def values(
-    buf: io.BufferedReader, name: str, first: bytes, max_bytes: int, too_big: str
+    buf: io.BufferedReader, name: str, first: bytes, max_bytes: int, too_big: str, runs: bool = False
 ) -> Iterator[tuple[int, object]]:
     """(number, value) per record: a top-level array's elements (1-based index), a single document
     (1), or each NDJSON line's value (its line number; streamed). A bad NDJSON line gives
     (line, Rejected); a file that cannot be read at all, or from some record on, (0, Rejected).
     ``first`` is the file's first byte that is not white space (already skipped in ``buf``);
-    ``max_bytes`` bounds a whole document (``too_big`` says so)."""
+    ``max_bytes`` bounds a whole document (``too_big`` says so). ``runs``: a run of two or more
+    consecutive NDJSON lines that are each ``{}`` comes as one (first line, EmptyRun(count)),
+    counted with bytes operations; the caller must then treat it as that many ``{}`` records."""
     head: list[bytes] = []
     if first == b"{":
         line = buf.readline(MAX_LINE_BYTES + 1)
         whole_line = line.endswith(b"\n") or len(line) <= MAX_LINE_BYTES
         if whole_line and _parses(line):  # one object per line (or a one-line document)
-            yield from _ndjson(buf, name, [(1, line)])
+            yield from _ndjson(buf, name, [(1, line)], runs)
             return
         head.append(line)
         if whole_line:  # NDJSON whose first line is bad? Its next line decides
@@ -57,7 +72,7 @@ def values(
             second = buf.readline(MAX_LINE_BYTES + 1)
             whole_second = second.endswith(b"\n") or len(second) <= MAX_LINE_BYTES
             if whole_second and second.lstrip()[:1] == b"{" and _parses(second):
-                yield from _ndjson(buf, name, [(1, line), (2 + blanks, second)])
+                yield from _ndjson(buf, name, [(1, line), (2 + blanks, second)], runs)
                 return
             head.append(b"\n" * blanks + second)  # JSON does not mind where its white space goes
     yield from _document(_Joined(head, buf, too_big), name, first == b"[", max_bytes)
@@ -153,11 +168,14 @@ def _skip_blank(buf: io.BufferedReader) -> int:
     return skipped
 
 
-def _lines(buf: io.BufferedReader, number: int, limit: int | None = None) -> Iterator[tuple[int, bytes | int]]:
+def _lines(
+    buf: io.BufferedReader, number: int, limit: int | None = None, runs: bool = False
+) -> Iterator[tuple[int, bytes | int | EmptyRun]]:
     """(number, line) for each line after line ``number`` that is not blank; (number, its size)
     for a line over ``limit`` (MAX_LINE_BYTES), which is read past, never held. Read in chunks
     and split here (a readline or peek per line costs more than the line); a run of blank lines
-    is counted with bytes operations."""
+    is counted with bytes operations, and so (``runs``) is a run of 2+ ``{}`` lines: (its first
+    line's number, EmptyRun(count))."""
     limit = limit or MAX_LINE_BYTES
     pending: list[bytes] = []
     size, skipping = 0, False  # size: bytes of the line so far; skipping: it is over the limit
@@ -170,6 +188,12 @@ def _lines(buf: io.BufferedReader, number: int, limit: int | None = None) -> Ite
                 if blank_end > start:
                     number, start = number + chunk.count(b"\n", start, blank_end), blank_end
                     continue
+                if runs and (empty := EMPTY_LINES.match(chunk, start)):
+                    run = chunk.count(b"\n", start, empty.end())
+                    if run > 1:
+                        yield number + 1, EmptyRun(run)
+                        number, start = number + run, empty.end()
+                        continue
             number, size = number + 1, size + end - start
             if skipping or size > limit:
                 yield number, size
@@ -188,9 +212,11 @@ def _lines(buf: io.BufferedReader, number: int, limit: int | None = None) -> Ite
             yield number + 1, size if skipping else line
 
 
-def _ndjson(buf: io.BufferedReader, name: str, held: list[tuple[int, bytes]]):
-    for number, line in itertools.chain(held, _lines(buf, held[-1][0])):
-        if isinstance(line, int):
+def _ndjson(buf: io.BufferedReader, name: str, held: list[tuple[int, bytes]], runs: bool = False):
+    for number, line in itertools.chain(held, _lines(buf, held[-1][0], runs=runs)):
+        if type(line) is EmptyRun:
+            yield number, line
+        elif isinstance(line, int):
             yield number, Rejected(name, number, too_long(line, MAX_LINE_BYTES))
         elif line.strip():
             try:

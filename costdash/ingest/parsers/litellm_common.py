@@ -257,12 +257,13 @@ def first_byte(buf: io.BufferedReader) -> bytes | None:
 
 
 
-def json_values(buf: io.BufferedReader, name: str) -> Iterator[tuple[int, object]]:
+def json_values(buf: io.BufferedReader, name: str, runs: bool = False) -> Iterator[tuple[int, object]]:
     """(number, value) per record: a top-level array's elements (1-based index), a single document
     (1), or each NDJSON line's value (its line number); read in bounded memory (json_reader). A bad
-    NDJSON line gives (line, Rejected); a file that cannot be read at all, (0, Rejected)."""
+    NDJSON line gives (line, Rejected); a file that cannot be read at all, (0, Rejected). ``runs``:
+    runs of ``{}`` records may come as (first number, json_reader.EmptyRun) (json_reader.values)."""
     first = first_byte(buf)
     if first is None:
         yield 0, Rejected(name, 0, EMPTY)
         return
-    yield from json_reader.values(buf, name, first, MAX_JSON_BYTES, TOO_BIG)
+    yield from json_reader.values(buf, name, first, MAX_JSON_BYTES, TOO_BIG, runs)

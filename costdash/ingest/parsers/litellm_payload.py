@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
+from .json_reader import EmptyRun
 from .litellm_common import (
     BOM,
     START_TIME,
@@ -54,11 +55,19 @@ def parse(
     """Every billable record as a ParsedRequest, and a Rejected per bad record (or one with line 0
     for the whole file when it is empty, over 512 MB, not UTF-8, or not JSON); a run of records
     rejected alike is one Rejected with its count."""
-    return summarised(_records(json_values(counted(stream, stats, on_bytes), name), name, stats))
+    values = json_values(counted(stream, stats, on_bytes), name, runs=True)
+    return summarised(_records(values, name, stats))
 
 
 def _records(values, name: str, stats: ParseStats) -> Iterator[ParsedRequest | Rejected]:
     for number, record in values:
+        if type(record) is EmptyRun:  # that many "{}" records: each would be rejected alike
+            stats.lines += record.count
+            rejected = guarded(_record_request, {}, name, number)
+            if type(rejected) is Rejected:
+                rejected.count = record.count
+                yield rejected
+            continue
         if isinstance(record, Rejected):
             stats.lines += number > 0
             yield record

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 import itertools
+import re
 from typing import BinaryIO
 
 import orjson
 
 from .base import ParseStats, Rejected
 from .json_reader import WHITE, crowded
+
+# Whole lines that are blank or an empty body "{}" (which holds no signal: nothing comes of it),
+# skipped at C speed once bodies are read line by line (possessive: no backtracking state).
+NOTHING_LINES = re.compile(rb"(?:\{\}\n|[ \t\r\x0b\x0c]*+\n|[ \t\r]*+\{[ \t\r]*+\}[ \t\r]*+\n)++")
 
 CHUNK = 1024 * 1024
 MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
@@ -34,22 +39,24 @@ def bodies(
     (its line number is then None); if it is not one either, it is read line by line after all.
     ``max_line`` bounds a line, and a whole-file body, in bytes.
     """
-    lines = _lines(stream, stats, on_bytes, max_line, chunk)
+    by_line = [False]  # set once the file is known to be read line by line: "{}" lines are then skipped
+    lines = _lines(stream, stats, on_bytes, max_line, chunk, by_line)
     head = _through_first_content(lines)
     if head and head[-1][1] is not None and not _is_json(head[-1][1]):
         document = _whole_document(head, lines, max_line)  # adds the lines it reads to head
         if document is not None:
             yield _of_signal(None, document, name, signal)
             return
+    by_line[0] = True
     for number, line in itertools.chain(head, lines):
         if (item := _line_body(number, line, name, signal, max_line)) is not None:
             yield item
 
 
-def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_size: int):
+def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_size: int, by_line: list):
     """(line number, line without its newline) for each line that is not blank (blank lines are
-    counted and skipped with bytes operations); None for one over max_line, which is skipped
-    without being held in memory."""
+    counted and skipped with bytes operations, and so are "{}" lines once ``by_line[0]``: an
+    empty body gives nothing); None for one over max_line, which is skipped without being held."""
     pending: list[bytes] = []
     size, number, too_long = 0, 0, False
     while chunk := stream.read(chunk_size):
@@ -58,7 +65,13 @@ def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_s
             on_bytes(len(chunk))
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
-            if not pending and not too_long:  # a run of blank lines: counted, never a line each
+            if not pending and not too_long and by_line[0]:  # blank and "{}" lines: counted
+                nothing = NOTHING_LINES.match(chunk, start)
+                if nothing:
+                    run = chunk.count(b"\n", start, nothing.end())
+                    number, stats.lines, start = number + run, stats.lines + run, nothing.end()
+                    continue
+            elif not pending and not too_long:  # a run of blank lines: counted, never a line each
                 white = WHITE.match(chunk, start)
                 blank_end = chunk.rfind(b"\n", start, white.end()) + 1 if white else 0
                 if blank_end > start:
