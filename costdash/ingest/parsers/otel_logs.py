@@ -34,7 +34,7 @@ from .checks import MAX_REQUEST_TOKENS as MAX_TOKENS
 from .checks import MAX_REQUEST_USD as MAX_COST
 from .checks import guarded
 from .otlp_files import CHUNK, MAX_LINE
-from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, attributes, from_nanos, log_records
+from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, BadEntry, attributes, from_nanos, log_records
 from .otlp_wire import attribute_of as _value
 from .otlp_wire import attribute_text as _text
 
@@ -81,7 +81,8 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
 
     ``where`` names the origin (file or endpoint) in a Rejected; its line is ``line`` when given,
     else the record's 1-based ordinal in the body (0 for the body as a whole: a malformed
-    envelope, such as a resourceLogs that is not a list, rejects it whole). A body without
+    body, such as a resourceLogs that is not a list, rejects it whole; a bad resource or scope entry
+    is one rejected entry). A body without
     ``resourceLogs`` is empty.
     Resource, scope and record attributes all apply; the narrower one wins on a shared key.
     """
@@ -91,6 +92,9 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
         yield Rejected(where, line or 0, str(exc))
         return
     for ordinal, item in enumerate(records, 1):
+        if type(item) is BadEntry:
+            yield Rejected(where, line or ordinal, item.reason)
+            continue
         request = guarded(_request_from_record, item, where, line or ordinal)
         if request is not None:
             yield request

@@ -47,6 +47,7 @@ from .otel_logs import UNSPLIT_CACHE_WRITES, identity_of
 from .otlp_wire import (
     MAX_NUMBER_TEXT,
     NUMBER,
+    BadEntry,
     attribute_text,
     attribute_value,
     attributes,
@@ -151,7 +152,12 @@ def records_from_metrics_body(
         yield Rejected(where, line or 0, str(exc))
         return
     ordinal = 0
-    for outer, _, metric in found:
+    for entry in found:
+        if type(entry) is BadEntry:
+            ordinal += 1
+            yield Rejected(where, line or ordinal, entry.reason)
+            continue
+        outer, _, metric = entry
         summed = guarded(lambda m: _sum_points(m, ignored), metric, where, line or ordinal + 1)
         if type(summed) is Rejected:
             ordinal += 1

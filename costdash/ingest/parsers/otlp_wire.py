@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import re
+from typing import NamedTuple
 
 from .base import RowError
 
@@ -88,25 +89,40 @@ def from_nanos(value, field: str) -> datetime:
 
 
 def log_records(body) -> list[tuple[dict, str, object]]:
-    """(resource + scope attributes, scope name, record) for each log record; RowError for a
-    malformed envelope."""
+    """(resource + scope attributes, scope name, record) for each log record, or a BadEntry for a
+    resource or scope entry that cannot be read; RowError for a malformed body."""
     return _envelope(body, "resourceLogs", "scopeLogs", "logRecords")
 
 
 def metrics(body) -> list[tuple[dict, str, object]]:
-    """(resource + scope attributes, scope name, metric) for each metric; RowError for a
-    malformed envelope."""
+    """(resource + scope attributes, scope name, metric) for each metric, or a BadEntry for a
+    resource or scope entry that cannot be read; RowError for a malformed body."""
     return _envelope(body, "resourceMetrics", "scopeMetrics", "metrics")
 
 
-def _envelope(body, resources: str, scopes: str, leaves: str) -> list[tuple[dict, str, object]]:
+class BadEntry(NamedTuple):
+    """A resource or scope entry that could not be read: one rejected entry, never the whole body
+    (the entries beside it still count)."""
+
+    reason: str
+
+
+def _envelope(body, resources: str, scopes: str, leaves: str) -> list[tuple[dict, str, object] | BadEntry]:
     if not isinstance(body, dict):
         raise RowError("body is not a JSON object")
-    found = []
+    found: list = []
     for resource_entry in _list(body, resources):
-        resource_attrs, _, scope_entries = _level(resource_entry, resources, "resource", scopes)
+        try:
+            resource_attrs, _, scope_entries = _level(resource_entry, resources, "resource", scopes)
+        except RowError as exc:
+            found.append(BadEntry(f"{resources} entry: {exc}"))
+            continue
         for scope_entry in scope_entries:
-            scope_attrs, scope_name, entries = _level(scope_entry, scopes, "scope", leaves)
+            try:
+                scope_attrs, scope_name, entries = _level(scope_entry, scopes, "scope", leaves)
+            except RowError as exc:
+                found.append(BadEntry(f"{scopes} entry: {exc}"))
+                continue
             outer = {**resource_attrs, **scope_attrs}
             found.extend((outer, scope_name, leaf) for leaf in entries)
     return found
