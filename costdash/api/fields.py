@@ -2,9 +2,9 @@
 
 Money is US dollars as a string with at least two decimals and every significant digit kept
 ("13.00", "0.3414", "-2.50"), so sums agree to the cent with the pages; a ratio is a fraction
-in [0, 1] as a string ("0.775"). null is unknown (no price, no input), never 0.
+in [0, 1] as a string ("0.775"), rounded to six places. null is unknown (no price, no input), never 0.
 """
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,7 +35,13 @@ class MoneyField(DecimalStringField):
         return money_str(value)
 
 
+FRACTION_PLACES = Decimal("0.000001")
+
+
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d+)?$", "example": "0.775",
-                      "description": "A fraction as a string (0.775 = 77.5%), exact"})
+                      "description": "A fraction as a string (0.775 = 77.5%), rounded half up to six places"})
 class FractionField(DecimalStringField):
-    pass
+    """A ratio is a quotient: rounded to six places (never a 28-digit quotient), trailing zeros dropped."""
+
+    def to_representation(self, value: Decimal) -> str:
+        return decimal_str(value.quantize(FRACTION_PLACES, rounding=ROUND_HALF_UP))

@@ -153,7 +153,7 @@ def test_a_developers_page_is_their_developer_detail(team, billing_user, api_as)
         ((1, "30.00", "over_average"), (13, "20.00", "over_average"), (18, "6.00", "under_average"),
          (19, "4.00", "under_average"))]
     assert [(m["model"], m["cost"], m["share"]) for m in body["model_mix"]] == [
-        ("sonnet", "40.00", "0.6666666666666666666666666667"), ("opus", "20.00", "0.3333333333333333333333333333"),
+        ("sonnet", "40.00", "0.666667"), ("opus", "20.00", "0.333333"),  # six places, never the 28-digit quotient
         ("claude-new", "0.00", "0")]
     assert body["unpriced_models"] == [{"model": "claude-new", "requests": 2}]
     assert body["activity"]["sessions"] == 3 and body["activity"]["days"] == 2

@@ -101,6 +101,30 @@ class ReconciliationSerializer(serializers.Serializer):
     totals = ReconciliationFiguresSerializer()
 
 
+class CacheSplitPartSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Developer x day x model rows so priced")
+    developer_days = serializers.IntegerField()
+    cost = MoneyField()
+    share = FractionField(allow_null=True, help_text="Of the month's spend")
+
+
+class CacheSplitSourceSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    label = serializers.CharField()
+    recovered = CacheSplitPartSerializer()
+    assumed = CacheSplitPartSerializer()
+    reasons = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="[reason, rows] of the assumed splits, the most frequent first",
+    )
+
+
+class CacheSplitsSerializer(serializers.Serializer):
+    recovered = CacheSplitPartSerializer(help_text="Cache-write splits recovered from a source's own cost")
+    assumed = CacheSplitPartSerializer(help_text="Splits no reported cost explained: counted by the source's rule")
+    by_source = CacheSplitSourceSerializer(many=True)
+
+
 class MonthlyReportSerializer(serializers.Serializer):
     month = serializers.DateField(help_text="The month's first org-local day")
     until = serializers.DateField(help_text="Its last day")
@@ -118,6 +142,7 @@ class MonthlyReportSerializer(serializers.Serializer):
     sources = ReportSourceSerializer(many=True)
     by_day_model = DayModelCostSerializer(many=True, help_text="Priced spend per day and model")
     reconciliation = ReconciliationSerializer()
+    cache_splits = CacheSplitsSerializer(help_text="What of the month rests on recovered or assumed cache-write splits")
 
 
 class ReportMonthSerializer(serializers.Serializer):
