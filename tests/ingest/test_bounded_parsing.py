@@ -261,3 +261,69 @@ def test_a_multi_line_otlp_body_holding_empty_objects_is_read_whole():
     data = b'{"resourceLogs": [\n{}\n,\n{}\n]}\n'
     out = list(otlp_files.bodies(io.BytesIO(data), "f.json", ParseStats(), None, "logs"))
     assert out == [(None, {"resourceLogs": [{}, {}]})]
+
+
+def test_five_million_empty_records_in_a_json_array_are_one_rejection_counted_in_seconds():
+    data = b"[" + ROW + b"," + b"{}," * 5_000_000 + b"{ },\n{}]"
+    started = time.process_time()
+    records, rejected, stats = parsed(payload, data, "flood.json")
+    assert time.process_time() - started < 5
+    assert records == []
+    assert [(r.line, r.count, r.reason) for r in rejected] == [(1, 5_000_003, "field id is missing")]
+    assert stats.lines == 5_000_003
+
+
+def test_runs_in_a_large_array_give_what_reading_each_element_gives(monkeypatch):
+    """Runs inside strings or records are left alone; the numbering after each run is right."""
+    from costdash.ingest.parsers import json_runs
+    from tests.ingest.test_parser_litellm_payload import record
+
+    good = json.dumps(record()).encode()
+    tricky = [
+        b'{"id": "s", "note": "' + b"{},"  * 200 + b'\\\\", "x": "\\"' + b"{}," * 100 + b'"}',
+        b'{"id": "n", "list": [' + b"{}," * 300 + b"{}]}",
+        b"[" + b"{}," * 100 + b"{}]",
+        b"{ }, \n{\t}\r\n, " * 70 + b"{}",
+        b'"' + b"{}," * 90 + b'"',
+    ]
+    parts = [b"[", good]
+    for i in range(3000):
+        parts += [b",", tricky[i % len(tricky)], b",", b"{}," * (i % 150) + b"{}", b",",
+                  good.replace(b'"id"', b'"i"') if i % 2 else good]
+    data = b"".join(parts) + b"]"
+    assert len(data) > json_reader.WHOLE_BYTES
+    rewrite, markers = json_runs.ArrayRuns.rewrite, []
+
+    def counting(self, piece):
+        out = rewrite(self, piece)
+        markers.append(out.count(json_runs.MARKER.encode()))
+        return out
+
+    monkeypatch.setattr(json_runs.ArrayRuns, "rewrite", counting)
+    fast = parsed(payload, data, "p.json")
+    assert sum(markers) > 500  # the fast path ran (runs of 64+ outside strings and records)
+    monkeypatch.setattr(json_runs.ArrayRuns, "rewrite", lambda self, piece: piece)
+    slow = parsed(payload, data, "p.json")
+    assert [r.as_dict() for r in fast[1]] == [r.as_dict() for r in slow[1]]
+    assert fast[0] == slow[0] and fast[2] == slow[2]
+    assert sum(r.count for r in fast[1]) > 100_000 and len(fast[1]) < 30_000
+
+
+@pytest.mark.parametrize("piece", [1, 7, 64, 1000, 65536])
+def test_array_runs_are_rewritten_only_at_the_top_level_whatever_the_pieces(piece):
+    import re
+
+    from costdash.ingest.parsers import json_runs
+
+    run = b"{}," * 70
+    doc = b"".join([
+        b'[{"a": "\\\\", "b": "\\"', run, b'\\\\\\"x"},', run, b'{"c": [', run, b'{}]}, "', run, b'",',
+        b"[", run, b"{}],", run, b'{"d": "\\\\\\\\"}, ', run, b"{}]",
+    ])
+    runs = json_runs.ArrayRuns()
+    out = b"".join(runs.rewrite(doc[i:i + piece]) for i in range(0, len(doc), piece))
+    marker = re.compile(rb'\{"' + json_runs.MARKER.encode() + rb'":(\d+)\},')
+    assert marker.sub(lambda m: b"{}," * int(m.group(1)), out) == doc
+    if piece > len(doc):  # one piece: the three top-level runs, and only those
+        assert [int(n) for n in marker.findall(out)] == [70, 70, 70]
+    assert runs.depth == 0 and runs.carry == b""

@@ -24,6 +24,7 @@ import ijson
 import orjson
 
 from .base import MAX_LINE_BYTES, Rejected, too_long
+from .json_runs import MARKER, ArrayRuns
 
 WHOLE_BYTES = 1024 * 1024  # a document this small is read whole: at most tens of MB as objects
 MAX_RECORD_OBJECTS = 1_000_000  # "{" and "[" read while one element is built; legit pages hold far fewer
@@ -57,8 +58,9 @@ def values(
     (line, Rejected); a file that cannot be read at all, or from some record on, (0, Rejected).
     ``first`` is the file's first byte that is not white space (already skipped in ``buf``);
     ``max_bytes`` bounds a whole document (``too_big`` says so). ``runs``: a run of two or more
-    consecutive NDJSON lines that are each ``{}`` comes as one (first line, EmptyRun(count)),
-    counted with bytes operations; the caller must then treat it as that many ``{}`` records."""
+    consecutive NDJSON lines that are each ``{}``, or of json_runs.MIN_RUN ``{}`` elements of an
+    array over WHOLE_BYTES, comes as one (first number, EmptyRun(count)), counted with bytes
+    operations; the caller must then treat it as that many ``{}`` records."""
     head: list[bytes] = []
     if first == b"{":
         line = buf.readline(MAX_LINE_BYTES + 1)
@@ -75,10 +77,12 @@ def values(
                 yield from _ndjson(buf, name, [(1, line), (2 + blanks, second)], runs)
                 return
             head.append(b"\n" * blanks + second)  # JSON does not mind where its white space goes
-    yield from _document(_Joined(head, buf, too_big), name, first == b"[", max_bytes)
+    yield from _document(_Joined(head, buf, too_big), name, first == b"[", max_bytes, runs)
 
 
-def _document(source: _Joined, name: str, array: bool, max_bytes: int) -> Iterator[tuple[int, object]]:
+def _document(
+    source: _Joined, name: str, array: bool, max_bytes: int, runs: bool = False
+) -> Iterator[tuple[int, object]]:
     small = source.read_upto(min(WHOLE_BYTES, max_bytes) + 1)
     if len(small) > max_bytes:
         yield 0, Rejected(name, 0, source.too_big)
@@ -91,11 +95,16 @@ def _document(source: _Joined, name: str, array: bool, max_bytes: int) -> Iterat
             return
         yield from enumerate(value, 1) if isinstance(value, list) else [(1, value)]
         return
-    source.restart(small, max_bytes)
+    source.restart(small, max_bytes, ArrayRuns() if runs and array else None)
     number = 0
     try:
-        for number, value in enumerate(ijson.items(source, "item" if array else "", use_float=True), 1):
+        for value in ijson.items(source, "item" if array else "", use_float=True):
             source.objects = 0  # the next element's count starts (fuzzy by one buffer: fine for a bound)
+            if type(value) is dict and len(value) == 1 and MARKER in value:  # json_runs' marker
+                yield number + 1, EmptyRun(value[MARKER])
+                number += value[MARKER]
+                continue
+            number += 1
             yield number, value
     except _Stop as exc:
         yield 0, Rejected(name, 0, str(exc) if not number else f"{exc} (after record {number:,})")
@@ -116,7 +125,7 @@ class _Joined:
 
     def __init__(self, head: list[bytes], buf: io.BufferedReader, too_big: str):
         self.parts, self.buf, self.too_big = [p for p in head if p], buf, too_big
-        self.size, self.objects, self.max_bytes = 0, 0, None
+        self.size, self.objects, self.max_bytes, self.runs = 0, 0, None, None
 
     def read_upto(self, n: int) -> bytes:
         """Up to ``n`` bytes from the start (in chunks: read(n) would allocate n up front)."""
@@ -126,10 +135,11 @@ class _Joined:
             size += len(chunk)
         return b"".join(out)
 
-    def restart(self, data: bytes, max_bytes: int) -> None:
-        """Hand ``data`` out again first, and check the caps from now on."""
+    def restart(self, data: bytes, max_bytes: int, runs: ArrayRuns | None = None) -> None:
+        """Hand ``data`` out again first, and check the caps from now on (and rewrite runs of
+        empty objects, with ``runs``)."""
         self.parts.insert(0, data)
-        self.max_bytes = max_bytes
+        self.max_bytes, self.runs = max_bytes, runs
 
     def _next(self, n: int) -> bytes:
         if self.parts:
@@ -147,6 +157,8 @@ class _Joined:
         self.size += len(data)
         if self.max_bytes is not None and self.size > self.max_bytes:
             raise _Stop(self.too_big)
+        if self.runs is not None:
+            data = self.runs.rewrite(data)
         self.objects += data.count(b"{") + data.count(b"[")
         if self.objects > MAX_RECORD_OBJECTS:
             raise _Stop(f"a record holds over {MAX_RECORD_OBJECTS:,} JSON objects; reading stopped")
