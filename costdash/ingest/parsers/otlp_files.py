@@ -20,7 +20,7 @@ from .json_reader import WHITE, crowded
 
 # Whole lines that are blank or an empty body "{}" (which holds no signal: nothing comes of it),
 # skipped at C speed once bodies are read line by line (possessive: no backtracking state).
-NOTHING_LINES = re.compile(rb"(?:\{\}\n|[ \t\r\x0b\x0c]*+\n|[ \t\r]*+\{[ \t\r]*+\}[ \t\r]*+\n)++")
+NOTHING_LINES = re.compile(rb"(?:\{\}\n|[ \t\r]*+\{[ \t\r]*+\}[ \t\r]*+\n|[ \t\r\x0b\x0c]*+\n)++")
 
 CHUNK = 1024 * 1024
 MAX_LINE = 64 * 1024 * 1024  # one exported body; the SDK batches at most 512 records
@@ -65,18 +65,18 @@ def _lines(stream: BinaryIO, stats: ParseStats, on_bytes, max_line: int, chunk_s
             on_bytes(len(chunk))
         start = 0
         while (end := chunk.find(b"\n", start)) >= 0:
-            if not pending and not too_long and by_line[0]:  # blank and "{}" lines: counted
-                nothing = NOTHING_LINES.match(chunk, start)
-                if nothing:
-                    run = chunk.count(b"\n", start, nothing.end())
-                    number, stats.lines, start = number + run, stats.lines + run, nothing.end()
-                    continue
-            elif not pending and not too_long:  # a run of blank lines: counted, never a line each
+            if not pending and not too_long:  # a run of blank lines: counted, never a line each
                 white = WHITE.match(chunk, start)
                 blank_end = chunk.rfind(b"\n", start, white.end()) + 1 if white else 0
                 if blank_end > start:
                     run = chunk.count(b"\n", start, blank_end)
                     number, stats.lines, start = number + run, stats.lines + run, blank_end
+                    continue
+                # then blank and "{}" lines mixed (an empty body gives nothing), once read by line
+                nothing = NOTHING_LINES.match(chunk, start) if by_line[0] else None
+                if nothing:
+                    run = chunk.count(b"\n", start, nothing.end())
+                    number, stats.lines, start = number + run, stats.lines + run, nothing.end()
                     continue
             number += 1
             stats.lines += 1
