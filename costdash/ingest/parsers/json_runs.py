@@ -21,7 +21,7 @@ _WS = rb"[ \t\n\r]*+"
 # starts with "{" so that the search skips to each "{" at C speed.
 _ONE = rb"\{" + _WS + rb"\}" + _WS + rb","
 RUN = re.compile(_ONE + rb"(?:\{\},|" + _WS + _ONE + rb"){%d,}+" % (MIN_RUN - 1))
-STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')  # unrolled: twice as fast as (?:[^"\\]|\\.)*
 
 
 class ArrayRuns:
