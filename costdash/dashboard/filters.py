@@ -14,14 +14,12 @@ from django.utils import timezone
 
 from costdash.accounts import roles
 from costdash.accounts.models import OrgSettings, Team
-from costdash.lib.dates import reporting_day
+from costdash.lib.dates import EARLIEST_DAY, reporting_day
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
 from costdash.rollups.selectors.spend import models_in_rollups
 
 MAX_DAYS = 366
-# Long before any usage, and far from date.min: the default range counts 29 days back from ``until``.
-EARLIEST_DAY = date(2000, 1, 1)
 LAST_30_DAYS = "last_30_days"
 MONTH_TO_DATE = "month_to_date"
 

@@ -3,6 +3,10 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+# The earliest day a page, filter or month picker takes: long before any usage, and far from date.min,
+# where a month's or a range's arithmetic would overflow.
+EARLIEST_DAY = date(2000, 1, 1)
+
 
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:

@@ -5,6 +5,8 @@ from datetime import date, datetime, timedelta
 
 from django import forms
 
+from costdash.lib.dates import EARLIEST_DAY
+
 from .models import SpendLimit
 
 
@@ -48,7 +50,7 @@ class SpendLimitForm(forms.ModelForm):
         return data
 
 
-EARLIEST_MONTH = date(2000, 1, 1)  # long before any usage; far from date.min, where a month's arithmetic overflows
+EARLIEST_MONTH = EARLIEST_DAY  # a month's first day
 
 
 class MonthForm(forms.Form):
