@@ -6,6 +6,7 @@ from datetime import date
 
 from ..selectors import monthly_report
 from .base import Exporter
+from .focus import focus_exporter
 from .monthly import MonthlyExporter
 
 
@@ -13,4 +14,4 @@ def monthly_exporter(month: date) -> Exporter:
     return MonthlyExporter(monthly_report(month))
 
 
-EXPORTERS = {"monthly": monthly_exporter}
+EXPORTERS = {"monthly": monthly_exporter, "focus": focus_exporter}

@@ -6,8 +6,10 @@ a totals row), summary figures and charts. The formats (formats/: CSV, XLSX, PDF
 written; every format reads any exporter through this interface, so a report is one module and a
 format is one module.
 
-Money is Decimal USD until a format writes it: CSV and XLSX as cents (ROUND_HALF_UP, the
-dashboard's rounding), the PDF as $1,234.57. None is "unknown" (an unpriced model, a P90 without
+Money is Decimal USD until a format writes it: CSV and XLSX as cents, the PDF as $1,234.57. The
+page reads ``sheets()`` (exact figures, shown rounded half up, the dashboard's rounding); the files
+read ``file_sheets()``, where each sheet's sums are apportioned to the cent by its ``cents`` rule
+(cents.py) so every table adds up to its total. None is "unknown" (an unpriced model, a P90 without
 an active day), never $0: an empty cell, or the column's ``none_text`` where people read it.
 """
 from __future__ import annotations
@@ -18,6 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from costdash.lib.money import to_cents, usd
+
+from .cents import CentLedger, Lines, OwnTotal, Pivot, apportioned
 
 TEXT, INT, MONEY, RATIO, DATE = "text", "int", "money", "ratio", "date"
 DATA, PRINT = "data", "print"
@@ -40,7 +44,9 @@ class Column:
 class Sheet:
     """One breakdown. ``rows``: dicts keyed by the columns' keys (a generator for large ones).
     ``totals``: the totals row (same keys), written last; None for none. ``in_pdf``: False for
-    breakdowns too long to print (the daily lines). ``note``: a line said above the table."""
+    breakdowns too long to print (the daily lines). ``note``: a line said above the table.
+    ``cents``: how files round its money so it adds up (cents.Pivot of the daily lines, OwnTotal,
+    cents.LINES for the lines themselves; None: nothing to add up)."""
 
     key: str
     title: str
@@ -50,6 +56,7 @@ class Sheet:
     note: str = ""
     in_pdf: bool = True
     empty_text: str = "Nothing this month."
+    cents: Pivot | OwnTotal | Lines | None = None
 
 
 @dataclass
@@ -85,6 +92,28 @@ class Exporter:
     def sheet_keys(self) -> list[str]:
         """The breakdowns one can export alone (CSV), first the default."""
         raise NotImplementedError
+
+    def ledger(self) -> CentLedger:
+        """The report's finest lines apportioned to the cent (read when a file sheet needs them)."""
+        raise NotImplementedError
+
+    def file_sheets(self) -> list[Sheet]:
+        """Every breakdown as files write it: ``sheets()`` with each sheet's ``cents`` rule applied, so
+        each table adds up to its total to the cent and the pivots of the lines equal their sheets."""
+        sheets = self.sheets()
+        needs_lines = any(isinstance(found.cents, Pivot | Lines) for found in sheets)
+        return apportioned(sheets, self.ledger() if needs_lines else None)
+
+    def file_sheet(self, key: str) -> Sheet:
+        for found in self.file_sheets():
+            if found.key == key:
+                return found
+        raise KeyError(key)
+
+    def file_summary(self) -> list[tuple[str, str]]:
+        """The summary figures as the files say them (the page's ``summary``, unless a report's
+        apportioned tables change a derived figure)."""
+        return self.summary
 
 
 def data_columns(sheet: Sheet) -> list[Column]:

@@ -1,16 +1,25 @@
 """The monthly report as sheets: summary, developers, teams, cost centers, models, sources,
-reconciliation and the daily lines (selectors.monthly_report / monthly_daily_lines)."""
+reconciliation and the daily lines (selectors.monthly_report / monthly_daily_lines).
+
+In files, the daily lines' costs are apportioned to the cent against the month's total (cents.py)
+and the summary, developers, teams, cost centers, models and sources are sums of those rounded
+lines (each declares its Pivot); reconciliation is apportioned within its own totals. The page shows
+the same sheets with exact figures (``sheets()``).
+"""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 from costdash.dashboard.charts.overview import daily_spend_by_model_figure, top_spenders_figure
 from costdash.dashboard.charts.reports import spend_by_team_figure
-from costdash.lib.money import usd
+from costdash.lib.money import ZERO, to_cents, usd
 
-from ..reconciliation import workspace_label
-from ..selectors import OPEN, MonthlyReport, monthly_daily_lines
+from ..reconciliation import Reconciliation, workspace_label
+from ..selectors import NO_COST_CENTER, NO_TEAM, OPEN, MonthlyReport, monthly_daily_lines
 from .base import DATA, DATE, INT, MONEY, PRINT, RATIO, Chart, Column, Exporter, Sheet
+from .cents import LINES, CentLedger, OwnTotal, Pivot, by, everything
 
 TOP_DEVELOPERS = 10
 TOKEN_COLUMNS = (
@@ -30,6 +39,10 @@ PER_DAY = (
     Column("days_over_ceiling", "Days over ceiling", INT),
 )
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
+ROUNDING_NOTE = ("Amounts are apportioned to the cent (largest remainder): each daily line's cost is rounded so "
+                 "the lines add up to the month's total rounded, and every table is the sum of those lines, so "
+                 "each adds up to its total. Averages, P90s and shares are rounded on their own. The Reports "
+                 "page and the API show exact figures.")
 
 
 def with_tokens(row: dict) -> dict:
@@ -61,9 +74,27 @@ class MonthlyExporter(Exporter):
             charts=_charts(report) if totals["active_days"] else [],
         )
         self.report = report
+        self._ledger: CentLedger | None = None
 
     def sheet_keys(self) -> list[str]:
         return [sheet.key for sheet in self.sheets() if sheet.key != "summary"]
+
+    def daily_lines(self) -> Iterator[dict]:
+        """The month's daily lines, exact (selectors.monthly_daily_lines), in their written order."""
+        return monthly_daily_lines(self.report.month)
+
+    def ledger(self) -> CentLedger:
+        """The daily lines apportioned against the month's total: read once per exporter."""
+        if self._ledger is None:
+            self._ledger = CentLedger(self.daily_lines(), amount="cost")
+        return self._ledger
+
+    def file_summary(self) -> list[tuple[str, str]]:
+        """The page's summary, with billed − priced as the reconciliation sheet's rounded figures give it,
+        and the rounding rule said."""
+        difference = _rounded_difference(self.report.reconciliation)
+        lines = [(label, usd(difference) if label == "Billed − priced" else text) for label, text in self.summary]
+        return lines + [("Rounding", ROUNDING_NOTE)]
 
     def sheets(self) -> list[Sheet]:
         r = self.report
@@ -75,40 +106,45 @@ class MonthlyExporter(Exporter):
                 Column("team", "Team", width=16), Column("cost_center", "Cost center", width=14),
                 *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS, Column("spend", "Spend", MONEY), *PER_DAY[1:],
                 Column("cache_hit_rate", "Cache hit rate", RATIO), Column("main_model", "Main model", width=22),
-            ), [with_tokens(row) for row in r.developers], with_tokens(r.totals | {"developer": "Total"})),
+            ), [with_tokens(row) for row in r.developers], with_tokens(r.totals | {"developer": "Total"}),
+                cents=Pivot(by("email"), by("email"))),
             Sheet("teams", "Teams", (
                 Column("team", "Team", width=20), Column("cost_center", "Cost center", width=16),
                 Column("developers", "Developers", INT), *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS,
                 Column("spend", "Spend", MONEY), Column("share", "Share of spend", RATIO), *PER_DAY[1:],
             ), [with_tokens(row) for row in r.teams], with_tokens(self._group_total("team")),
-                note="For chargeback: each developer's spend charged to their team."),
+                note="For chargeback: each developer's spend charged to their team.",
+                cents=Pivot(by("team", NO_TEAM), by("team"))),
             Sheet("cost_centers", "Cost centers", (
                 Column("cost_center", "Cost center", width=18), Column("teams", "Teams", width=22),
                 Column("developers", "Developers", INT), *PER_DAY[:1], *REQUESTS, *TOKEN_COLUMNS,
                 Column("spend", "Spend", MONEY), Column("share", "Share of spend", RATIO), *PER_DAY[1:],
             ), [with_tokens(row) for row in r.cost_centers], with_tokens(self._group_total("cost_center")),
-                note="For chargeback: each team's spend charged to its cost center."),
+                note="For chargeback: each team's spend charged to its cost center.",
+                cents=Pivot(by("cost_center", NO_COST_CENTER), by("cost_center"))),
             Sheet("models", "Models", (
                 Column("model", "Model", width=26), Column("pricing", "Pricing", width=16), *REQUESTS,
                 *TOKEN_COLUMNS, Column("spend", "Spend", MONEY, none_text="unpriced"),
                 Column("share", "Share of spend", RATIO), Column("cache_hit_rate", "Cache hit rate", RATIO),
             ), [with_tokens(m | {"pricing": pricing_status(m)}) for m in r.models],
                 with_tokens(r.totals | {"model": "Total"}),
-                note="Requests with no known price are counted but not priced: unknown, never $0."),
+                note="Requests with no known price are counted but not priced: unknown, never $0.",
+                cents=Pivot(by("model"), by("model"))),
             Sheet("sources", "Sources", (
                 Column("label", "Source", width=40), Column("source", "Source id", where=DATA, width=20),
                 Column("developer_days", "Developer-days", INT), Column("requests", "Requests", INT),
                 Column("spend", "Spend", MONEY),
             ), r.sources, total | {"spend": r.totals["spend"], "requests": r.totals["requests"]},
-                note="Where the figures were counted from: each request once, from its most trusted source."),
+                note="Where the figures were counted from: each request once, from its most trusted source.",
+                cents=Pivot(by("source"), by("source"))),
             self._reconciliation_sheet(),
             Sheet("daily", "Daily lines", (
                 Column("developer", "Developer", width=24), Column("email", "E-mail", width=28),
                 Column("team", "Team", width=16), Column("cost_center", "Cost center", width=14),
                 Column("day", "Day", DATE), Column("model", "Model", width=26), Column("source", "Source", width=18),
                 *REQUESTS, *TOKEN_COLUMNS[:-1], Column("cost", "Cost", MONEY),
-            ), monthly_daily_lines(r.month), None, in_pdf=False,
-                note="One line per developer, day, model and source (DailyCost)."),
+            ), self.daily_lines(), None, in_pdf=False, cents=LINES,
+                note="One line per developer, day, model and source (DailyCost). " + ROUNDING_NOTE),
         ]
 
     def _group_total(self, key: str) -> dict:
@@ -122,7 +158,8 @@ class MonthlyExporter(Exporter):
         row = r.totals | {
             "month": r.month, "status": "provisional" if r.provisional else "final", "time_zone": r.time_zone,
             "billed": rec.totals["billed"], "priced": rec.totals["priced"],
-            "difference": rec.totals["difference"] if rec.available else None,
+            # As the reconciliation sheet's totals give it in files: rounded billed − rounded priced.
+            "difference": _rounded_difference(rec) if rec.available else None,
         }
         return Sheet("summary", "Summary", (
             Column("month", "Month", DATE), Column("status", "Status"), Column("time_zone", "Time zone", width=18),
@@ -130,7 +167,7 @@ class MonthlyExporter(Exporter):
             *PER_DAY, *REQUESTS, *TOKEN_COLUMNS[:-1], Column("cache_hit_rate", "Cache hit rate", RATIO),
             Column("billed", "Billed by Anthropic", MONEY), Column("priced", "Usage report priced by us", MONEY),
             Column("difference", "Billed − priced", MONEY),
-        ), [row], None, in_pdf=False)
+        ), [row], None, in_pdf=False, note=ROUNDING_NOTE, cents=Pivot(everything, everything))
 
     def _reconciliation_sheet(self) -> Sheet:
         rec = self.report.reconciliation
@@ -148,7 +185,32 @@ class MonthlyExporter(Exporter):
             Column("difference", "Difference", MONEY, none_text="unknown"),
             Column("unpriced_rows", "Unpriced usage rows", INT),
         ), rows, rec.totals | {"workspace": "Total"} if rows else None, note=note,
-            empty_text="")  # the note says why
+            empty_text="",  # the note says why
+            cents=OwnTotal(("billed", "priced"), then=_difference_of_cents))
+
+
+def _difference_of_cents(row: dict) -> dict:
+    """A reconciliation row (or its totals) with billed − priced from its rounded sides: a missing
+    side counts as $0; an unknown difference (priced unknown) stays unknown."""
+    if row.get("difference") is None:
+        return row
+    return row | {"difference": (row["billed"] or ZERO) - (row["priced"] or ZERO)}
+
+
+def _rounded_difference(rec: Reconciliation) -> Decimal | None:
+    """Billed − priced over the month, from each side rounded to the cent (as the files' tables)."""
+    if rec.totals.get("difference") is None:
+        return None
+    billed, priced = (rec.totals[side] for side in ("billed", "priced"))
+    return (to_cents(billed) if billed is not None else ZERO) - (to_cents(priced) if priced is not None else ZERO)
+
+
+def apportioned_daily_lines(month: date) -> Iterator[dict]:
+    """The month's daily lines (selectors.monthly_daily_lines' keys) as the files write them: ``cost``
+    apportioned to the cent (largest remainder against the month's total, ties in the lines' order)
+    and ``exact_cost`` the recorded cost. For any other export of the month (FOCUS), so its figures
+    equal the workbook's line for line. Streamed: the lines are spooled to a temporary file."""
+    return CentLedger(monthly_daily_lines(month), amount="cost").lines()
 
 
 def _banner(report: MonthlyReport) -> str:

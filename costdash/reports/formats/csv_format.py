@@ -1,6 +1,7 @@
 """CSV: one breakdown per file, a header row, its rows and its totals row. UTF-8 with a byte-order
-mark (so Excel reads non-ASCII names right); plain numbers (money in dollars to the cent, ratios as
-fractions, ISO dates); text that a spreadsheet would run as a formula starts with an apostrophe."""
+mark (so Excel reads non-ASCII names right); plain numbers (money in dollars to the cent, apportioned
+so the rows add up to the totals row: exporters/cents.py; ratios as fractions, ISO dates); text that
+a spreadsheet would run as a formula starts with an apostrophe."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def csv_lines(sheet: Sheet) -> Iterator[list[str]]:
 
 def write_csv(exporter: Exporter, out: BinaryIO, sheet: str = "") -> None:
     """Write one breakdown (``sheet``, default the exporter's first) to ``out``, row by row."""
-    chosen = exporter.sheet(sheet or exporter.sheet_keys()[0])
+    chosen = exporter.file_sheet(sheet or exporter.sheet_keys()[0])
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     try:
         writer = csv.writer(text)

@@ -1,5 +1,6 @@
 """PDF: a printable summary on landscape A4: the title, the provisional banner, the summary figures,
-the charts as images, then each printable breakdown as a table (headers repeated on every page).
+the charts as images, then each printable breakdown as a table (headers repeated on every page), its
+amounts apportioned to the cent so each table's rows add up to its total (exporters/cents.py).
 Text is set in DejaVu Sans where the machine has it (most scripts), else the Vera font reportlab
 ships; names are escaped, never read as markup."""
 from __future__ import annotations
@@ -126,11 +127,11 @@ def write_pdf(exporter: Exporter, out: BinaryIO, sheet: str = "") -> None:
     if exporter.banner:
         story.append(Paragraph(escape(exporter.banner), styles["banner"]))
     summary = [[Paragraph(escape(label), styles["head"]), Paragraph(escape(text), styles["cell"])]
-               for label, text in exporter.summary]
+               for label, text in exporter.file_summary()]
     if summary:
         story += [Paragraph("Summary", styles["h2"]), _table(summary, [WIDTH * 0.3, WIDTH * 0.5], [], False)]
     story += _chart_flowables(exporter.charts, styles)
-    for found in exporter.sheets():
+    for found in exporter.file_sheets():
         if found.in_pdf:
             story += [Spacer(1, 4)] + _sheet_flowables(found, styles)
 

@@ -1,7 +1,9 @@
 """Excel: one sheet per breakdown (the summary first), typed cells: whole numbers as numbers, money as
-numbers to the cent in a "$"#,##0.00 format, ratios in a 0.0% format, days as dates. Text is always
-written as text, so a name like =HYPERLINK(...) is never a formula. Written in openpyxl's write-only
-mode: rows are spooled to disk as they come, so a large month's daily lines take flat memory."""
+numbers to the cent in a "$"#,##0.00 format (apportioned so each sheet adds up to its total, and a
+pivot of the daily lines equals each sheet: exporters/cents.py), ratios in a 0.0% format, days as
+dates. Text is always written as text, so a name like =HYPERLINK(...) is never a formula. Written in
+openpyxl's write-only mode: rows are spooled to disk as they come, so a large month's daily lines
+take flat memory."""
 from __future__ import annotations
 
 from typing import BinaryIO
@@ -57,7 +59,7 @@ def write_xlsx(exporter: Exporter, out: BinaryIO, sheet: str = "") -> None:
     """Write every breakdown to ``out`` (``sheet`` is ignored: a workbook holds them all)."""
     wb = Workbook(write_only=True)
     wb.properties.title = exporter.title
-    for found in exporter.sheets():
+    for found in exporter.file_sheets():
         columns = data_columns(found)
         ws = wb.create_sheet(title=found.title[:SHEET_NAME_MAX])
         for i, column in enumerate(columns, 1):
