@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The FOCUS validator (tests/reports/test_focus_export.py) pins numpy<2 and pandera 0.17: its own venv.
+FOCUS_VENV := .venv-focus
+FOCUS_STAMP := $(FOCUS_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The test suite talks to the real servers at their default local addresses.
@@ -16,7 +19,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	touch $@
 
-install: $(STAMP)
+$(FOCUS_STAMP): requirements-focus.lock
+	$(PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-focus.lock
+	touch $@
+
+install: $(STAMP) $(FOCUS_STAMP)
 
 # The embedded default: SQLite in var/, tasks in-process, a demo team, an admin login printed.
 run: $(STAMP)
@@ -28,7 +36,7 @@ check-services: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/python -m tests.check_services
 
-test: $(STAMP) check-services
+test: $(STAMP) $(FOCUS_STAMP) check-services
 	DJANGO_DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 		COSTDASH_TEST_REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
@@ -40,4 +48,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/import_transcripts.py --generate 1GB
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(FOCUS_VENV) var
