@@ -153,6 +153,9 @@ class UsageEvent(models.Model):
     inference_geo = models.CharField(max_length=32, blank=True)
     cost = models.DecimalField(null=True, blank=True, **MONEY)
     reported_cost = models.DecimalField(null=True, blank=True, **MONEY)
+    # Chargeback dimensions (ingest/parsers/dimensions.py) as canonical JSON text, so the rollup
+    # groups by the column as it is; NULL for none (every transcript request).
+    dimensions = models.TextField(null=True, blank=True)
 
     class Meta:
         # Only what reads need: rollups recompute by developer and time. (A request_id index

@@ -14,13 +14,14 @@ from costdash.lib.dates import reporting_day, zone
 from costdash.pricing.rates import RateTable, Usage, cost_of, normalize_model
 
 from .parsers.base import ParsedRequest
+from .parsers.dimensions import canonical
 
 # The columns of a UsageEvent row, in the order rows are built and copied.
 COLUMNS = (
     "dedupe_key", "source", "batch_id", "developer_id", "identity_id", "timestamp", "session_id",
     "project", "model", "raw_model", "request_id", "message_id", "input_tokens", "output_tokens",
     "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens", "web_search_requests",
-    "service_tier", "is_batch", "speed", "inference_geo", "cost", "reported_cost",
+    "service_tier", "is_batch", "speed", "inference_geo", "cost", "reported_cost", "dimensions",
 )
 # What a larger copy of the same request may change. Time, person and batch stay as first seen,
 # so a replaced row never moves to another day's rollup.
@@ -99,6 +100,8 @@ class RowBuilder:
             r.input_tokens, r.output_tokens, r.cache_write_5m_tokens, r.cache_write_1h_tokens,
             r.cache_read_tokens, r.web_search_requests, r.service_tier, r.is_batch, r.speed,
             r.inference_geo, cost, r.reported_cost,
+            # None for most requests (transcripts carry none): nothing to encode on the hot path.
+            canonical(r.dimensions) if r.dimensions else None,
         )
         return row, reporting_day(r.timestamp, zone(self.tz_name)), "" if cost is not None else usage.model
 
@@ -139,13 +142,13 @@ def copy_head(row: tuple) -> bytes:
 def copy_tail(row: tuple) -> bytes:
     """The COPY text of a row's columns after its developer and identity ids, and the newline."""
     (ts, session, project, model, raw_model, request_id, message_id, inp, out, w5m, w1h, read, searches, tier,
-     is_batch, speed, geo, cost, reported) = row[5:]
+     is_batch, speed, geo, cost, reported, dimensions) = row[5:]
     t = copy_text
     return (
         f"{ts.isoformat()}\t{t(session)}\t{t(project)}\t{t(model)}\t"
         f"{t(raw_model)}\t{t(request_id)}\t{t(message_id)}\t{inp}\t{out}\t{w5m}\t{w1h}\t{read}\t{searches}\t"
         f"{t(tier)}\t{'t' if is_batch else 'f'}\t{t(speed)}\t{t(geo)}\t{copy_number(cost)}\t"
-        f"{copy_number(reported)}\n"
+        f"{copy_number(reported)}\t{NULL if dimensions is None else t(dimensions)}\n"
     ).encode()
 
 

@@ -70,6 +70,8 @@ class ParsedRequest:
     # identity whose email matches a developer's is linked to them automatically.
     identity: str = ""
     email: str = ""
+    # What the request is charged on besides its developer (parsers/dimensions.py): None for none.
+    dimensions: dict | None = None
 
 
 @dataclass(slots=True)

@@ -21,6 +21,10 @@ holds the record to what can be stored and counted, the same for every source:
   nothing that keys, prices or attributes a record, so it is made to fit instead: NUL and lone
   surrogates (which no PostgreSQL text can hold) are dropped, and it is cut to its column; other
   characters (a tab in a path) are kept exactly.
+- dimensions (a request's chargeback dimensions: key alias, team, tags, OTel resource attributes):
+  parsers/dimensions.reason holds them to at most MAX_TAGS tags and MAX_ATTRIBUTES attributes of
+  MAX_VALUE characters, clean text; like an identity they are refused with the field named, never
+  cut (they decide a cost center).
 
 Kept free of Django: parse worker processes import it without Django set up.
 """
@@ -34,6 +38,7 @@ import time
 
 from costdash.pricing.rates import normalize_model
 
+from . import dimensions
 from .base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedRequest, Rejected, RowError
 
 EARLIEST = datetime(2023, 1, 1, tzinfo=UTC)  # before Claude Code and these reports existed
@@ -131,6 +136,8 @@ def _request(r: ParsedRequest) -> str | None:
             return f"field {name} is not text"
         if len(value) > size or not value.isprintable():
             setattr(r, name, _UNSTORABLE.sub("", value)[:size])
+    if r.dimensions is not None and (reason := dimensions.reason(r.dimensions)):
+        return reason
     return _texts(r, ParsedRequest) or _model(r.raw_model)
 
 

@@ -36,6 +36,7 @@ from . import json_reader
 from .base import ParsedRequest, ParseStats, Rejected, RowError
 from .checks import count as count  # re-exported: the shared whole-number reader
 from .checks import money as money  # re-exported: the shared money reader
+from .dimensions import litellm_dimensions
 from .json_reader import loads as loads  # re-exported: the JSON reader with the standard library's fallback
 
 MAX_JSON_BYTES = 512 * 1024 * 1024  # one JSON document; more is refused (read past this, it stops)
@@ -106,6 +107,7 @@ def litellm_request(
         reported_cost=cost,
         identity=identity,
         email=email if is_email(email) else "",
+        dimensions=litellm_dimensions(row, metadata),
     )
 
 

@@ -33,6 +33,7 @@ from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
 from .checks import MAX_REQUEST_TOKENS as MAX_TOKENS
 from .checks import MAX_REQUEST_USD as MAX_COST
 from .checks import guarded
+from .dimensions import otel_dimensions
 from .otlp_files import CHUNK, MAX_LINE
 from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, BadEntry, attributes, from_nanos, log_records
 from .otlp_wire import attribute_of as _value
@@ -112,7 +113,10 @@ def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | None
     attrs = attributes(record, "attributes")
     if not _is_api_request(record, attrs, scope_name):
         return None
-    return _request({**outer, **attrs}, record)
+    request = _request({**outer, **attrs}, record)
+    # The resource's own attributes (OTEL_RESOURCE_ATTRIBUTES), not the event's copies of them.
+    request.dimensions = otel_dimensions(outer)
+    return request
 
 
 def _is_api_request(record: dict, attrs: dict, scope_name: str) -> bool:
