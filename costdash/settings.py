@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "costdash.demo",
     "costdash.connectors",
     "costdash.limits",
+    "costdash.chargeback",
     "costdash.reports",
     "costdash.alerts",
     "costdash.api",

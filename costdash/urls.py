@@ -21,6 +21,7 @@ urlpatterns = [
     path("people/", include("costdash.accounts.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
+    path("chargeback/", include("costdash.chargeback.urls")),
     path("reports/", include("costdash.reports.urls")),
     path("alerts/", include("costdash.alerts.urls")),
     path("api/", include("costdash.api.urls")),

@@ -32,6 +32,7 @@ from costdash.accounts.models import Developer, Identity
 from costdash.alerts.models import AlertEvent, AlertRule, Channel
 from costdash.alerts.services import channel_save
 from costdash.api.services import api_token_create
+from costdash.chargeback.models import ChargebackRule
 from costdash.connectors.models import AdminApiConnection
 from costdash.connectors.services import connection_save
 from costdash.dashboard.filters import org_today
@@ -104,10 +105,21 @@ MATRIX = [
         {"scope": "org", "amount": "900", "warning_share": "0.8"}),
     Url("limits:delete", "/limits/{limit}/delete/", ADMINS),
     Url("limits:delete", "/limits/{limit}/delete/", succeeds(ADMINS, 302), POST),
+    # Chargeback rules: billing reads, admins change.
+    Url("chargeback:list", "/chargeback/", SPEND),
+    Url("chargeback:create", "/chargeback/new/", ADMINS),
+    Url("chargeback:create", "/chargeback/new/", succeeds(ADMINS, 302), POST,
+        {"position": "5", "dimension": "tag", "pattern": "team-*", "cost_center": "CC-A"}),
+    Url("chargeback:edit", "/chargeback/{chargeback_rule}/", ADMINS),
+    Url("chargeback:edit", "/chargeback/{chargeback_rule}/", succeeds(ADMINS, 302), POST,
+        {"position": "1", "dimension": "everything", "cost_center": "CC-DEFAULT"}),
+    Url("chargeback:delete", "/chargeback/{chargeback_rule}/delete/", ADMINS),
+    Url("chargeback:delete", "/chargeback/{chargeback_rule}/delete/", succeeds(ADMINS, 302), POST),
     # Monthly reports and their downloads: admins and billing.
     Url("reports:month", "/reports/", SPEND),
     Url("reports:export", "/reports/export/", succeeds(SPEND, 302), POST,
         {"month": "{month}", "format": "csv", "sheet": "teams"}),
+    Url("reports:export_focus", "/reports/export/focus/", succeeds(SPEND, 302), POST, {"month": "{month}"}),
     Url("reports:download", "/reports/{report}/download", SPEND),
     Url("reports:status", "/reports/{report}/status", SPEND),
     # Alerts: everyone their own (admins and billing all); channels admins; rules billing reads.
@@ -176,6 +188,7 @@ MATRIX = [
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", succeeds(API_SPEND, 201), POST,
         {"format": "csv", "sheet": "teams"}),
+    Url("api:report_focus", "/api/v1/reports/{month}/focus.csv", API_SPEND),
     Url("api:report_file", "/api/v1/reports/files/{report}/", API_SPEND),
     Url("api:report_file_download", "/api/v1/reports/files/{report}/download/", API_SPEND),
 ]
@@ -202,6 +215,8 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
         "ana": ana.pk, "bo": bo.pk, "cy": cy.pk, "alert": alert.pk, "rule": rule_.pk, "month": f"{month:%Y-%m}",
         "channel": channel_save(Channel(kind="email", name="Finance"), {"to": ["finance@example.com"]}).pk,
         "limit": SpendLimit.objects.create(scope="org", amount=Decimal("1000")).pk,
+        "chargeback_rule": ChargebackRule.objects.create(dimension="project", pattern="*/payments",
+                                                         cost_center="CC-PAY").pk,
         "batch": ImportBatch.objects.create(source="claude_code_jsonl", developer=ana, created_by=developer_user,
                                             status="done", label="ana.jsonl").pk,
         "ingest_token": ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[0].pk,

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from costdash.accounts.models import Developer, OrgSettings
+from costdash.chargeback.selectors import chargeback_breakdowns
 from costdash.lib.money import ZERO
 from costdash.limits.selectors import month_bounds, org_today
 from costdash.rollups.models import DirtyDay
@@ -84,6 +85,9 @@ class MonthlyReport:
     by_day_model: list[dict]
     reconciliation: Reconciliation
     cache_splits: dict = field(default_factory=dict)
+    # By project, API key, workspace, LiteLLM tags and team, OTel resource attribute and rule-mapped
+    # cost center, each adding up to the total (chargeback.selectors.chargeback_breakdowns).
+    chargeback: dict = field(default_factory=dict)
 
     @property
     def provisional(self) -> bool:
@@ -138,6 +142,7 @@ def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
         by_day_model=priced_spend_by_day_and_model([day | {"cost": day["spend"]} for day in mix["days"]]),
         reconciliation=reconciliation(scope.since, scope.until),
         cache_splits=cache_splits(scope, totals["spend"]),
+        chargeback=chargeback_breakdowns(scope, totals["spend"]),
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from costdash.accounts.models import Developer, OrgSettings
+from costdash.chargeback import rollup as chargeback_rollup
 from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 from costdash.pricing.services import rate_table, rate_table_invalidate
@@ -156,6 +157,9 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         ]
         counted = _counted(events.filter(local_day__in=mixed)) if mixed else []
         rows += [_daily_cost(developer_id, g) for g in _sums_of_counted(counted)]
+        # The same requests again, split by chargeback dimensions (chargeback.rollup).
+        parts = [*chargeback_rollup.event_sums(events.filter(local_day__in=days - mixed))]
+        parts += chargeback_rollup.counted_sums(counted)
         sessions = session_days_in_database(developer_id, events.filter(local_day__in=days - mixed))
         sessions += session_days_of_counted(developer_id, counted)
         # A UTC-day bucket may sit on a neighbouring org-local day: read a day either side.
@@ -166,6 +170,7 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         stored = split.stored_units(developer_id, days - request_days)
         groups, recoveries = _sums_of_aggregates(UsageAggregate.objects.filter(**near), days - request_days, tz, stored)
         rows += [_daily_cost(developer_id, g) for g in groups]
+        parts += chargeback_rollup.aggregate_sums(groups)
         activity = _activity_of(developer_id, ActivityRecord.objects.filter(**near), days, tz)
         DailyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyCost.objects.bulk_create(rows, batch_size=1000)
@@ -179,6 +184,7 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
         SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
         SessionDay.objects.bulk_create(sessions, batch_size=1000)
+        chargeback_rollup.dimension_costs_replace(developer_id, days, parts)
     return len(rows)
 
 
@@ -186,7 +192,8 @@ def _sums_of_aggregates(aggregates, days: set[date], tz, stored: dict) -> tuple[
     """DailyCost sums of the days no per-request source reported: from each day's most trusted
     aggregate source only (rollups.dedupe.AGGREGATE_PRECEDENCE); and the SplitRecovery of each
     group whose cache writes came without their 5m/1h split (rollups.split, reusing ``stored``)."""
-    fields = ("source", "start", "width", "model", "requests", "cost", *TOKEN_SUMS, *split.ROW_FIELDS)
+    fields = ("source", "start", "width", "model", "requests", "cost", "workspace", "api_key", *TOKEN_SUMS,
+              *split.ROW_FIELDS)
     by_day: dict[date, list[dict]] = defaultdict(list)
     for row in aggregates.values(*fields):
         day = bucket_day(row["start"], row["width"], tz)
@@ -217,6 +224,7 @@ def _sums_of_aggregates(aggregates, days: set[date], tz, stored: dict) -> tuple[
         if any(split.hides_split(row) for row in members[key]):
             table = table or rate_table()
             recoveries.append(split.group_split(g, members[key], stored.get(key, {}), table))
+        g["members"] = members[key]  # chargeback.rollup splits the group by workspace and key
     return list(groups.values()), recoveries
 
 
@@ -247,7 +255,10 @@ def _sums_in_database(events):
 
 def _counted(events) -> list[dict]:
     """The events of mixed-source days, one per request (rollups.dedupe)."""
-    fields = {"dedupe_key", "source", "request_id", "message_id", "local_day", "model", *TOKEN_SUMS, *SESSION_FIELDS}
+    fields = {
+        "dedupe_key", "source", "request_id", "message_id", "local_day", "model", "project", "dimensions",
+        *TOKEN_SUMS, *SESSION_FIELDS,
+    }
     return counted_events(list(events.values(*sorted(fields))))
 
 

@@ -1,0 +1,77 @@
+"""Chargeback beyond teams: the rules that map a dimension to a cost center, and the daily cost of
+each set of dimensions (rebuilt by the rollup recompute beside DailyCost)."""
+from django.db import models
+
+from costdash.accounts.models import Developer
+from costdash.ingest.models import MONEY
+
+
+class Dimension(models.TextChoices):
+    PROJECT = "project", "Project (repository)"
+    API_KEY = "api_key", "API key (LiteLLM key alias, Admin API key)"
+    WORKSPACE = "workspace", "Workspace (Admin API)"
+    TAG = "tag", "LiteLLM tag (any of the request's tags)"
+    TEAM = "team", "LiteLLM team"
+    OTEL = "otel", "OpenTelemetry resource attribute"
+    EVERYTHING = "everything", "Everything else (the default)"
+
+
+class ChargebackRule(models.Model):
+    """One rule: requests whose ``dimension`` matches ``pattern`` go to ``cost_center``. Rules are
+    tried by ``position`` (then id); the first that matches wins. An EVERYTHING rule matches every
+    request (the default for the rest); with no rule matching, a request goes to its developer's
+    team's cost center. A blank ``cost_center`` sends the matched requests to that same fallback:
+    an exception placed before a default."""
+
+    position = models.PositiveIntegerField(default=100, help_text="Rules are tried from the lowest position up")
+    dimension = models.CharField(max_length=16, choices=Dimension.choices)
+    attribute = models.CharField(
+        max_length=64, blank=True, help_text="For an OpenTelemetry rule: the resource attribute, e.g. team.id"
+    )
+    pattern = models.CharField(
+        max_length=200, blank=True,
+        help_text="The value to match, exactly; or a glob with * and ? (e.g. /home/*/src/payments*)",
+    )
+    cost_center = models.CharField(
+        max_length=120, blank=True, help_text="Blank: the developer's own team's cost center"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        if self.dimension == Dimension.EVERYTHING:
+            return f"everything else → {self.cost_center or 'own cost center'}"
+        name = f"{self.dimension}:{self.attribute}" if self.dimension == Dimension.OTEL else self.dimension
+        return f"{name} = {self.pattern} → {self.cost_center or 'own cost center'}"
+
+
+class DailyDimensionCost(models.Model):
+    """One developer's usage of one model on one org-local day from one source, for one set of
+    chargeback dimensions: DailyCost split by ``dimensions`` (canonical JSON: project, api_key,
+    workspace, tags, team, otel; "" for none). Rebuilt in the same recompute and from the same
+    requests counted once (rollups.dedupe), so the rows of a (developer, day, model, source) add
+    up to its DailyCost row exactly (cost, requests, tokens)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    model = models.CharField(max_length=120)
+    source = models.CharField(max_length=40)
+    dimensions = models.TextField(blank=True, default="")
+    cost = models.DecimalField(default=0, **MONEY)
+    requests = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "developer"], name="dimension_cost_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.model} {self.dimensions} {self.cost}"
