@@ -24,4 +24,6 @@ urlpatterns = [
     path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),
     path("v1/reports/<str:month>/", reports.ReportMonthApi.as_view(), name="report_month"),
     path("v1/reports/<str:month>/files/", reports.ReportFileListApi.as_view(), name="report_files"),
+    path("v1/reports/<str:month>/close/", reports.ReportCloseApi.as_view(), name="report_close"),
+    path("v1/reports/<str:month>/reopen/", reports.ReportReopenApi.as_view(), name="report_reopen"),
 ]

@@ -21,3 +21,15 @@ class ExportForm(MonthForm):
         if month is None:
             raise forms.ValidationError("Choose a month.")
         return month
+
+
+class CloseForm(MonthForm):
+    """Close or reopen: ``month`` (YYYY-MM) and an optional ``note`` (why), kept in the log."""
+
+    note = forms.CharField(required=False, max_length=2000, strip=True)
+
+    def clean_month(self):
+        month = super().clean_month()
+        if month is None:
+            raise forms.ValidationError("Choose a month.")
+        return month

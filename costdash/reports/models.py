@@ -68,6 +68,11 @@ class GeneratedReport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     run = models.ForeignKey(MonthlyRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    month_close = models.ForeignKey("MonthClose", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="files", help_text="The close that made it (files made at close)")
+    fingerprint = models.CharField(max_length=64, blank=True, help_text=(
+        "closing.figures_fingerprint of the month when it was built: the file is out of date when the month's "
+        "current one differs ('' for files built before fingerprints: unknown)"))
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -106,3 +111,73 @@ class ReportDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} by {self.user_id} at {self.at}"
+
+
+class MonthClose(models.Model):
+    """A month closed by billing or an admin (reports.closing): the snapshot its report, files and API
+    answer from while it stays closed. At most one close of a month is active (``reopened_at`` empty);
+    a reopened close is kept, with who reopened it, and a new close is a new row.
+
+    ``report``: the whole MonthlyReport as tagged JSON (closing.encode: money as decimal strings, so it
+    decodes equal to the report it was taken from); its daily lines are MonthCloseLine rows. ``rates``:
+    the ModelPrice rows in force in the month, ``precedence``: the source orders the rollups used.
+    ``rows_fingerprint``: the month's DailyCost figures at close (a change since is detected by it);
+    ``fingerprint``: what a file built from the snapshot carries (closing.figures_fingerprint)."""
+
+    month = models.DateField(help_text="The month's first day")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    closed_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(help_text="The MonthlyReport at close (closing.encode)")
+    rates = models.JSONField(default=list, help_text="The ModelPrice rows in force in the month")
+    precedence = models.JSONField(default=dict, help_text="Source precedence: per request, aggregates, activity")
+    rows_fingerprint = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    lines = models.PositiveIntegerField(default=0, help_text="Daily lines kept (MonthCloseLine)")
+
+    class Meta:
+        ordering = ["-month", "-closed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["month"], condition=models.Q(reopened_at__isnull=True),
+                                    name="month_close_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} closed {self.closed_at:%Y-%m-%d}{' (reopened)' if self.reopened_at else ''}"
+
+
+class MonthCloseLine(models.Model):
+    """One daily line (selectors.monthly_daily_lines) of a closed month, as tagged JSON, in order."""
+
+    close = models.ForeignKey(MonthClose, on_delete=models.CASCADE, related_name="daily_lines")
+    position = models.PositiveIntegerField()
+    line = models.JSONField()
+
+    class Meta:
+        ordering = ["close", "position"]
+        constraints = [models.UniqueConstraint(fields=["close", "position"], name="month_close_line_position")]
+
+
+class MonthCloseEvent(models.Model):
+    """The log of closing and reopening: who, when, why (never edited)."""
+
+    class Action(models.TextChoices):
+        CLOSE = "close"
+        REOPEN = "reopen"
+
+    month = models.DateField(help_text="The month's first day")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    close = models.ForeignKey(MonthClose, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["month", "at"], name="month_close_event_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.action} by {self.user_id} at {self.at}"

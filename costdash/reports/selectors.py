@@ -16,7 +16,7 @@ streams the month's DailyCost rows for the exports' "daily" breakdown without ho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -88,6 +88,11 @@ class MonthlyReport:
     # By project, API key, workspace, LiteLLM tags and team, OTel resource attribute and rule-mapped
     # cost center, each adding up to the total (chargeback.selectors.chargeback_breakdowns).
     chargeback: dict = field(default_factory=dict)
+    # closing.adjustments_into: an open month's "Adjustments to closed months" (the changes since
+    # close of the closed months just before it); a closed month's, as carried when it was closed.
+    adjustments: list[dict] = field(default_factory=list)
+    # closing.closed_info when the month is closed (the report is its snapshot), else None.
+    closed: dict | None = None
 
     @property
     def provisional(self) -> bool:
@@ -110,7 +115,22 @@ def month_scope(month: date) -> Scope:
 
 
 def monthly_report(month: date, *, today: date | None = None) -> MonthlyReport:
-    """The report of ``month``'s month (any day of it), as of ``today`` (default: the org's today).
+    """The report every reader uses (page, exports, API, e-mail): a closed month's snapshot
+    (closing.report_from_close: final, ``closed`` set), else monthly_report_live with the month's
+    adjustments to the closed months just before it."""
+    from .closing import active_closes, adjustments_into, report_from_close
+
+    closes = active_closes()
+    first = month.replace(day=1)
+    if first in closes:
+        return report_from_close(closes[first])
+    report = monthly_report_live(month, today=today)
+    return replace(report, adjustments=adjustments_into(first, closes))
+
+
+def monthly_report_live(month: date, *, today: date | None = None) -> MonthlyReport:
+    """The report of ``month``'s month (any day of it), as of ``today`` (default: the org's today),
+    computed from the current figures (closed or not; no adjustments).
     About a dozen grouped queries whatever the team's size. A month after today's is a ValueError."""
     org = OrgSettings.get()
     today = today or org_today()
@@ -222,6 +242,14 @@ def _models(models: list[dict]) -> list[dict]:
 
 
 def monthly_daily_lines(month: date) -> Iterator[dict]:
+    """A closed month's daily lines as closed (closing.close_lines), else monthly_daily_lines_live."""
+    from .closing import active_close, close_lines
+
+    close = active_close(month)
+    return close_lines(close) if close is not None else monthly_daily_lines_live(month)
+
+
+def monthly_daily_lines_live(month: date) -> Iterator[dict]:
     """The month's DailyCost rows (one per developer, day, model and source), by developer name,
     day, model, source: streamed from the database in chunks, never held whole.
 
@@ -239,6 +267,11 @@ def monthly_daily_lines(month: date) -> Iterator[dict]:
 
 
 def daily_line_count(month: date) -> int:
+    from .closing import active_close
+
+    close = active_close(month)
+    if close is not None:
+        return close.lines
     return month_scope(month).daily_costs().count()
 
 

@@ -29,8 +29,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from costdash.accounts.roles import BILLING
+from costdash.lib.money import to_cents, usd
 from costdash.limits.selectors import org_today
 
+from .closing import active_closes, closed_months_changed, figures_fingerprint
 from .exporters import EXPORTERS
 from .exporters.base import Exporter
 from .formats import CONTENT_TYPES, ONE_SHEET, WRITERS
@@ -86,6 +88,8 @@ def report_build(report_id: int, *, exporter: Exporter | None = None) -> Generat
     if not claimed:
         return report
     try:
+        # Before the figures are read: a change landing during the build marks the file out of date.
+        report.fingerprint = figures_fingerprint(report.month)
         exporter = exporter or EXPORTERS[report.kind](report.month)
         report.provisional = exporter.provisional  # before the file is named after it
         with tempfile.TemporaryFile(prefix="costdash-report-") as out:
@@ -97,8 +101,23 @@ def report_build(report_id: int, *, exporter: Exporter | None = None) -> Generat
         log.exception("report %s could not be built", report)
         report.status, report.error = GeneratedReport.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     report.finished_at = timezone.now()
-    report.save(update_fields=["file", "size", "provisional", "status", "error", "finished_at"])
+    report.save(update_fields=["file", "size", "provisional", "status", "error", "finished_at", "fingerprint"])
     return report
+
+
+def mark_out_of_date(files: list[GeneratedReport]) -> list[GeneratedReport]:
+    """Set ``out_of_date`` on each file: True when its month's figures (closing.figures_fingerprint:
+    live for an open month, the snapshot for a closed one) are no longer those it was built from,
+    None when unknown (not built yet, or built before fingerprints). One query per month listed."""
+    closes, current = active_closes(), {}
+    for file in files:
+        if not file.fingerprint or file.status != GeneratedReport.Status.READY:
+            file.out_of_date = None
+            continue
+        if file.month not in current:
+            current[file.month] = figures_fingerprint(file.month, closes)
+        file.out_of_date = file.fingerprint != current[file.month]
+    return files
 
 
 def report_generate(
@@ -203,6 +222,7 @@ def _message(exporter: Exporter, reports: list[GeneratedReport], recipients: lis
     if exporter.banner:
         lines += [exporter.banner, ""]
     lines += [f"{label}: {text}" for label, text in exporter.summary]
+    lines += _closed_changes_lines()
     lines += ["", "Attached: the printable summary (PDF) and every breakdown (Excel). Both are kept under "
                   "Reports in costdash, with who downloads them."]
     message = EmailMessage(subject=exporter.title, body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
@@ -211,3 +231,29 @@ def _message(exporter: Exporter, reports: list[GeneratedReport], recipients: lis
         with report.file.open("rb") as handle:
             message.attach(report.filename, handle.read(), CONTENT_TYPES[report.format].split(";")[0])
     return message
+
+
+def _closed_changes_lines() -> list[str]:
+    """The e-mail's word on closed months whose figures changed since they were closed (none: nothing)."""
+    changes = closed_months_changed()
+    if not changes:
+        return []
+    lines = ["", "Closed months changed since they were closed (their reports and files still show the figures "
+                 "as closed; the change is carried as an adjustment in the next open month's report):"]
+    for change in changes:
+        lines.append(f"- {change['month']:%B %Y}: changed since close: {signed_usd(change['amount'])} "
+                     f"(closed at {usd(change['at_close'])} by {change['closed_by'] or 'a deleted user'} on "
+                     f"{change['closed_at']:%Y-%m-%d}, now {usd(change['now'])})")
+        for dimension, label in (("developers", "developer"), ("teams", "team"), ("cost_centers", "cost center"),
+                                 ("models", "model")):
+            moved = change["breakdown"][dimension]
+            if moved:
+                lines.append(f"  by {label}: " + ", ".join(
+                    f"{line['name']} {signed_usd(line['change'])}" for line in moved))
+    return lines
+
+
+def signed_usd(amount) -> str:
+    """+$0.07 / -$1.20 / $0.00: a change, with its sign."""
+    text = usd(amount)
+    return text if text.startswith("-") or to_cents(amount) == 0 else f"+{text}"

@@ -15,15 +15,19 @@ from costdash.accounts import roles
 from costdash.limits.forms import MonthForm
 from costdash.limits.selectors import org_today
 
+from .closing import ClosingError, active_close, changes_since_close, month_close, month_events, month_reopen
 from .exporters import EXPORTERS
 from .exporters.base import display_table
 from .formats import CONTENT_TYPES
-from .forms import ExportForm
+from .forms import CloseForm, ExportForm
 from .models import GeneratedReport, MonthlyRun
 from .reconciliation import workspace_label
 from .selectors import generated_reports, last_month
-from .services import report_download_record, report_generate, report_request
+from .services import mark_out_of_date, report_download_record, report_generate, report_request
 from .tasks import report_build_soon
+
+CHANGE_DIMENSIONS = (("developers", "Developer"), ("teams", "Team"), ("cost_centers", "Cost center"),
+                     ("models", "Model"))
 
 
 def _require_viewer(request) -> None:
@@ -41,7 +45,8 @@ def report_month(request):
     report = exporter.report
     charts = [(chart, f"report-chart-{i}", "chart--auto" if "height" in chart.figure["layout"] else "")
               for i, chart in enumerate(exporter.charts)]
-    files = generated_reports()
+    files = mark_out_of_date(generated_reports())
+    close = active_close(month)
     return render(request, "reports/month.html", month_form.page_context(month) | {
         "exporter": exporter, "report": report, "charts": charts,
         "tables": [display_table(sheet) for sheet in exporter.sheets() if sheet.in_pdf],
@@ -52,7 +57,57 @@ def report_month(request):
         "files": files,
         "building": any(not file.finished for file in files),  # the page's script polls until none is
         "runs": MonthlyRun.objects.all()[:12],
-    })
+        "closable": month <= last_month(today),
+        "close_events": month_events(month),
+    } | _closing_context(report, close, [sheet.key for sheet in exporter.sheets()]))
+
+
+def _closing_context(report, close, sheet_keys: list[str]) -> dict:
+    """The page's closing parts: the changes since close (a closed month) as rows by dimension, and
+    the adjustments (an open month) unless the exports already show them as a sheet of their own."""
+    changes = changes_since_close(close) if close else None
+    rows = [(label, line) for dimension, label in CHANGE_DIMENSIONS for line in changes["breakdown"][dimension]
+            ] if changes else []
+    adjustments = [adjustment | {"parts": [(label, adjustment["breakdown"][dimension])
+                                           for dimension, label in CHANGE_DIMENSIONS
+                                           if adjustment["breakdown"].get(dimension)]}
+                   for adjustment in report.adjustments]
+    return {"changes": changes, "change_rows": rows, "adjustment_rows": adjustments,
+            "show_adjustments": bool(adjustments) and "adjustments" not in sheet_keys}
+
+
+def _close_action(request, action, verb: str):
+    """POST month (YYYY-MM) and note: close or reopen the month, back to its page with what happened."""
+    _require_viewer(request)
+    form = CloseForm(request.POST, today=org_today())
+    if not form.is_valid():
+        messages.error(request, f"The month could not be {verb}: " + "; ".join(
+            error for errors in form.errors.values() for error in errors))
+        return redirect("reports:month")
+    month = form.cleaned_data["month"]
+    try:
+        action(month, request.user, form.cleaned_data["note"])
+    except ClosingError as exc:
+        messages.error(request, f"{month:%B %Y} could not be {verb}: {exc}")
+    else:
+        messages.success(request, f"{month:%B %Y} is {verb}." + (
+            " Its report, files and API answer now come from the snapshot taken now; its PDF and workbook are "
+            "being built." if verb == "closed" else " Its report is computed from the current figures again."))
+    return redirect(f"{reverse('reports:month')}?month={month:%Y-%m}")
+
+
+@login_required
+@require_POST
+def report_close(request):
+    """Close a past, final month (billing and admins): reports.closing.month_close."""
+    return _close_action(request, month_close, "closed")
+
+
+@login_required
+@require_POST
+def report_reopen(request):
+    """Reopen a closed month (billing and admins), recorded: reports.closing.month_reopen."""
+    return _close_action(request, month_reopen, "reopened")
 
 
 @login_required

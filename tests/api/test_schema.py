@@ -14,6 +14,7 @@ ENDPOINTS = {
     "/api/v1/alerts/{id}/acknowledge/": {"post"}, "/api/v1/reports/": {"get"}, "/api/v1/reports/{month}/": {"get"},
     "/api/v1/reports/{month}/files/": {"get", "post"}, "/api/v1/reports/files/{id}/download/": {"get"},
     "/api/v1/reports/files/{id}/": {"get"},
+    "/api/v1/reports/{month}/close/": {"get", "post"}, "/api/v1/reports/{month}/reopen/": {"post"},
 }
 
 

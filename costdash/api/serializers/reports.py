@@ -1,10 +1,14 @@
-"""Monthly reports (reports.selectors.monthly_report) and their kept files."""
+"""Monthly reports (reports.selectors.monthly_report) and their kept files; closing a month."""
+from datetime import datetime
+
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from costdash.reports.formats import WRITERS
-from costdash.reports.models import GeneratedReport
+from costdash.reports.models import GeneratedReport, MonthClose, MonthCloseEvent
 from costdash.reports.selectors import COUNT_FIELDS, OPEN, RECOMPUTING
+from costdash.reports.services import mark_out_of_date
 
 from ..fields import FractionField, MoneyField
 from .spend import DeveloperRowSerializer
@@ -125,6 +129,56 @@ class CacheSplitsSerializer(serializers.Serializer):
     by_source = CacheSplitSourceSerializer(many=True)
 
 
+class ChangeLineSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The developer's id, or the team, cost center or model")
+    name = serializers.CharField()
+    at_close = MoneyField(help_text="Its spend in the snapshot")
+    now = MoneyField(help_text="Its spend from the current figures")
+    change = MoneyField(help_text="now - at_close")
+
+
+class ChangeBreakdownSerializer(serializers.Serializer):
+    developers = ChangeLineSerializer(many=True)
+    teams = ChangeLineSerializer(many=True)
+    cost_centers = ChangeLineSerializer(many=True)
+    models = ChangeLineSerializer(many=True)
+
+
+class ChangesSinceCloseSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    close_id = serializers.IntegerField()
+    closed_by = serializers.CharField(allow_null=True, help_text="null: the user was deleted")
+    closed_at = serializers.DateTimeField()
+    note = serializers.CharField()
+    at_close = MoneyField(help_text="The month's spend in the snapshot")
+    now = MoneyField(help_text="Its spend from the current figures")
+    amount = MoneyField(help_text="Changed since close: now - at_close")
+    changed = serializers.BooleanField(help_text="Some spend moved (in total or between lines)")
+    recomputing = serializers.BooleanField(help_text="The current figures still wait for a recompute")
+    breakdown = ChangeBreakdownSerializer(help_text="Only the lines whose spend moved, largest change first")
+
+
+class AdjustmentLineSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    change = MoneyField()
+
+
+class AdjustmentBreakdownSerializer(serializers.Serializer):
+    developers = AdjustmentLineSerializer(many=True)
+    teams = AdjustmentLineSerializer(many=True)
+    cost_centers = AdjustmentLineSerializer(many=True)
+    models = AdjustmentLineSerializer(many=True)
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="The closed month adjusted")
+    closed_at = serializers.DateTimeField()
+    closed_by = serializers.CharField(allow_null=True)
+    amount = MoneyField(help_text="Its change since close not yet carried by a closed month")
+    breakdown = AdjustmentBreakdownSerializer()
+
+
 class MonthlyReportSerializer(serializers.Serializer):
     month = serializers.DateField(help_text="The month's first org-local day")
     until = serializers.DateField(help_text="Its last day")
@@ -143,6 +197,28 @@ class MonthlyReportSerializer(serializers.Serializer):
     by_day_model = DayModelCostSerializer(many=True, help_text="Priced spend per day and model")
     reconciliation = ReconciliationSerializer()
     cache_splits = CacheSplitsSerializer(help_text="What of the month rests on recovered or assumed cache-write splits")
+    closed = serializers.SerializerMethodField(help_text="Closed: every figure here is the snapshot taken at close")
+    closed_by = serializers.SerializerMethodField(help_text="null when open (or the user was deleted)")
+    closed_at = serializers.SerializerMethodField()
+    changes_since_close = serializers.SerializerMethodField(
+        help_text="A closed month: its current figures against the snapshot (null when open)")
+    adjustments = AdjustmentSerializer(many=True, help_text=(
+        "Adjustments to closed months: the changes since close of the closed months just before this one, "
+        "carried here (an open month's are current; a closed month's, as carried when it was closed)"))
+
+    def get_closed(self, report) -> bool:
+        return report.closed is not None
+
+    def get_closed_by(self, report) -> str | None:
+        return report.closed["closed_by"] if report.closed else None
+
+    def get_closed_at(self, report) -> datetime | None:
+        return serializers.DateTimeField().to_representation(report.closed["closed_at"]) if report.closed else None
+
+    @extend_schema_field(ChangesSinceCloseSerializer(allow_null=True))
+    def get_changes_since_close(self, report):
+        changes = self.context.get("changes_since_close")
+        return ChangesSinceCloseSerializer(changes).data if changes else None
 
 
 class ReportMonthSerializer(serializers.Serializer):
@@ -158,11 +234,20 @@ class GeneratedReportSerializer(serializers.ModelSerializer):
     filename = serializers.CharField()
     url = serializers.SerializerMethodField(help_text="This file's status: poll it while pending or building")
     download_url = serializers.SerializerMethodField(help_text="null until the file is ready")
+    out_of_date = serializers.SerializerMethodField(help_text=(
+        "The month's figures (current for an open month, the snapshot for a closed one) are no longer those "
+        "the file was built from; null when unknown (not built, or built before this was recorded)"))
+    month_close = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Made when the month was closed")
 
     class Meta:
         model = GeneratedReport
         fields = ["id", "month", "format", "sheet", "status", "provisional", "size", "error", "requested_by",
-                  "created_at", "finished_at", "filename", "url", "download_url"]
+                  "created_at", "finished_at", "filename", "url", "download_url", "out_of_date", "month_close"]
+
+    def get_out_of_date(self, report) -> bool | None:
+        if not hasattr(report, "out_of_date"):
+            mark_out_of_date([report])
+        return report.out_of_date
 
     def get_url(self, report) -> str:
         return self.context["request"].build_absolute_uri(reverse("api:report_file", args=[report.pk]))
@@ -178,3 +263,54 @@ class ReportExportSerializer(serializers.Serializer):
     sheet = serializers.SlugField(required=False, allow_blank=True, default="", max_length=40,
                                   help_text="For a CSV: the breakdown (developers, teams, cost_centers, models, "
                                             "sources, reconciliation, daily)")
+
+
+class MonthCloseEventSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", allow_null=True, default=None)
+
+    class Meta:
+        model = MonthCloseEvent
+        fields = ["action", "user", "at", "note"]
+
+
+class MonthCloseSerializer(serializers.ModelSerializer):
+    """A month's close: who, when, the rate table and source precedence of its snapshot, its files and
+    the log; the snapshot's figures are the month's report (GET /api/v1/reports/<month>/)."""
+
+    month = serializers.DateField(format="%Y-%m")
+    closed = serializers.SerializerMethodField(help_text="false once reopened")
+    closed_by = serializers.CharField(source="closed_by.get_username", allow_null=True, default=None)
+    reopened_by = serializers.CharField(source="reopened_by.get_username", allow_null=True, default=None)
+    rates = serializers.JSONField(help_text="The ModelPrice rows in force in the month, as at close")
+    precedence = serializers.JSONField(help_text="Source precedence: per_request, aggregates, activity")
+    lines = serializers.IntegerField(help_text="Daily lines kept in the snapshot")
+    report_url = serializers.SerializerMethodField(help_text="The month's report: the snapshot while closed")
+    files = GeneratedReportSerializer(many=True, read_only=True, help_text="The files made at close")
+    events = serializers.SerializerMethodField()
+    changes_since_close = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonthClose
+        fields = ["id", "month", "closed", "closed_by", "closed_at", "note", "reopened_by", "reopened_at", "rates",
+                  "precedence", "lines", "report_url", "files", "events", "changes_since_close"]
+
+    def get_closed(self, close) -> bool:
+        return close.reopened_at is None
+
+    def get_report_url(self, close) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api:report_month", args=[f"{close.month:%Y-%m}"]))
+
+    @extend_schema_field(MonthCloseEventSerializer(many=True))
+    def get_events(self, close):
+        events = MonthCloseEvent.objects.filter(month=close.month).select_related("user")
+        return MonthCloseEventSerializer(events, many=True).data
+
+    @extend_schema_field(ChangesSinceCloseSerializer(allow_null=True))
+    def get_changes_since_close(self, close):
+        changes = self.context.get("changes_since_close")
+        return ChangesSinceCloseSerializer(changes).data if changes else None
+
+
+class MonthCloseRequestSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                 help_text="Why: kept in the month's closing log")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -15,15 +15,18 @@ from rest_framework.response import Response
 from costdash.limits.forms import MonthForm
 from costdash.limits.selectors import org_today
 from costdash.reports import views as report_pages
-from costdash.reports.models import GeneratedReport
+from costdash.reports.closing import ClosingError, active_close, changes_since_close, month_close, month_reopen
+from costdash.reports.models import GeneratedReport, MonthClose
 from costdash.reports.selectors import generated_reports, monthly_report
-from costdash.reports.services import report_generate, report_request
+from costdash.reports.services import mark_out_of_date, report_generate, report_request
 from costdash.reports.tasks import report_build_soon
 
 from ..permissions import SeesAllSpend
 from ..selectors import report_months
 from ..serializers.reports import (
     GeneratedReportSerializer,
+    MonthCloseRequestSerializer,
+    MonthCloseSerializer,
     MonthlyReportSerializer,
     ReportExportSerializer,
     ReportMonthSerializer,
@@ -61,9 +64,15 @@ class ReportMonthApi(GenericAPIView):
 
     @extend_schema(parameters=[MONTH], summary="A month's report",
                    description="The Reports page's figures: developers, teams, cost centers, models, sources, "
-                               "totals and the reconciliation with Anthropic's cost report.")
+                               "totals and the reconciliation with Anthropic's cost report. A closed month answers "
+                               "from its snapshot (closed, closed_by, closed_at) with changes_since_close; an open "
+                               "one carries the adjustments to the closed months just before it.")
     def get(self, request, month: str):
-        return Response(self.get_serializer(monthly_report(month_of(month))).data)
+        first_day = month_of(month)
+        report = monthly_report(first_day)
+        close = active_close(first_day) if report.closed else None
+        context = self.get_serializer_context() | {"changes_since_close": close and changes_since_close(close)}
+        return Response(self.get_serializer_class()(report, context=context).data)
 
 
 class ReportFileListApi(ListAPIView):
@@ -72,7 +81,7 @@ class ReportFileListApi(ListAPIView):
 
     @extend_schema(parameters=[MONTH], summary="A month's kept files, newest first")
     def get(self, request, month: str):
-        page = self.paginate_queryset(generated_reports(month_of(month), limit=FILES_KEPT))
+        page = mark_out_of_date(self.paginate_queryset(generated_reports(month_of(month), limit=FILES_KEPT)))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -135,3 +144,66 @@ class ReportFileDownloadApi(GenericAPIView):
         # The Reports page's own view, as this (token- or session-authenticated) user: DRF has set it
         # on the underlying request, so the download is checked and recorded exactly as on the page.
         return report_pages.report_download(request._request, report_id=pk)
+
+
+CLOSE_ERRORS = {409: OpenApiResponse(description="Cannot be done now, and why: the month is not over, provisional, "
+                                                 "already closed (close) or not closed (reopen)")}
+
+
+class ReportCloseApi(GenericAPIView):
+    """A month's close (billing and admins): its snapshot's record, closing it, and (ReportReopenApi) reopening."""
+
+    permission_classes = [SeesAllSpend]
+    serializer_class = MonthCloseSerializer
+    pagination_class = None
+
+    def _answer(self, close: MonthClose, status_code: int = status.HTTP_200_OK) -> Response:
+        close = MonthClose.objects.select_related("closed_by", "reopened_by").prefetch_related("files").get(pk=close.pk)
+        changes = changes_since_close(close) if close.reopened_at is None else None
+        context = self.get_serializer_context() | {"changes_since_close": changes}
+        return Response(self.get_serializer_class()(close, context=context).data, status=status_code)
+
+    @extend_schema(parameters=[MONTH], summary="A month's close",
+                   description="Who closed it and when, the rate table and source precedence its snapshot used, "
+                               "the files made at close, the closing log and the changes since close. 404 when the "
+                               "month was never closed; a reopened month answers its last close (closed false).",
+                   responses={200: MonthCloseSerializer, 404: OpenApiResponse(description="Never closed")})
+    def get(self, request, month: str):
+        close = MonthClose.objects.filter(month=month_of(month)).order_by("-closed_at").first()
+        if close is None:
+            raise NotFound("That month was never closed.")
+        return self._answer(close)
+
+    @extend_schema(parameters=[MONTH], request=MonthCloseRequestSerializer, summary="Close a month",
+                   description="Billing and admins. Only a past month that is not provisional: its report, files "
+                               "and API answer then come from the snapshot taken now; its PDF and workbook are "
+                               "built on a worker (listed in files).",
+                   responses={201: MonthCloseSerializer, **CLOSE_ERRORS})
+    def post(self, request, month: str):
+        first_day = month_of(month)
+        body = MonthCloseRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            close = month_close(first_day, request.user, body.validated_data["note"])
+        except ClosingError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return self._answer(close, status.HTTP_201_CREATED)
+
+
+class ReportReopenApi(ReportCloseApi):
+    @extend_schema(exclude=True)
+    def get(self, request, month: str):
+        raise MethodNotAllowed("GET")
+
+    @extend_schema(parameters=[MONTH], request=MonthCloseRequestSerializer, summary="Reopen a closed month",
+                   description="Billing and admins; recorded with who and why. Its report is live again.",
+                   responses={200: MonthCloseSerializer, **CLOSE_ERRORS})
+    def post(self, request, month: str):
+        first_day = month_of(month)
+        body = MonthCloseRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            close = month_reopen(first_day, request.user, body.validated_data["note"])
+        except ClosingError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return self._answer(close)

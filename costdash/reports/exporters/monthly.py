@@ -39,6 +39,7 @@ PER_DAY = (
     Column("days_over_ceiling", "Days over ceiling", INT),
 )
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
+ADJUSTED_BY = {"developers": "developer", "teams": "team", "cost_centers": "cost center", "models": "model"}
 ROUNDING_NOTE = ("Amounts are apportioned to the cent (largest remainder): each daily line's cost is rounded so "
                  "the lines add up to the month's total rounded, and every table is the sum of those lines, so "
                  "each adds up to its total. Averages, P90s and shares are rounded on their own. The Reports "
@@ -137,6 +138,7 @@ class MonthlyExporter(Exporter):
             ), r.sources, total | {"spend": r.totals["spend"], "requests": r.totals["requests"]},
                 note="Where the figures were counted from: each request once, from its most trusted source.",
                 cents=Pivot(by("source"), by("source"))),
+            *self._adjustments_sheets(),
             self._reconciliation_sheet(),
             Sheet("daily", "Daily lines", (
                 Column("developer", "Developer", width=24), Column("email", "E-mail", width=28),
@@ -146,6 +148,24 @@ class MonthlyExporter(Exporter):
             ), self.daily_lines(), None, in_pdf=False, cents=LINES,
                 note="One line per developer, day, model and source (DailyCost). " + ROUNDING_NOTE),
         ]
+
+    def _adjustments_sheets(self) -> list[Sheet]:
+        """"Adjustments to closed months" (closing.adjustments_into): one line per closed month whose
+        figures changed since close, carried here; none when there are none."""
+        adjustments = self.report.adjustments
+        if not adjustments:
+            return []
+        rows = [{"closed_month": f"{a['month']:%B %Y}", "amount": a["amount"],
+                 **{key: ", ".join(f"{line['name']} {'+' if line['change'] > 0 else ''}{usd(line['change'])}"
+                                   for line in a["breakdown"].get(key, [])) for key in ADJUSTED_BY}}
+                for a in adjustments]
+        total = {"closed_month": "Total", "amount": sum((a["amount"] for a in adjustments), ZERO)}
+        return [Sheet("adjustments", "Adjustments to closed months", (
+            Column("closed_month", "Closed month", width=16), Column("amount", "Adjustment", MONEY),
+            *(Column(key, f"By {label}", width=30) for key, label in ADJUSTED_BY.items()),
+        ), rows, total, cents=OwnTotal(("amount",)),
+            note="Changes to months already closed, since they were closed (imports, prices): charged here, not "
+                 "in this month's own spend.")]
 
     def _group_total(self, key: str) -> dict:
         r = self.report
@@ -237,6 +257,9 @@ def _summary(report: MonthlyReport) -> list[tuple[str, str]]:
                                             if t["unpriced_requests"] else "")),
     ]
     lines += _split_lines(report.cache_splits)
+    if report.adjustments:  # closing.adjustments_into: not in the month's spend above
+        lines.append(("Adjustments to closed months", ", ".join(
+            f"{a['month']:%B %Y} {'+' if a['amount'] > 0 else ''}{usd(a['amount'])}" for a in report.adjustments)))
     if rec.available:
         lines += [("Billed by Anthropic", usd(rec.totals["billed"])),
                   ("Usage report priced by us", usd(rec.totals["priced"])),
