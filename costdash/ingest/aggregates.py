@@ -17,8 +17,9 @@ from costdash.lib.dates import bucket_day
 from costdash.pricing.rates import RateTable, cost_of, normalize_model
 from costdash.rollups.services import daily_cost_mark_dirty
 
+from .failed_calls import failed_calls_write
 from .models import ActivityRecord, BilledCost, UsageAggregate
-from .parsers.base import ParsedActivity, ParsedAggregate, ParsedBilled, Record
+from .parsers.base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedFailure, Record
 from .rows import usage_of
 
 REPRICE_FIELDS = (
@@ -49,15 +50,21 @@ class RecordsResult:
     updated: int = 0
     unchanged: int = 0
     unpriced: Counter = field(default_factory=Counter)
+    failed: int = 0  # failed calls read (ingest.failed_calls): errors, not in new/updated/unchanged
 
 
 def records_write(
     records: Iterable[tuple[str, Record]], *, batch_id: int | None, identities: IdentityMap, table: RateTable, tz
 ) -> RecordsResult:
     """Store (source, record) pairs inside the caller's transaction; a later copy of a key in the
-    same call wins. Returns the counts; the touched developer-days are marked dirty."""
+    same call wins. Returns the counts; the touched developer-days are marked dirty. Failed
+    calls (ParsedFailure) go to ingest.failed_calls, counted in ``failed`` alone."""
     rows: dict[type, dict[str, dict]] = {UsageAggregate: {}, ActivityRecord: {}, BilledCost: {}}
+    failures = []
     for source, record in records:
+        if type(record) is ParsedFailure:
+            failures.append((source, record))
+            continue
         model, values = _row(source, record, identities, table)
         rows[model][record.key] = values
     result, dirty = RecordsResult(), set()
@@ -65,6 +72,11 @@ def records_write(
         if by_key:
             _write(model, by_key, batch_id, result, dirty, tz)
     daily_cost_mark_dirty(dirty)
+    if failures:
+        written = failed_calls_write(
+            failures, batch_id=batch_id, identities=identities, tz=tz, mark_dirty=daily_cost_mark_dirty
+        )
+        result.failed = written.seen
     return result
 
 

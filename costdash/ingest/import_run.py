@@ -209,6 +209,7 @@ class ImportRun:
             keep_largest(pending, key, (output, head + ids + tail, day, unpriced_model, developer_id))
         for item in part.rejected:
             self._reject(item)
+        self.pending_records.extend((source, failure) for failure in part.failures)
         if len(pending) + len(self.pending_records) >= FLUSH_REQUESTS:
             self.flush()
 
@@ -259,6 +260,7 @@ class ImportRun:
                 self.batch.records_new += written.new
                 self.batch.records_updated += written.updated
                 self.batch.records_unchanged += written.unchanged
+                self.batch.failed_calls += written.failed
             ImportedFile.objects.bulk_create(
                 [
                     ImportedFile(developer_id=owner, fingerprint=fp, name=f.name[:1000], size=f.size,

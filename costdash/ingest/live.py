@@ -40,9 +40,10 @@ from costdash.rollups.models import DirtyDay
 from costdash.rollups.services import daily_cost_mark_dirty
 from costdash.rollups.tasks import daily_cost_recompute_dirty, daily_cost_recompute_soon
 
+from .failed_calls import failed_calls_write
 from .import_run import entries_write, relax_commit_durability
 from .models import IngestToken, Source
-from .parsers.base import ParsedRequest, Rejected
+from .parsers.base import ParsedFailure, ParsedRequest, Rejected
 from .rows import Entry, RowBuilder, keep_largest
 
 TOKEN_PREFIX = "cdi_"
@@ -106,6 +107,7 @@ class LiveResult:
     updated: int = 0
     duplicates: int = 0
     conflicts: int = 0  # requests stored for someone else: kept as stored (ingest.conflicts)
+    failed: int = 0  # failed calls received (ingest.failed_calls): errors, not requests, never billed
     rejected: list[Rejected] = field(default_factory=list)  # a run of lines rejected alike is one
 
     @property
@@ -116,15 +118,19 @@ class LiveResult:
 
 def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRequest | Rejected]) -> LiveResult:
     """Price and store records that arrived live; rows name their people (a push token's
-    transcripts belong to its developer). Counted on the token (see the module docstring)."""
+    transcripts belong to its developer). Counted on the token (see the module docstring).
+    Failed calls (ParsedFailure) are stored as errors (ingest.failed_calls), counted in ``failed``."""
     builder = RowBuilder(batch_id=None, table=rate_table(), tz_name=org_time_zone())
-    identities, pending, result = IdentityMap(), {}, LiveResult()
+    identities, pending, result, failures = IdentityMap(), {}, LiveResult(), []
     items = list(items)
     if source != Source.CLAUDE_CODE_JSONL:
         identities.prefetch(source, {item.identity or item.email for item in items if not isinstance(item, Rejected)})
     for item in items:
         if isinstance(item, Rejected):
             result.rejected.append(item)
+            continue
+        if type(item) is ParsedFailure:
+            failures.append((source, item))
             continue
         if source == Source.CLAUDE_CODE_JSONL:
             identity_id, developer_id = token_identity(token), token.developer_id
@@ -134,7 +140,11 @@ def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRe
         keep_largest(pending, item.dedupe_key, entry)
     with transaction.atomic():
         written = entries_write(pending, mark_dirty=dirty_days_ensure, token_id=token.pk)
-    live_marks_and_counts(token, written.dirty, new=written.inserted, rejected=result.rejected_count)
+        failed = failed_calls_write(
+            failures, batch_id=None, identities=identities, tz=builder.tz_name, mark_dirty=dirty_days_ensure
+        )
+    live_marks_and_counts(token, written.dirty | failed.dirty, new=written.inserted, rejected=result.rejected_count)
+    result.failed = failed.seen
     result.new, result.updated, result.duplicates = written.inserted, written.updated, written.duplicates
     result.conflicts = written.conflicts
     return result

@@ -59,6 +59,9 @@ class ImportBatch(models.Model):
     records_new = models.PositiveIntegerField(default=0, help_text="Daily aggregates, activity, billed cost")
     records_updated = models.PositiveIntegerField(default=0)
     records_unchanged = models.PositiveIntegerField(default=0)
+    failed_calls = models.PositiveIntegerField(
+        default=0, help_text="Failed API calls read (429, overloaded, 500...): errors, not requests, never billed"
+    )
     rejected = models.PositiveIntegerField(default=0)
     rejected_by_reason = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True, help_text="The first rejected lines: file, line, reason")
@@ -168,6 +171,38 @@ class UsageEvent(models.Model):
     @property
     def unpriced(self) -> bool:
         return self.cost is None
+
+
+class FailedCall(models.Model):
+    """One failed API call a source logged (a 429, a 529 overloaded, a 500, a prompt too long): not
+    a request, so never a UsageEvent and never in spend, requests, tokens or active days; counted
+    as an error of its source per developer-day and model (rollups.DailyError).
+
+    Kept apart from UsageEvent so that no reader of requests has to filter them out. ``key`` is
+    the record's dedupe key (namespaced as a request's: "litellm:…", "otel:…"), so a failure
+    imported again, or reported by two LiteLLM formats, is stored once.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    source = models.CharField(max_length=40, choices=Source.choices)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
+        db_constraint=False,
+    )
+    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, db_index=False, db_constraint=False
+    )
+    timestamp = models.DateTimeField()
+    model = models.CharField(max_length=120, blank=True, help_text="Normalised model id")
+    raw_model = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=60, blank=True, help_text="Status code and error class, when known")
+
+    class Meta:
+        indexes = [models.Index(fields=["developer", "timestamp"], name="failed_call_dev_time")]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class IngestToken(models.Model):

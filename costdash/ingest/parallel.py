@@ -24,7 +24,7 @@ from types import ModuleType
 from .csv_parts import CsvPart, Misaligned, header_span, record_parts
 from .files import InputFile
 from .parsers import claude_code_jsonl
-from .parsers.base import ParsedRequest, ParseStats, Rejected
+from .parsers.base import ParsedFailure, ParsedRequest, ParseStats, Rejected
 from .rows import RowBuilder, Unowned
 
 # Parsed results are a few percent of a file's bytes, so workers can run well ahead of the
@@ -180,6 +180,7 @@ class PartResult:
     rows: dict[str, tuple] = field(default_factory=dict)
     people: list[tuple[str, str]] = field(default_factory=list)  # (identity, email)
     rejected: list[Rejected] = field(default_factory=list)
+    failures: list[ParsedFailure] = field(default_factory=list)  # failed calls: errors, never rows
     stats: ParseStats = field(default_factory=ParseStats)
     misaligned: bool = False
 
@@ -242,6 +243,9 @@ def _parse_part_in_worker(module: str, path: str, name: str, offset: int, size: 
         for item in parser.parse_csv_part(part, name, result.stats, header, 0):
             if isinstance(item, Rejected):
                 result.rejected.append(item)
+                continue
+            if type(item) is ParsedFailure:
+                result.failures.append(item)
                 continue
             who = people.setdefault((item.identity, item.email), len(people))
             held = rows.get(item.dedupe_key)

@@ -20,6 +20,7 @@ import orjson
 
 from costdash.lib.bodies import BodyError, Caps, request_body, structure_check
 
+from .failed_calls import failed_calls_label
 from .live import ingest_token_check, live_records_write
 from .live_metrics import live_metrics_write
 from .models import IngestToken
@@ -221,7 +222,8 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
 @guarded
 def litellm_callback(request: HttpRequest) -> HttpResponse:
     """LiteLLM's generic API logger (log_format json_array, ndjson or single): each success
-    record becomes a usage event, deduplicated on its id with any SpendLogs import of it."""
+    record becomes a usage event, deduplicated on its id with any SpendLogs import of it; each
+    failure record (status "failure") a failed call, counted in ``failed`` and never billed."""
     accepted, refusal = accepted_body(request, IngestToken.Kind.LITELLM, "LiteLLM ingest", "LiteLLM logging payloads")
     if refusal:
         return refusal
@@ -230,11 +232,13 @@ def litellm_callback(request: HttpRequest) -> HttpResponse:
     result, rejected = bounded_write(
         token, litellm_payload.SOURCE, litellm_payload.parse(io.BytesIO(data), "litellm callback", stats)
     )
-    if stats.usage_lines == 0 and result.rejected:
+    if stats.usage_lines == 0 and not result.failed and result.rejected:
         return _refuse(400, "; ".join(r.reason for r in result.rejected[:5]))
     return JsonResponse({
         "accepted": result.new + result.updated + result.duplicates,
         "new": result.new,
+        "failed": result.failed,  # failed calls (429, overloaded...): errors, not requests, never billed
+        "failed_calls": failed_calls_label(result.failed),
         "rejected": [r.as_dict() for r in result.rejected[:20]],
         "rejected_count": rejected,
     })

@@ -92,6 +92,28 @@ class DeveloperDay(models.Model):
         return f"{self.developer_id} {self.day} {self.cost}"
 
 
+class DailyError(models.Model):
+    """Failed API calls (ingest.FailedCall) of one developer on one org-local day, per model and
+    source: errors, not requests. Rebuilt with the day's DailyCost rows, and apart from them, so
+    that no figure of successful calls (spend, requests, tokens, active days) can include one."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="daily_errors")
+    day = models.DateField()
+    model = models.CharField(max_length=120, blank=True)
+    source = models.CharField(max_length=40)
+    errors = models.IntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "day", "model", "source"], name="daily_error_unique"),
+        ]
+        indexes = [models.Index(fields=["day", "developer"], name="daily_error_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.model} {self.source} {self.errors}"
+
+
 class DirtyDay(models.Model):
     """A developer-day whose events changed since its rollup was computed.
 

@@ -17,13 +17,22 @@ from django.utils import timezone
 
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.chargeback import rollup as chargeback_rollup
-from costdash.ingest.models import ActivityRecord, UsageAggregate, UsageEvent
+from costdash.ingest.models import ActivityRecord, FailedCall, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 from costdash.pricing.services import rate_table, rate_table_invalidate
 
 from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .models import USAGE_FIELDS, DailyActivity, DailyCost, DeveloperDay, DirtyDay, SessionDay, SplitRecovery
+from .models import (
+    USAGE_FIELDS,
+    DailyActivity,
+    DailyCost,
+    DailyError,
+    DeveloperDay,
+    DirtyDay,
+    SessionDay,
+    SplitRecovery,
+)
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
@@ -51,13 +60,16 @@ def daily_cost_mark_dirty(developer_days: Iterable[tuple[int, date]]) -> None:
 def daily_cost_mark_all_dirty() -> int:
     """Mark every developer-day that has events or a rollup: after a time zone or price change."""
     tz = zone(OrgSettings.get().time_zone)
-    pairs = set(
-        UsageEvent.objects.exclude(developer=None)
-        .annotate(local_day=TruncDate("timestamp", tzinfo=tz))
-        .values_list("developer_id", "local_day")
-        .distinct()
-    )
+    pairs = set()
+    for model in (UsageEvent, FailedCall):
+        pairs.update(
+            model.objects.exclude(developer=None)
+            .annotate(local_day=TruncDate("timestamp", tzinfo=tz))
+            .values_list("developer_id", "local_day")
+            .distinct()
+        )
     pairs.update(DailyCost.objects.values_list("developer_id", "day"))
+    pairs.update(DailyError.objects.values_list("developer_id", "day"))
     pairs.update(DailyActivity.objects.values_list("developer_id", "day"))
     for model in (UsageAggregate, ActivityRecord):
         pairs.update(_bucket_days(model.objects.exclude(developer=None), tz))
@@ -66,16 +78,17 @@ def daily_cost_mark_all_dirty() -> int:
 
 
 def attributed_rows(**filters) -> list:
-    """Querysets of every row attributed to a person (usage events, daily aggregates, activity)
-    matching ``filters`` (identity=..., developer=...): what moves when an identity is mapped."""
-    return [model.objects.filter(**filters) for model in (UsageEvent, UsageAggregate, ActivityRecord)]
+    """Querysets of every row attributed to a person (usage events, daily aggregates, activity,
+    failed calls) matching ``filters`` (identity=..., developer=...): what moves when an identity
+    is mapped."""
+    return [model.objects.filter(**filters) for model in (UsageEvent, UsageAggregate, ActivityRecord, FailedCall)]
 
 
 def attributed_rows_mark_dirty(rows) -> None:
     """Mark the developer-days of these attributed rows dirty (one of attributed_rows())."""
     tz = zone(OrgSettings.get().time_zone)
     rows = rows.exclude(developer=None)
-    if rows.model is UsageEvent:
+    if rows.model in (UsageEvent, FailedCall):
         daily_cost_mark_dirty(
             rows.annotate(local_day=TruncDate("timestamp", tzinfo=tz))
             .values_list("developer_id", "local_day")
@@ -184,8 +197,26 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
         SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
         SessionDay.objects.bulk_create(sessions, batch_size=1000)
+        DailyError.objects.filter(developer_id=developer_id, day__in=days).delete()
+        DailyError.objects.bulk_create(_daily_errors(developer_id, start, end, days, tz), batch_size=1000)
         chargeback_rollup.dimension_costs_replace(developer_id, days, parts)
     return len(rows)
+
+
+def _daily_errors(developer_id: int, start, end, days: set[date], tz) -> list[DailyError]:
+    """The days' failed calls (ingest.FailedCall) counted per model and source: errors only, apart
+    from DailyCost, so they never reach spend, requests, tokens or active days."""
+    calls = FailedCall.objects.filter(developer_id=developer_id, timestamp__gte=start, timestamp__lt=end)
+    groups = (
+        calls.annotate(local_day=TruncDate("timestamp", tzinfo=tz))
+        .values("local_day", "model", "source")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        DailyError(developer_id=developer_id, day=g["local_day"], model=g["model"], source=g["source"], errors=g["n"])
+        for g in groups
+        if g["local_day"] in days
+    ]
 
 
 def _sums_of_aggregates(aggregates, days: set[date], tz, stored: dict) -> tuple[list[dict], list[SplitRecovery]]:

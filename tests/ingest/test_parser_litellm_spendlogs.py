@@ -16,7 +16,7 @@ import pytest
 
 from costdash.ingest.parsers import litellm_common
 from costdash.ingest.parsers import litellm_spendlogs as spendlogs
-from costdash.ingest.parsers.base import ParsedRequest, ParseStats, Rejected
+from costdash.ingest.parsers.base import ParsedFailure, ParsedRequest, ParseStats, Rejected
 from tests.conftest import SAMPLES
 
 SAMPLE = json.loads((SAMPLES / "litellm" / "litellm_spendlog_example_trimmed.json").read_text())
@@ -58,7 +58,8 @@ def run(data: bytes, name: str = "spendlogs.json"):
     items = list(spendlogs.parse(io.BytesIO(data), name, stats))
     requests = [i for i in items if isinstance(i, ParsedRequest)]
     rejected = [i for i in items if isinstance(i, Rejected)]
-    assert len(requests) + len(rejected) == len(items)
+    failures = [i for i in items if isinstance(i, ParsedFailure)]  # tests/ingest/test_failed_calls.py
+    assert len(requests) + len(rejected) + len(failures) == len(items)
     return requests, rejected, stats
 
 

@@ -10,9 +10,16 @@ import pytest
 
 from costdash.accounts.models import Developer, Identity
 from costdash.ingest.live import ingest_token_create
-from costdash.ingest.models import ActivityRecord, BilledCost, IngestToken, UsageAggregate, UsageEvent
+from costdash.ingest.models import ActivityRecord, BilledCost, FailedCall, IngestToken, UsageAggregate, UsageEvent
 from costdash.ingest.parsers import checks
-from costdash.ingest.parsers.base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedRequest, Rejected
+from costdash.ingest.parsers.base import (
+    ParsedActivity,
+    ParsedAggregate,
+    ParsedBilled,
+    ParsedFailure,
+    ParsedRequest,
+    Rejected,
+)
 from costdash.ingest.rows import RowBuilder
 from costdash.ingest.services import usage_import
 from costdash.lib.dates import reporting_day
@@ -32,7 +39,7 @@ ANA = "ana@example.com"
 
 def test_the_table_of_text_widths_is_the_model_columns():
     models = {ParsedRequest: UsageEvent, ParsedAggregate: UsageAggregate, ParsedActivity: ActivityRecord,
-              ParsedBilled: BilledCost}
+              ParsedBilled: BilledCost, ParsedFailure: FailedCall}
     elsewhere = {"identity": Identity._meta.get_field("external_id"), "email": Developer._meta.get_field("email")}
     for kind, widths in checks.COLUMNS.items():
         for name, width in widths.items():

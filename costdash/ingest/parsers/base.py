@@ -140,7 +140,23 @@ class ParsedBilled:
     inference_geo: str = ""
 
 
-Record = ParsedAggregate | ParsedActivity | ParsedBilled
+@dataclass(slots=True)
+class ParsedFailure:
+    """One failed API call a source logged (a 429, a 529 overloaded, a 500, a prompt too long...):
+    not a request and never billed, whatever tokens the source estimated for it; counted as an
+    error of its source. ``key`` is namespaced like a request's dedupe key ("litellm:…", "otel:…")
+    and stable across re-imports, so a failure seen again is stored once. ``error``: a short
+    label (the status code and error class when the source gives them)."""
+
+    key: str
+    timestamp: datetime
+    raw_model: str = ""
+    error: str = ""
+    identity: str = ""
+    email: str = ""
+
+
+Record = ParsedAggregate | ParsedActivity | ParsedBilled | ParsedFailure
 
 
 @dataclass(slots=True)

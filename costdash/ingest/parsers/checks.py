@@ -1,9 +1,9 @@
 """One spec for every parsed record, whatever its source: the bounds, ``check(record)``, and the
 one guard every parser runs each record through (``guarded``).
 
-Parsers turn a source's values into a record (a ParsedRequest, ParsedAggregate, ParsedActivity
-or ParsedBilled, parsers/base.py) and name the field when a value cannot be read; ``check`` then
-holds the record to what can be stored and counted, the same for every source:
+Parsers turn a source's values into a record (a ParsedRequest, ParsedAggregate, ParsedActivity,
+ParsedBilled or ParsedFailure, parsers/base.py) and name the field when a value cannot be read;
+``check`` then holds the record to what can be stored and counted, the same for every source:
 
 - times: a timestamp (a bucket's start, a billed day) from EARLIEST to a day ahead of now (AHEAD).
   Only comparisons are made, so ``9999-12-31T23:00-05:00`` or ``0001-01-01T00:00+05:00`` is
@@ -39,7 +39,7 @@ import time
 from costdash.pricing.rates import normalize_model
 
 from . import dimensions
-from .base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedRequest, Rejected, RowError
+from .base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedFailure, ParsedRequest, Rejected, RowError
 
 EARLIEST = datetime(2023, 1, 1, tzinfo=UTC)  # before Claude Code and these reports existed
 AHEAD = timedelta(days=1)  # a clock a little fast is tolerated; a date years ahead is not
@@ -67,6 +67,7 @@ COLUMNS: dict[type, dict[str, int]] = {
         "service_tier": 20, "context_window": 20, "inference_geo": 32, "speed": 16, "key": 300,
     },
     ParsedActivity: {"width": 4, "identity": 320, "email": 254, "key": 300},
+    ParsedFailure: {"raw_model": 200, "error": 60, "identity": 320, "email": 254, "key": 200},
     ParsedBilled: {
         "currency": 3, "workspace": 200, "description": 300, "cost_type": 40, "raw_model": 200, "token_type": 60,
         "service_tier": 20, "context_window": 20, "inference_geo": 32, "key": 300,
@@ -102,7 +103,7 @@ def latest() -> datetime:
 def check(record) -> str | None:
     """Why ``record`` cannot be stored (the reason names the field), or None when it can.
 
-    Never raises for a record of the four parsed types. A record that passes is made to fit its
+    Never raises for a record of the five parsed types. A record that passes is made to fit its
     columns (free text cut, money rounded to the column's places), so its row can be built and
     its org-local day worked out without error (rows.RowBuilder, lib.dates.reporting_day)."""
     kind = type(record)
@@ -114,6 +115,8 @@ def check(record) -> str | None:
         return _activity(record)
     if kind is ParsedBilled:
         return _billed(record)
+    if kind is ParsedFailure:
+        return _failure(record)
     return f"not a parsed record: {kind.__name__}"
 
 
@@ -181,6 +184,15 @@ def _billed(b: ParsedBilled) -> str | None:
     return _money(b, "amount", MAX_BUCKET_USD) or _texts(b, ParsedBilled) or (
         _model(b.raw_model) if b.raw_model else None
     )
+
+
+def _failure(f: ParsedFailure) -> str | None:
+    ts = f.timestamp
+    if type(ts) is not datetime or ts.tzinfo is None or not EARLIEST <= ts <= latest():
+        return _time_reason(ts, "timestamp")
+    if type(f.error) is str and (len(f.error) > 60 or not f.error.isprintable()):
+        f.error = _CONTROL.sub("", f.error)[:60]  # a label only: made to fit, like free text
+    return _texts(f, ParsedFailure) or _model(f.raw_model)
 
 
 def _bucket(start, width) -> str | None:
@@ -265,7 +277,10 @@ def _fit(text: str) -> str:
 
 # --- The one guard --------------------------------------------------------------------------------
 
-_CHECKS = {ParsedRequest: _request, ParsedAggregate: _aggregate, ParsedActivity: _activity, ParsedBilled: _billed}
+_CHECKS = {
+    ParsedRequest: _request, ParsedAggregate: _aggregate, ParsedActivity: _activity, ParsedBilled: _billed,
+    ParsedFailure: _failure,
+}
 
 
 def _check_inner(item) -> str | None:
@@ -283,7 +298,7 @@ def guarded(build: Callable, item, where: str, line: int | Callable[[], int], co
     a list of records, None or a parser's own marker for nothing billable), or a ``Rejected(where,
     line, reason)`` when building it fails in any way (RowError names the field; any other
     exception is one bad value of this record) or a record in it fails ``check``. A record that
-    is not one of the four parsed types but has a ``record`` (an OTel CumulativePoint) is checked
+    is not one of the five parsed types but has a ``record`` (an OTel CumulativePoint) is checked
     by that. Never raises an Exception: one record cannot stop the file or body it is in.
 
     ``line`` may be a function, called only for a rejection (counting lines costs); ``context``

@@ -16,11 +16,19 @@ Tokens, ``usage`` being metadata.usage_object (1.75 on), else metadata.additiona
 - a row with prompt tokens and no usage object is rejected: its cache tokens are hidden inside
   prompt_tokens, and pricing them all as input would overstate it several times over.
 
+Failed calls: a row whose ``status`` is set and is not "success" ("failure": a 429, a 529
+overloaded, a 500, a prompt too long) is a ParsedFailure, never a request, whatever its
+``prompt_tokens`` say: LiteLLM writes its own estimate of the request's messages there, with
+``spend`` 0 and ``completion_tokens`` 0, and pricing that estimate bills a call nobody was billed
+for. Its label is metadata.error_information's (the payload's error_information's) error_code
+and error_class. Exception: a failed row LiteLLM itself charged (``spend`` > 0: a stream broken
+after the provider billed its first chunks, whose usage LiteLLM recovers) is the request it was.
+A row without ``status`` (LiteLLM before 1.75) is read as a success.
+
 Skipped, as not billable: LiteLLM response-cache hits (``cache_hit`` "True", or a request_id with
 ``_cache_hit<epoch>``: no provider call was made) and rows with no tokens at all (most failures;
 file, batch, vector-store and MCP management calls). A row with no tokens but a cost > 0 is
-rejected, so money costdash cannot price is seen. Failed rows that carry tokens are kept (the
-provider used them). ``_batch_cost`` rows are batch-priced.
+rejected, so money costdash cannot price is seen. ``_batch_cost`` rows are batch-priced.
 """
 from __future__ import annotations
 
@@ -33,7 +41,7 @@ import re
 from typing import BinaryIO
 
 from . import json_reader
-from .base import ParsedRequest, ParseStats, Rejected, RowError
+from .base import ParsedFailure, ParsedRequest, ParseStats, Rejected, RowError
 from .checks import count as count  # re-exported: the shared whole-number reader
 from .checks import money as money  # re-exported: the shared money reader
 from .dimensions import litellm_dimensions
@@ -55,8 +63,9 @@ SPLIT = "usage.prompt_tokens_details.cache_creation_token_details."
 def litellm_request(
     row: dict, metadata: dict, *, key_field: str, cost: Decimal | None, cost_field: str, identity: str,
     text: bool = False,
-) -> ParsedRequest | None:
-    """The request a row describes, or None when it is not a billable call (module docstring).
+) -> ParsedRequest | ParsedFailure | None:
+    """The request a row describes, its ParsedFailure when the call failed, or None when it is
+    not a billable call (module docstring).
 
     ``key_field`` names the row's id, ``cost_field`` where ``cost`` came from; ``text``: numbers
     arrive as CSV text. Raises RowError naming the field that is missing, mistyped or absurd.
@@ -66,6 +75,8 @@ def litellm_request(
         raise RowError(f"field {key_field} is missing")
     if len(row_id) > 190:  # "litellm:" + id must fit the 200-character key; no real id is this long
         raise RowError(f"field {key_field} is too long ({len(row_id)} characters)")
+    if failed(row) and not cost:
+        return _failure(row, metadata, row_id, identity)
     if "_cache_hit" in row_id or str(row.get("cache_hit")).strip().lower() == "true":
         return None  # LiteLLM answered from its own response cache: no provider call, no bill
     usage = metadata.get("usage_object")
@@ -109,6 +120,41 @@ def litellm_request(
         email=email if is_email(email) else "",
         dimensions=litellm_dimensions(row, metadata),
     )
+
+
+def failed(row: dict) -> bool:
+    """Whether the row's ``status`` names a failed call: set, and not "success" (any case)."""
+    status = row.get("status")
+    return isinstance(status, str) and status.strip().lower() not in ("", "success")
+
+
+def _failure(row: dict, metadata: dict, row_id: str, identity: str) -> ParsedFailure:
+    """The failed call a row describes (module docstring): who, when, which model, and why."""
+    if row.get("startTime") in (None, ""):
+        raise RowError("field startTime is missing")
+    model = text_field(row.get("model"), "model") or text_field(row.get("model_group"), "model_group")
+    email = identity if is_email(identity) else loose_text(metadata, "user_api_key_user_email")
+    return ParsedFailure(
+        key="litellm:" + row_id,
+        timestamp=timestamp(row["startTime"], "startTime"),
+        raw_model=model,
+        error=_error_label(row, metadata),
+        identity=identity,
+        email=email if is_email(email) else "",
+    )
+
+
+def _error_label(row: dict, metadata: dict) -> str:
+    """ "429 RateLimitError" from error_information (SpendLogs: in metadata; payloads: top level),
+    else the status itself ("failure"). Only a label: anything unexpected is left out."""
+    for holder in (metadata, row):
+        info = holder.get("error_information")
+        if isinstance(info, dict):
+            parts = (info.get("error_code"), info.get("error_class"))
+            label = " ".join(str(p).strip() for p in parts if isinstance(p, str | int) and str(p).strip())
+            if label:
+                return label[:60]
+    return str(row.get("status")).strip()[:60]
 
 
 def _tokens(row: dict, usage: dict | None, text: bool) -> tuple[int, int, int, int, int]:

@@ -12,7 +12,9 @@ litellm_common apply unchanged (the token rule, skipped rows, field checks). Wha
 - times are epoch seconds as floats (ISO text is accepted too);
 - cache tokens exist only in metadata.usage_object: there are no top-level cache fields;
 - reported_cost: ``response_cost``, else hidden_params.response_cost (text in older versions);
-- ``cache_hit`` is a bool; true means LiteLLM's response cache answered, and the record is skipped.
+- ``cache_hit`` is a bool; true means LiteLLM's response cache answered, and the record is skipped;
+- ``status`` "failure" (the ``llm_api_failure`` event) is a ParsedFailure, as a failed SpendLogs
+  row is (litellm_common), its label from the payload's error_information.
 A Rejected names the file and the record: its 1-based index in an array, or its NDJSON line.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator
 import re
 from typing import BinaryIO
 
-from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
+from .base import ParsedFailure, ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
 from .json_reader import EmptyRun
 from .litellm_common import (
@@ -77,11 +79,11 @@ def _records(values, name: str, stats: ParseStats) -> Iterator[ParsedRequest | R
         if type(request) is Rejected:
             yield request
         elif request is not None:
-            stats.usage_lines += 1
+            stats.usage_lines += type(request) is ParsedRequest  # a ParsedFailure is no usage
             yield request
 
 
-def _record_request(record) -> ParsedRequest | None:
+def _record_request(record) -> ParsedRequest | ParsedFailure | None:
     if not isinstance(record, dict):
         raise RowError("record is not a JSON object")
     metadata = {} if record.get("metadata") is None else record["metadata"]

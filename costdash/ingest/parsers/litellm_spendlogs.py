@@ -3,7 +3,8 @@
 Input: a CSV export of the table (``\\copy (SELECT * FROM "LiteLLM_SpendLogs") TO … CSV HEADER``,
 header names matched case-insensitively), or JSON: an array of rows, one row, NDJSON, or
 ``GET /spend/logs/v2`` pages (``{"data": [rows], "total": …}``, alone, in an array or one per line).
-One ParsedRequest per billable row; a Rejected per bad row naming the field, numbered by the CSV
+One ParsedRequest per billable row, a ParsedFailure per failed call (``status`` not "success":
+an error, never billed, litellm_common); a Rejected per bad row naming the field, numbered by the CSV
 line the row starts on, or the row's 1-based index in the file (its line in NDJSON).
 
 Who: the ``user`` column (the key owner), never ``end_user`` (a customer id or Claude Code's
@@ -25,7 +26,7 @@ from typing import BinaryIO
 import orjson
 
 from ..csv_parts import CsvPart, csv_limits
-from .base import ParsedRequest, ParseStats, Rejected, RowError, summarised
+from .base import ParsedFailure, ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
 from .litellm_common import (
     BOM,
@@ -92,7 +93,7 @@ def csv_header(cells: list[str]) -> list[str] | None:
     return header if all(c in header for c in REQUIRED_COLUMNS) else None
 
 
-def _requests(rows, name: str, stats: ParseStats, text: bool) -> Iterator[ParsedRequest | Rejected]:
+def _requests(rows, name: str, stats: ParseStats, text: bool) -> Iterator[ParsedRequest | ParsedFailure | Rejected]:
     for number, row in rows:
         request = row if isinstance(row, Rejected) else guarded(lambda r: _row_request(r, text), row, name, number)
         if isinstance(request, ParsedRequest):
@@ -101,7 +102,7 @@ def _requests(rows, name: str, stats: ParseStats, text: bool) -> Iterator[Parsed
             yield request
 
 
-def _row_request(row, text: bool) -> ParsedRequest | None:
+def _row_request(row, text: bool) -> ParsedRequest | ParsedFailure | None:
     if not isinstance(row, dict):
         raise RowError("row is not a JSON object")
     metadata = row.get("metadata")

@@ -1,0 +1,113 @@
+"""Failed calls are errors, never requests (issue 12, finding 1).
+
+The corpus in tests/data/litellm_failed/ was made by LiteLLM's own logging, cost calculator and
+SpendLogs builder (make_corpus.py): 7 successful calls and 9 failed ones (429, overloaded, 500,
+prompt too long; some retried) in every LiteLLM format. Each format, and the live callback, must
+give spend equal to the successful calls' to the cent, requests = successful calls, errors =
+failed calls; importing again, or another format of the same calls, changes nothing.
+"""
+from decimal import Decimal
+import json
+from pathlib import Path
+
+from django.db.models import Sum
+import pytest
+
+from costdash.ingest.live import ingest_token_create
+from costdash.ingest.models import FailedCall, IngestToken, UsageEvent
+from costdash.ingest.services import usage_import
+from costdash.rollups.models import DailyCost, DailyError, DeveloperDay
+from costdash.rollups.services import daily_cost_recompute_dirty
+
+pytestmark = pytest.mark.django_db
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "litellm_failed"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text())
+FORMATS = ["spendlogs.csv", "spendlogs.json", "spendlogs_v2.json", "payloads.ndjson"]
+CENT = Decimal("0.01")
+
+
+def _totals() -> dict:
+    daily = DailyCost.objects.aggregate(cost=Sum("cost"), requests=Sum("requests"), input=Sum("input_tokens"))
+    return {
+        "cost": daily["cost"], "requests": daily["requests"], "input": daily["input"],
+        "errors": DailyError.objects.aggregate(n=Sum("errors"))["n"],
+        "events": UsageEvent.objects.count(), "failed": FailedCall.objects.count(),
+        "reported": UsageEvent.objects.aggregate(s=Sum("reported_cost"))["s"],
+        "active_days": DeveloperDay.objects.filter(active=True).count(),
+    }
+
+
+def _assert_corpus_counted(totals: dict) -> None:
+    spend = Decimal(EXPECTED["spend"])
+    assert totals["events"] == totals["requests"] == EXPECTED["successful"]
+    assert totals["failed"] == totals["errors"] == EXPECTED["failed"]
+    assert totals["reported"].quantize(CENT) == spend.quantize(CENT)  # LiteLLM's own spend, successes only
+    assert totals["cost"].quantize(CENT) == spend.quantize(CENT)  # costdash's price of the same tokens
+    assert totals["active_days"] == 2  # ana and ben, one day each
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_each_format_bills_the_successful_calls_and_counts_the_failed_ones(name, tmp_path):
+    batch = usage_import([CORPUS / name])
+    assert batch.status == "done", batch.failure
+    assert (batch.requests_new, batch.failed_calls, batch.rejected) == (EXPECTED["successful"], EXPECTED["failed"], 0)
+    daily_cost_recompute_dirty()
+    totals = _totals()
+    _assert_corpus_counted(totals)
+    by_source = dict(DailyError.objects.values_list("source").annotate(n=Sum("errors")))
+    assert by_source == {batch.source: EXPECTED["failed"]}
+    # Again, one blank line longer (a new fingerprint, so every row is read again): nothing changes.
+    (tmp_path / ("again-" + name)).write_bytes((CORPUS / name).read_bytes() + b"\n")
+    again = usage_import([tmp_path / ("again-" + name)])
+    assert (again.requests_new, again.failed_calls) == (0, EXPECTED["failed"])
+    daily_cost_recompute_dirty()
+    assert _totals() == totals
+
+
+def test_every_format_of_the_same_calls_counts_each_once():
+    for name in FORMATS:
+        usage_import([CORPUS / name])
+    daily_cost_recompute_dirty()
+    _assert_corpus_counted(_totals())
+
+
+def test_the_failed_calls_keep_their_error_and_model():
+    usage_import([CORPUS / "spendlogs.csv"])
+    errors = dict(FailedCall.objects.values_list("error").annotate(n=Sum(1)).values_list("error", "n"))
+    assert errors == {"429 RateLimitError": 4, "500 InternalServerError": 4, "400 ContextWindowExceededError": 1}
+    assert set(FailedCall.objects.values_list("model", flat=True)) == {"claude-sonnet-4-5", "claude-haiku-4-5"}
+
+
+def test_the_live_callback_counts_failures_apart_and_a_repeat_changes_nothing(client):
+    secret = ingest_token_create(name="proxy", kind=IngestToken.Kind.LITELLM)[1]
+    body = "[" + ",".join((CORPUS / "payloads.ndjson").read_text().splitlines()) + "]"
+    auth = {"Authorization": f"Bearer {secret}"}
+    answer = client.post("/ingest/litellm", data=body, content_type="application/json", headers=auth).json()
+    assert (answer["new"], answer["failed"]) == (EXPECTED["successful"], EXPECTED["failed"])
+    assert answer["failed_calls"] == f"{EXPECTED['failed']} failed calls (not billed)"
+    daily_cost_recompute_dirty()
+    totals = _totals()
+    _assert_corpus_counted(totals)
+    again = client.post("/ingest/litellm", data=body, content_type="application/json", headers=auth).json()
+    assert again["new"] == 0
+    daily_cost_recompute_dirty()
+    assert _totals() == totals
+
+
+def test_a_body_of_failures_alone_is_accepted(client):
+    secret = ingest_token_create(name="proxy", kind=IngestToken.Kind.LITELLM)[1]
+    failures = [line for line in (CORPUS / "payloads.ndjson").read_text().splitlines() if '"failure"' in line]
+    response = client.post("/ingest/litellm", data="\n".join(failures), content_type="application/x-ndjson",
+                           headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200 and response.json()["failed"] == len(failures)
+    assert not UsageEvent.objects.exists()
+
+
+def test_a_day_of_failed_calls_only_is_not_an_active_day(tmp_path):
+    rows = json.loads((CORPUS / "spendlogs.json").read_text())
+    failed = [dict(row, user="cid@example.com") for row in rows if row["status"] == "failure"][:3]
+    (tmp_path / "failed.json").write_text(json.dumps(failed))
+    usage_import([tmp_path / "failed.json"])
+    daily_cost_recompute_dirty()
+    assert DailyError.objects.get().errors == 3
+    assert not DailyCost.objects.exists() and not DeveloperDay.objects.filter(active=True).exists()
