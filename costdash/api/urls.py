@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import alerts, reports, spend, tokens
+from .views import alerts, focus, reports, spend, tokens
 
 app_name = "api"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("v1/reports/files/<int:pk>/", reports.ReportFileApi.as_view(), name="report_file"),
     path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),
     path("v1/reports/<str:month>/", reports.ReportMonthApi.as_view(), name="report_month"),
+    path("v1/reports/<str:month>/focus.csv", focus.ReportFocusCsvApi.as_view(), name="report_focus"),
     path("v1/reports/<str:month>/files/", reports.ReportFileListApi.as_view(), name="report_files"),
     path("v1/reports/<str:month>/close/", reports.ReportCloseApi.as_view(), name="report_close"),
     path("v1/reports/<str:month>/reopen/", reports.ReportReopenApi.as_view(), name="report_reopen"),

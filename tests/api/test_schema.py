@@ -15,6 +15,7 @@ ENDPOINTS = {
     "/api/v1/reports/{month}/files/": {"get", "post"}, "/api/v1/reports/files/{id}/download/": {"get"},
     "/api/v1/reports/files/{id}/": {"get"},
     "/api/v1/reports/{month}/close/": {"get", "post"}, "/api/v1/reports/{month}/reopen/": {"post"},
+    "/api/v1/reports/{month}/focus.csv": {"get"},
 }
 
 

@@ -11,11 +11,14 @@ import re
 import subprocess
 
 import pytest
+from rest_framework.test import APIClient
 
 from costdash.accounts.models import OrgSettings
+from costdash.api.services import api_token_create
 from costdash.reports.exporters import EXPORTERS
 from costdash.reports.exporters.focus import CUSTOM_COLUMNS, DECIMAL_COLUMNS, FOCUS_COLUMNS
 from costdash.reports.formats import write_csv
+from costdash.reports.models import GeneratedReport
 from costdash.reports.selectors import monthly_report
 from costdash.rollups.models import DailyCost
 from tests.factories import DailyCostFactory, DeveloperFactory
@@ -166,3 +169,38 @@ def test_the_focus_validator_passes_but_for_its_preview_column_names(fractions, 
         writer.writerows(row | {old: row[new] for old, new in PREVIEW_NAMES.items()} for row in rows)
     failures, out = validator_failures(aliased)
     assert failures == set() and "Validation succeeded." in out, out
+
+
+@pytest.fixture
+def api_as():
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=user, name='tests')[1]}")
+        return client
+    return client_for
+
+
+def test_the_api_streams_the_same_file_to_billing_and_refuses_developers(fractions, api_as, billing_user,
+                                                                         developer_user):
+    response = api_as(billing_user).get("/api/v1/reports/2026-03/focus.csv")
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="costdash-2026-03-focus.csv"' in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    assert body == focus_bytes()
+    assert api_as(developer_user).get("/api/v1/reports/2026-03/focus.csv").status_code == 403
+    assert api_as(billing_user).get("/api/v1/reports/2026-13/focus.csv").status_code == 400
+
+
+def test_the_reports_page_builds_a_kept_focus_file(fractions, client, billing_user,
+                                                  django_capture_on_commit_callbacks):
+    client.force_login(billing_user)
+    assert b'id="export-focus"' in client.get("/reports/?month=2026-03").content
+    with django_capture_on_commit_callbacks(execute=True):  # the build, queued on commit, runs in-process
+        response = client.post("/reports/export/focus/", {"month": "2026-03"})
+    assert response.status_code == 302 and response["Location"].endswith("?month=2026-03#files")
+    kept = GeneratedReport.objects.get(kind="focus")
+    assert (kept.status, kept.format, kept.sheet, kept.filename) == (
+        "ready", "csv", "focus", "costdash-2026-03-focus.csv")
+    download = client.get(f"/reports/{kept.pk}/download")
+    assert b"".join(download.streaming_content) == focus_bytes()

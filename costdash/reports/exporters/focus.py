@@ -13,11 +13,14 @@ Choices, where the spec leaves them to the data generator:
   row's tokens (Tokens); PricingQuantity the same in millions (1M Tokens), as Anthropic prices them.
   The per-class counts are x_ columns. A model with no known price gives cost 0 with
   x_UnpricedRequests > 0 (FOCUS costs cannot be null; the report's "unknown, never $0" is there).
-- SubAccount: the developer's team (costdash keeps no workspace or API key on a DailyCost row);
+- SubAccount: the developer's team (a row may hold several workspaces or API keys: they are tags);
   null for a developer with no team. ResourceId, ResourceName, SkuId, SkuPriceId: the model.
 - ChargePeriodStart/End: the org-local day's [start, end) in UTC (23 or 25 hours across DST);
   BillingPeriodStart/End: the month's, the same way.
-- Tags: the allocation dimensions as a JSON object with costdash/ prefixed keys (provider-defined).
+- Tags: the allocation dimensions as a JSON object with costdash/ prefixed keys (provider-defined):
+  developer, team, cost center, source and the chargeback dimensions (_tags).
+- A closed month's rows are its daily lines as closed (the snapshot); their chargeback tags are read
+  as they are now.
 - Custom columns start with x_, as the spec requires.
 
 Values are written verbatim except that text a spreadsheet would run as a formula gets the CSV
@@ -31,13 +34,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 import json
 
-from costdash.accounts.models import OrgSettings
+from costdash.accounts.models import Developer, OrgSettings
+from costdash.chargeback.selectors import charge_dimensions
 from costdash.ingest.models import Source
 from costdash.lib.dates import day_bounds
 from costdash.lib.money import MTOK, decimal_str
 from costdash.limits.selectors import org_today
 
-from ..selectors import _provisional_reasons, month_scope
+from ..selectors import _provisional_reasons, month_scope, monthly_daily_lines
 from .base import Column, Exporter, Sheet
 
 FOCUS_VERSION = "1.0"
@@ -48,10 +52,8 @@ TAG_PREFIX = "costdash/"
 SHEET = "focus"
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
                 "cache_read_tokens")
-# The DailyCost fields a row is built from, in this order.
-FIELDS = ("developer_id", "developer__name", "developer__email", "developer__team_id", "developer__team__name",
-          "developer__team__cost_center", "day", "model", "source", "cost", "requests", "unpriced_requests",
-          *TOKEN_FIELDS, "web_search_requests", "cache_split")
+# chargeback.selectors.charge_dimensions' names, as tag keys.
+TAG_NAMES = {"team": "litellm_team", "tag": "litellm_tags", "cost_center": "chargeback_cost_center"}
 
 # FOCUS 1.0 columns (spec column ids), then costdash's own (x_). Every column is text here: the
 # values are formatted exactly (money as plain decimals, times as ISO 8601 UTC) before writing.
@@ -68,7 +70,7 @@ FOCUS_COLUMNS = (
 CUSTOM_COLUMNS = (
     "x_Developer", "x_DeveloperEmail", "x_Team", "x_CostCenter", "x_Source", "x_Requests",
     "x_UnpricedRequests", "x_InputTokens", "x_OutputTokens", "x_CacheWrite5mTokens", "x_CacheWrite1hTokens",
-    "x_CacheReadTokens", "x_WebSearchRequests", "x_CacheSplit",
+    "x_CacheReadTokens", "x_WebSearchRequests", "x_ChargebackCostCenter",
 )
 COLUMNS = tuple(Column(name, name) for name in (*FOCUS_COLUMNS, *CUSTOM_COLUMNS))
 DECIMAL_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity",
@@ -89,22 +91,25 @@ def money_text(amount: Decimal) -> str:
 
 def focus_rows(month: date) -> Iterator[dict]:
     """``month``'s charges as FOCUS rows (dicts keyed by column name; None is an empty cell), by
-    developer, day, model and source, streamed from the database in chunks."""
+    developer, day, model and source: the monthly report's daily lines (selectors.monthly_daily_lines:
+    a closed month's as closed), streamed. Tags add each row's chargeback dimensions
+    (chargeback.selectors.charge_dimensions, as they are now)."""
     org = OrgSettings.get()
     scope = month_scope(month)
     billing_start, _ = day_bounds(scope.since, org.time_zone)
     _, billing_end = day_bounds(scope.until, org.time_zone)
     fixed = _fixed_values(org, utc_text(billing_start), utc_text(billing_end))
     labels = dict(Source.choices)
+    developer_ids = dict(Developer.objects.values_list("email", "pk"))
+    dimensions = charge_dimensions(scope)  # one dict per charge row with dimensions (~100 bytes each)
     bounds: dict[date, tuple[str, str]] = {}
-    rows = (scope.daily_costs().order_by("developer__name", "developer__email", "day", "model", "source")
-            .values_list(*FIELDS))
-    for values in rows.iterator(chunk_size=2000):
-        line = dict(zip(FIELDS, values, strict=True))
-        if line["day"] not in bounds:
-            start, end = day_bounds(line["day"], org.time_zone)
-            bounds[line["day"]] = (utc_text(start), utc_text(end))
-        yield fixed | _charge(line, bounds[line["day"]], labels.get(line["source"], line["source"]))
+    for line in monthly_daily_lines(month):
+        day = line["day"]
+        if day not in bounds:
+            start, end = day_bounds(day, org.time_zone)
+            bounds[day] = (utc_text(start), utc_text(end))
+        found = dimensions.get((developer_ids.get(line["email"]), day, line["model"], line["source"]), {})
+        yield fixed | _charge(line, bounds[day], labels.get(line["source"], line["source"]), found)
 
 
 def _fixed_values(org: OrgSettings, billing_start: str, billing_end: str) -> dict:
@@ -119,14 +124,11 @@ def _fixed_values(org: OrgSettings, billing_start: str, billing_end: str) -> dic
     }
 
 
-def _charge(line: dict, period: tuple[str, str], source_label: str) -> dict:
+def _charge(line: dict, period: tuple[str, str], source_label: str, dimensions: dict) -> dict:
     """The row's own values: its costs, period, quantities, model, team and tags."""
     tokens = sum(line[name] for name in TOKEN_FIELDS)
     cost = money_text(line["cost"])
-    developer = line["developer__name"] or line["developer__email"]
-    team, center = line["developer__team__name"] or "", line["developer__team__cost_center"] or ""
-    model = line["model"]
-    unpriced = line["unpriced_requests"]
+    model, team, unpriced = line["model"], line["team"], line["unpriced_requests"]
     description = f"{model} usage ({source_label})"
     if unpriced:
         description += f"; {unpriced} request{'s' if unpriced != 1 else ''} with no known price, not in cost"
@@ -135,22 +137,28 @@ def _charge(line: dict, period: tuple[str, str], source_label: str) -> dict:
         "ChargePeriodStart": period[0], "ChargePeriodEnd": period[1], "ChargeDescription": description,
         "ConsumedQuantity": money_text(Decimal(tokens)), "PricingQuantity": money_text(Decimal(tokens) / MTOK),
         "ResourceId": model, "ResourceName": model, "SkuId": model, "SkuPriceId": model,
-        "SubAccountId": f"team:{line['developer__team_id']}" if line["developer__team_id"] else None,
-        "SubAccountName": team or None,
-        "Tags": json.dumps(_tags(line, developer, team, center), ensure_ascii=False, sort_keys=True),
-        "x_Developer": developer, "x_DeveloperEmail": line["developer__email"], "x_Team": team,
-        "x_CostCenter": center, "x_Source": line["source"], "x_Requests": line["requests"],
+        # The team is the sub-account (teams are unique by name); none for a developer with no team.
+        "SubAccountId": team or None, "SubAccountName": team or None,
+        "Tags": json.dumps(_tags(line, dimensions), ensure_ascii=False, sort_keys=True),
+        "x_Developer": line["developer"], "x_DeveloperEmail": line["email"], "x_Team": team,
+        "x_CostCenter": line["cost_center"], "x_Source": line["source"], "x_Requests": line["requests"],
         "x_UnpricedRequests": unpriced, "x_InputTokens": line["input_tokens"],
         "x_OutputTokens": line["output_tokens"], "x_CacheWrite5mTokens": line["cache_write_5m_tokens"],
         "x_CacheWrite1hTokens": line["cache_write_1h_tokens"], "x_CacheReadTokens": line["cache_read_tokens"],
-        "x_WebSearchRequests": line["web_search_requests"], "x_CacheSplit": line["cache_split"] or "exact",
+        "x_WebSearchRequests": line["web_search_requests"],
+        "x_ChargebackCostCenter": ", ".join(dimensions.get("cost_center", ())),
     }
 
 
-def _tags(line: dict, developer: str, team: str, center: str) -> dict:
-    """The allocation dimensions a FinOps tool groups by (provider-defined: costdash/ keys)."""
-    tags = {"developer": developer, "developer_email": line["developer__email"], "team": team,
-            "cost_center": center, "source": line["source"]}
+def _tags(line: dict, dimensions: dict) -> dict:
+    """The allocation dimensions a FinOps tool groups by, as provider-defined (costdash/) keys:
+    developer, team, cost center, source, and the row's chargeback dimensions (project, api_key,
+    workspace, litellm_team, litellm_tags, otel.<attribute>, chargeback_cost_center), several values
+    of one joined by ", " (a day's requests may name several projects)."""
+    tags = {"developer": line["developer"], "developer_email": line["email"], "team": line["team"],
+            "cost_center": line["cost_center"], "source": line["source"]}
+    for name, values in dimensions.items():
+        tags[TAG_NAMES.get(name, name)] = ", ".join(values)
     return {f"{TAG_PREFIX}{key}": value for key, value in tags.items() if value}
 
 
