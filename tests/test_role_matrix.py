@@ -120,7 +120,6 @@ MATRIX = [
     Url("reports:export", "/reports/export/", succeeds(SPEND, 302), POST,
         {"month": "{month}", "format": "csv", "sheet": "teams"}),
     Url("reports:export_focus", "/reports/export/focus/", succeeds(SPEND, 302), POST, {"month": "{month}"}),
-    Url("reports:export_focus", "/reports/export/focus/", succeeds(SPEND, 302), POST, {"month": "{month}"}),
     Url("reports:download", "/reports/{report}/download", SPEND),
     Url("reports:status", "/reports/{report}/status", SPEND),
     # Alerts: everyone their own (admins and billing all); channels admins; rules billing reads.
@@ -189,7 +188,6 @@ MATRIX = [
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", succeeds(API_SPEND, 201), POST,
         {"format": "csv", "sheet": "teams"}),
-    Url("api:report_focus", "/api/v1/reports/{month}/focus.csv", API_SPEND),
     Url("api:report_focus", "/api/v1/reports/{month}/focus.csv", API_SPEND),
     Url("api:report_file", "/api/v1/reports/files/{report}/", API_SPEND),
     Url("api:report_file_download", "/api/v1/reports/files/{report}/download/", API_SPEND),
