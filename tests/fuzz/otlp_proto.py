@@ -13,7 +13,8 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from tests.fuzz.hostile import TEXTS, floats, texts
 
 INT64 = [-(2**63), -1, 0, 2**31, 2**53 + 1, 10**12, 10**13 + 1, 2**63 - 1]
-UINT64 = [0, 1, 10**18, 2**63, 2**64 - 1, 253402300799 * 10**9, 1672531199 * 10**9]  # 9999-12-31, 2022-12-31
+# uint64 nanoseconds reach 2554-07-21 at most; 2100-01-01 and 2022-12-31 are outside the window too.
+UINT64 = [0, 1, 10**18, 2**63, 2**64 - 1, 4102444800 * 10**9, 1672531199 * 10**9]
 ATTRIBUTE_KEYS = ["model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens", "cost_usd",
                   "request_id", "event.name", "event.timestamp", "session.id", "user.email", "type", "speed"]
 proto_texts = st.one_of(texts, st.sampled_from(TEXTS)).map(
