@@ -39,6 +39,7 @@ from costdash.dashboard.filters import org_today
 from costdash.ingest.live import ingest_token_create
 from costdash.ingest.models import ImportBatch, IngestToken
 from costdash.limits.models import SpendLimit
+from costdash.reports.closing import month_close
 from costdash.reports.selectors import last_month
 from costdash.reports.services import report_generate
 from tests.factories import DailyCostFactory, DeveloperFactory, UserFactory
@@ -122,6 +123,8 @@ MATRIX = [
     Url("reports:export_focus", "/reports/export/focus/", succeeds(SPEND, 302), POST, {"month": "{month}"}),
     Url("reports:download", "/reports/{report}/download", SPEND),
     Url("reports:status", "/reports/{report}/status", SPEND),
+    Url("reports:close", "/reports/close/", succeeds(SPEND, 302), POST, {"month": "{month}", "note": "books"}),
+    Url("reports:reopen", "/reports/reopen/", succeeds(SPEND, 302), POST, {"month": "{closed_month}"}),
     # Alerts: everyone their own (admins and billing all); channels admins; rules billing reads.
     Url("alerts:list", "/alerts/", EVERYONE),
     Url("alerts:detail", "/alerts/{alert}/", OWN),
@@ -189,6 +192,9 @@ MATRIX = [
     Url("api:report_files", "/api/v1/reports/{month}/files/", succeeds(API_SPEND, 201), POST,
         {"format": "csv", "sheet": "teams"}),
     Url("api:report_focus", "/api/v1/reports/{month}/focus.csv", API_SPEND),
+    Url("api:report_close", "/api/v1/reports/{closed_month}/close/", API_SPEND),
+    Url("api:report_close", "/api/v1/reports/{month}/close/", succeeds(API_SPEND, 201), POST, {"note": "books"}),
+    Url("api:report_reopen", "/api/v1/reports/{closed_month}/reopen/", API_SPEND, POST, {"note": "late import"}),
     Url("api:report_file", "/api/v1/reports/files/{report}/", API_SPEND),
     Url("api:report_file_download", "/api/v1/reports/files/{report}/download/", API_SPEND),
 ]
@@ -210,9 +216,12 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
                                       figure=31, threshold=30, summary="Ana spent $31.00.", link="/")
     connection = AdminApiConnection(name="Acme", pull_usage=False, pull_cost=False, pull_claude_code=False)
     month = last_month(today)
+    closed_month = last_month(month)  # closed by billing: it may be reopened
+    month_close(closed_month, billing_user)
     return {
         "users": {ANON: None, OWNER: developer_user, OTHER: bo.user, BILLING: billing_user, ADMIN: admin_user},
         "ana": ana.pk, "bo": bo.pk, "cy": cy.pk, "alert": alert.pk, "rule": rule_.pk, "month": f"{month:%Y-%m}",
+        "closed_month": f"{closed_month:%Y-%m}",
         "channel": channel_save(Channel(kind="email", name="Finance"), {"to": ["finance@example.com"]}).pk,
         "limit": SpendLimit.objects.create(scope="org", amount=Decimal("1000")).pk,
         "chargeback_rule": ChargebackRule.objects.create(dimension="project", pattern="*/payments",
