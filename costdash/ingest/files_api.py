@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from costdash.accounts.services import developer_for_email
 from costdash.lib.bodies import BodyError, declared_length, raw_pieces
 
+from .failed_calls import failed_calls_label
 from .forms import ACCEPTED
 from .models import ImportBatch, IngestToken, Source
 from .receivers import _refuse, _token
@@ -131,8 +132,9 @@ def files_import_status(request: HttpRequest, batch_id: int) -> HttpResponse:
     fields = (
         "status", "source", "label", "progress_percent", "files_read", "files_unchanged", "files_ignored",
         "requests_new", "requests_updated", "duplicates", "conflicts", "records_new", "records_updated",
-        "records_unchanged", "rejected", "rejected_by_reason", "unpriced_models", "failure",
+        "records_unchanged", "failed_calls", "rejected", "rejected_by_reason", "unpriced_models", "failure",
     )
     body = {name: getattr(batch, name) for name in fields}
+    body["failed_calls_label"] = failed_calls_label(batch.failed_calls)  # "N failed calls (not billed)"
     body["errors"] = batch.errors[:MAX_ERRORS_SHOWN]
     return JsonResponse({"batch": batch.pk, **body})

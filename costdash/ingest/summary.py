@@ -1,4 +1,5 @@
 """The words people read after an import: one place for the CLI and the pages."""
+from .failed_calls import failed_calls_label
 from .models import ImportBatch
 
 SHOWN_ERRORS = 10
@@ -14,6 +15,8 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
         f"{batch.duplicates:,} already stored (duplicates)",
         f"  rejected:   {batch.rejected:,}",
     ]
+    if batch.failed_calls:  # errors of the source (429, overloaded...): stored apart, never billed
+        lines.insert(-1, f"  failed:     {failed_calls_label(batch.failed_calls)}")
     if batch.conflicts:
         lines.insert(-1, f"  conflicts:  {batch.conflicts:,} stored for another person (kept as they were)")
     for reason, count in sorted(batch.rejected_by_reason.items(), key=lambda kv: -kv[1]):

@@ -10,11 +10,15 @@ from decimal import Decimal
 import json
 from pathlib import Path
 
+from django.core.management import call_command
 from django.db.models import Sum
+from django.test import Client
+from django.urls import reverse
 import pytest
 
+from costdash.accounts.models import Developer
 from costdash.ingest.live import ingest_token_create
-from costdash.ingest.models import FailedCall, IngestToken, UsageEvent
+from costdash.ingest.models import FailedCall, ImportBatch, IngestToken, UsageEvent
 from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DailyError, DeveloperDay
 from costdash.rollups.services import daily_cost_recompute_dirty
@@ -111,3 +115,33 @@ def test_a_day_of_failed_calls_only_is_not_an_active_day(tmp_path):
     daily_cost_recompute_dirty()
     assert DailyError.objects.get().errors == 3
     assert not DailyCost.objects.exists() and not DeveloperDay.objects.filter(active=True).exists()
+
+
+def test_the_import_result_the_sources_table_and_the_developer_page_show_the_failed_calls(
+    client, admin_user, capsys
+):
+    call_command("import_usage", str(CORPUS / "spendlogs.csv"), "--no-progress")
+    assert f"failed:     {EXPECTED['failed']} failed calls (not billed)" in capsys.readouterr().out
+    batch = ImportBatch.objects.get()
+    client.force_login(admin_user)
+    page = client.get(reverse("ingest:batch", args=[batch.pk])).content.decode()
+    assert f"{EXPECTED['failed']} failed calls (not billed)" in page
+    daily_cost_recompute_dirty()
+    period = {"since": "2026-11-01", "until": "2026-11-30"}
+    overview = client.get(reverse("dashboard:overview"), period).content.decode()
+    table = overview[overview.index('id="sources"'):]
+    table = table[: table.index("</table>")]
+    assert "Failed calls" in table and f'<td class="num">{EXPECTED["failed"]}</td></tr>' in table
+    ana = Developer.objects.get(email="ana@example.com")
+    page = client.get(reverse("dashboard:developer", args=[ana.pk]), period).content.decode()
+    assert 'id="failed-calls"' in page and "4 failed calls (not billed)" in page
+    assert "LiteLLM spend logs: 4" in page
+
+
+def test_the_file_api_status_counts_the_failed_calls(admin_user):
+    usage_import([CORPUS / "payloads.ndjson"], user=admin_user)
+    batch = ImportBatch.objects.get()
+    secret = ingest_token_create(name="files", kind=IngestToken.Kind.FILES, user=admin_user)[1]
+    answer = Client().get(f"/ingest/files/{batch.pk}", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert answer["failed_calls"] == EXPECTED["failed"]
+    assert answer["failed_calls_label"] == f"{EXPECTED['failed']} failed calls (not billed)"

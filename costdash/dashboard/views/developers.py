@@ -9,6 +9,7 @@ from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.rollups import selectors
 from costdash.rollups.selectors.developers import TEXT_COLUMNS
+from costdash.rollups.selectors.errors import developer_errors
 from costdash.rollups.selectors.splits import split_days
 
 from ..charts.cache import hit_rate_per_day_figure
@@ -98,4 +99,5 @@ def developer_detail(request, pk: int):
         "developer": developer, "scope": scope, "filters": filters, "org": org, "detail": detail,
         "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
         "linked": True, "list_query": scope.querystring(), "split_days": split_days(scope),
+        "failed_calls": developer_errors(developer.pk, scope.since, scope.until),  # failed calls: never billed
     })

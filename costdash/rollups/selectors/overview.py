@@ -21,6 +21,7 @@ from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
 from .developer_days import active_costs, day_rows, developer_rows, fold, summary
+from .errors import errors_by_source, sources_with_errors
 from .repricing import Tokens, token_sums
 from .spend import P90, sources_of
 from .splits import UNSPLIT_SOURCES, cache_splits
@@ -163,7 +164,8 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
     developer-days; None with none), month (month_to_date), by_model
     (priced_spend_by_day_and_model), distribution (cost_distribution of active developer-days),
     top_spenders (the ``top`` developers by spend, spend > 0; developer_days.developer_rows),
-    sources (spend.spend_by_source's "sources"), unpriced_models (as spend.unpriced_models),
+    sources (spend.spend_by_source's "sources", each with its failed calls, "errors": one more
+    query, selectors.errors), unpriced_models (as spend.unpriced_models),
     cache_splits (splits.cache_splits' "by_source": rows recovered / assumed and reasons, per source),
     average, ceiling (the figures used).
     """
@@ -184,7 +186,7 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
         "by_model": priced_spend_by_day_and_model(totals),
         "distribution": cost_distribution(costs),
         "top_spenders": spenders[:top],
-        "sources": sources,
+        "sources": sources_with_errors(sources, errors_by_source(scope)),  # failed calls: errors, not spend
         "unpriced_models": unpriced_models_in(totals),
         # One more query only when a source that may hide the split is in scope.
         "cache_splits": cache_splits(scope, days=False)["by_source"]
