@@ -77,6 +77,8 @@ def test_real_capture_gives_its_one_api_request_exactly():
         reported_cost=Decimal("0.0027651900000000003"),  # kept exactly as sent
         identity="REDACTED",
         email="REDACTED",
+        # The capture's custom resource attributes: chargeback dimensions (parsers/dimensions.py).
+        dimensions={"otel": {"org.role": "worker-probe", "org.pane": "probe-pane"}},
     )
 
 
