@@ -9,6 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 import io
+import json
 import random
 import re
 
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 import pytest
 
 from costdash.accounts.models import Team
+from costdash.chargeback.models import DailyDimensionCost
 from costdash.lib.money import usd
 from costdash.reports.exporters.cents import Apportionment, largest_remainder
 from costdash.reports.exporters.monthly import MonthlyExporter, apportioned_daily_lines
@@ -67,12 +69,26 @@ def fractional_month(db):
     rows.append(DailyCost(developer=developers[0], day=date(2026, 3, 9), model="mystery-model",
                           source="claude_code_jsonl", requests=3, unpriced_requests=3, input_tokens=10, cost=D(0)))
     DailyCost.objects.bulk_create(rows)
+    DailyDimensionCost.objects.bulk_create(_by_project(rows, rng))
     for developer in developers:
         DeveloperDay.objects.bulk_create(developer_days_of(developer.pk, DailyCost.objects.filter(developer=developer)))
     centers = {team.name: center for team, center in zip(teams, ("CC-100", "CC-100", "CC-200", ""), strict=True)}
     return [{"email": row.developer.email, "team": row.developer.team.name if row.developer.team else "",
              "cost_center": centers.get(row.developer.team.name, "") if row.developer.team else "",
              "model": row.model, "source": row.source, "cost": row.cost} for row in rows]
+
+
+def _by_project(rows: list[DailyCost], rng: random.Random) -> list[DailyDimensionCost]:
+    """Each line split between two repositories at a random fraction (to the 1e-6 dollar), as the
+    chargeback rollup would: the parts add up to the line."""
+    parts = []
+    for row in rows:
+        first = (row.cost * rng.randint(1, 99) / 100).quantize(D("0.000001"))
+        for project, cost, requests in (("repo-a", first, row.requests), ("repo-b", row.cost - first, 0)):
+            dimensions = json.dumps({"project": project, "otel": {"team.id": project[-1]}}, sort_keys=True)
+            parts.append(DailyDimensionCost(developer=row.developer, day=row.day, model=row.model, source=row.source,
+                                            dimensions=dimensions, cost=cost, requests=requests))
+    return parts
 
 
 def exporter():
@@ -170,6 +186,25 @@ def test_page_keeps_exact_figures_and_files_say_the_rule(fractional_month):
     assert all(abs(files[email] - exact[email]) < D("0.01") * 40 for email in exact)
     assert any(label == "Rounding" and "largest remainder" in text for label, text in report_exporter.file_summary())
     assert not any(label == "Rounding" for label, _ in report_exporter.summary)
+
+
+def test_chargeback_breakdowns_add_up_to_the_month(fractional_month):
+    """Projects and an OTel attribute split the lines finer than a developer-day: each is apportioned
+    within its own total, the month's total rounded. Breakdowns that say nothing are left out."""
+    exact_total = sum(line["cost"] for line in fractional_month)
+    keys = exporter().sheet_keys()
+    assert {"chargeback-projects", "chargeback-otel-teamid"} <= set(keys)
+    assert "chargeback-api-keys" not in keys and "chargeback-cost-centers" not in keys  # none, and as teams
+    for key in ("chargeback-projects", "chargeback-otel-teamid"):
+        found = csv_of(key)
+        rows, total = split_total(found, next(iter(found[0])))
+        assert len(rows) == 2 and sum(D(row["Spend"]) for row in rows) == D(total["Spend"]) == cents(exact_total)
+        assert sum(int(row["Requests"]) for row in rows) == int(total["Requests"]) > 0
+    page = exporter().sheet("chargeback-projects")
+    assert sum(row["spend"] for row in page.rows) == page.totals["spend"] == exact_total  # exact on the page
+    out = io.BytesIO()
+    write_xlsx(exporter(), out)
+    assert "OTel team.id" in load_workbook(io.BytesIO(out.getvalue())).sheetnames
 
 
 def test_apportioned_daily_lines_for_other_exports(fractional_month):

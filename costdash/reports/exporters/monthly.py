@@ -18,37 +18,17 @@ from costdash.lib.money import ZERO, to_cents, usd
 
 from ..reconciliation import Reconciliation, workspace_label
 from ..selectors import NO_COST_CENTER, NO_TEAM, OPEN, MonthlyReport, monthly_daily_lines
-from .base import DATA, DATE, INT, MONEY, PRINT, RATIO, Chart, Column, Exporter, Sheet
+from .base import DATA, DATE, INT, MONEY, RATIO, Chart, Column, Exporter, Sheet
 from .cents import LINES, CentLedger, OwnTotal, Pivot, by, everything
+from .chargeback import chargeback_sheets
+from .columns import PER_DAY, REQUESTS, TOKEN_COLUMNS, with_tokens
 
 TOP_DEVELOPERS = 10
-TOKEN_COLUMNS = (
-    Column("input_tokens", "Input tokens", INT, where=DATA),
-    Column("output_tokens", "Output tokens", INT, where=DATA),
-    Column("cache_write_5m_tokens", "Cache write 5m tokens", INT, where=DATA),
-    Column("cache_write_1h_tokens", "Cache write 1h tokens", INT, where=DATA),
-    Column("cache_read_tokens", "Cache read tokens", INT, where=DATA),
-    Column("web_search_requests", "Web searches", INT, where=DATA),
-    Column("tokens", "Tokens", INT, where=PRINT),
-)
-REQUESTS = (Column("requests", "Requests", INT), Column("unpriced_requests", "Unpriced requests", INT, where=DATA))
-PER_DAY = (
-    Column("active_days", "Active days", INT),
-    Column("average_per_active_day", "Avg / active day", MONEY),
-    Column("p90", "P90 / active day", MONEY),
-    Column("days_over_ceiling", "Days over ceiling", INT),
-)
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
 ADJUSTED_BY = {"developers": "developer", "teams": "team", "cost_centers": "cost center", "models": "model"}
 ROUNDING_NOTE = ("Amounts are apportioned to the cent (largest remainder): each daily line's cost is rounded so "
                  "the lines add up to the month's total rounded, and every table is the sum of those lines, so "
                  "each adds up to its total. Averages, P90s and shares are rounded on their own. The Reports "
                  "page and the API show exact figures.")
-
-
-def with_tokens(row: dict) -> dict:
-    """The row with "tokens": every class summed (the PDF's one tokens column)."""
-    return row | {"tokens": sum(row[key] for key in TOKEN_KEYS)}
 
 
 def pricing_status(model: dict) -> str:
@@ -138,6 +118,7 @@ class MonthlyExporter(Exporter):
             ), r.sources, total | {"spend": r.totals["spend"], "requests": r.totals["requests"]},
                 note="Where the figures were counted from: each request once, from its most trusted source.",
                 cents=Pivot(by("source"), by("source"))),
+            *chargeback_sheets(r.chargeback, r.totals["spend"], r.cost_centers),
             *self._adjustments_sheets(),
             self._reconciliation_sheet(),
             Sheet("daily", "Daily lines", (

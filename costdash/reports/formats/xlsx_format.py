@@ -6,6 +6,7 @@ openpyxl's write-only mode: rows are spooled to disk as they come, so a large mo
 take flat memory."""
 from __future__ import annotations
 
+import re
 from typing import BinaryIO
 
 from openpyxl import Workbook
@@ -21,8 +22,9 @@ PERCENT_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 INT_FORMAT = "#,##0"
 BOLD, ITALIC = Font(bold=True), Font(italic=True)
-# Excel's limit on a sheet name.
+# Excel's limit on a sheet name, and the characters it refuses in one (an OTel attribute may hold them).
 SHEET_NAME_MAX = 31
+NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
 
 def _cell(ws, value, kind: str, font: Font | None = None):
@@ -61,7 +63,7 @@ def write_xlsx(exporter: Exporter, out: BinaryIO, sheet: str = "") -> None:
     wb.properties.title = exporter.title
     for found in exporter.file_sheets():
         columns = data_columns(found)
-        ws = wb.create_sheet(title=found.title[:SHEET_NAME_MAX])
+        ws = wb.create_sheet(title=NOT_IN_SHEET_NAMES.sub("_", found.title)[:SHEET_NAME_MAX])
         for i, column in enumerate(columns, 1):
             ws.column_dimensions[get_column_letter(i)].width = max(column.width, len(column.header) + 2)
         ws.freeze_panes = "B2"
