@@ -22,6 +22,7 @@ from costdash.ingest.models import FailedCall, ImportBatch, IngestToken, UsageEv
 from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DailyError, DeveloperDay
 from costdash.rollups.services import daily_cost_recompute_dirty
+from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "litellm_failed"
@@ -145,3 +146,56 @@ def test_the_file_api_status_counts_the_failed_calls(admin_user):
     answer = Client().get(f"/ingest/files/{batch.pk}", headers={"Authorization": f"Bearer {secret}"}).json()
     assert answer["failed_calls"] == EXPECTED["failed"]
     assert answer["failed_calls_label"] == f"{EXPECTED['failed']} failed calls (not billed)"
+
+
+# --- Claude Code OTel: api_error events are errors of source otel ------------------------------------
+
+
+def _otel_body_with_errors() -> dict:
+    """The real 2.1.294 capture (one api_request) with its email set, plus two api_error events
+    made from it as Claude Code writes them (no usage; status_code, error, attempt): one with a
+    request_id and a numeric status, one without either id."""
+    body = json.loads((SAMPLES / "otel" / "a11ign_claude_code_2.1.294_logs_request.json").read_text())
+    records = body["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+    request = next(r for r in records if r["body"]["stringValue"] == "claude_code.api_request")
+    for attr in request["attributes"]:
+        if attr["key"] == "user.email":
+            attr["value"] = {"stringValue": "ana@example.com"}
+    keep = {"user.email", "session.id", "event.timestamp", "event.sequence", "prompt.id", "model", "user.id"}
+    base = [a for a in request["attributes"] if a["key"] in keep]
+
+    def error(extra: list) -> dict:
+        attrs = [a for a in base if a["key"] != "event.name"] + [
+            {"key": "event.name", "value": {"stringValue": "api_error"}}, *extra]
+        return {**request, "body": {"stringValue": "claude_code.api_error"}, "attributes": attrs}
+
+    records.append(error([{"key": "request_id", "value": {"stringValue": "req_011CfailedOverloaded1"}},
+                          {"key": "status_code", "value": {"intValue": 529}},
+                          {"key": "error", "value": {"stringValue": "Overloaded"}},
+                          {"key": "attempt", "value": {"intValue": 1}}]))
+    records.append(error([{"key": "status_code", "value": {"stringValue": "429"}},
+                          {"key": "error", "value": {"stringValue": "rate_limit_error"}},
+                          {"key": "attempt", "value": {"intValue": 2}}]))
+    return body
+
+
+def test_otel_api_error_events_are_errors_never_requests(client):
+    secret = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[1]
+    data = json.dumps(_otel_body_with_errors())
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.post("/v1/logs", data=data, content_type="application/json", headers=auth).json() == {}
+    daily_cost_recompute_dirty()
+    assert UsageEvent.objects.count() == 1 and DailyCost.objects.get().requests == 1
+    errors = dict(FailedCall.objects.values_list("key", "error"))
+    assert errors.pop("otel:req_011CfailedOverloaded1") == "529 Overloaded"
+    assert list(errors.values()) == ["429 rate_limit_error"]
+    assert list(DailyError.objects.values_list("source", "errors")) == [("otel", 2)]
+    client.post("/v1/logs", data=data, content_type="application/json", headers=auth)  # the exporter retries
+    daily_cost_recompute_dirty()
+    assert FailedCall.objects.count() == 2 and DailyError.objects.get().errors == 2
+
+
+def test_otel_api_error_events_in_a_file_are_counted_on_the_import(tmp_path):
+    (tmp_path / "logs.json").write_text(json.dumps(_otel_body_with_errors()) + "\n")
+    batch = usage_import([tmp_path / "logs.json"])
+    assert (batch.requests_new, batch.failed_calls, batch.rejected) == (1, 2, 0)

@@ -2,7 +2,10 @@
 
 One OTLP ``ExportLogsServiceRequest`` (resourceLogs -> scopeLogs -> logRecords) holds log events of
 every kind; only ``claude_code.api_request`` events carry usage, one per API request, and each
-becomes a ParsedRequest. Everything else is ignored, never rejected.
+becomes a ParsedRequest. A ``claude_code.api_error`` event (a failed attempt: a 429, a 529
+overloaded, a 500...; no usage) becomes a ParsedFailure: an error of source otel, never a request
+(keyed "otel:" + its request_id, else a hash of what identifies it; labelled by its
+``status_code`` and ``error``). Everything else is ignored, never rejected.
 
 - ``requests_from_logs_body``: one decoded body (the OTLP/HTTP receiver and ``parse`` share it);
 - ``decode_protobuf_logs``: an ``application/x-protobuf`` body into the same dict shape as JSON
@@ -29,7 +32,7 @@ from typing import BinaryIO
 import orjson
 
 from . import otlp_files
-from .base import ParsedRequest, ParseStats, Rejected, RowError, iso_time
+from .base import ParsedFailure, ParsedRequest, ParseStats, Rejected, RowError, iso_time
 from .checks import MAX_REQUEST_TOKENS as MAX_TOKENS
 from .checks import MAX_REQUEST_USD as MAX_COST
 from .checks import guarded
@@ -45,6 +48,7 @@ from .otlp_wire import encode_partial_success as encode_partial_success
 
 SOURCE = "otel"
 EVENT = "claude_code.api_request"  # the log body; the ``event.name`` attribute is "api_request"
+ERROR_EVENT = "claude_code.api_error"  # a failed attempt; ``event.name`` "api_error"
 SCOPE_MARK = "claude_code"  # in the scope name "com.anthropic.claude_code.events"
 UNSPLIT_CACHE_WRITES = "1h"  # see the module docstring
 WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
@@ -104,14 +108,16 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
 # --- one body -------------------------------------------------------------------------------
 
 
-def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | None:
-    """The request of one (resource + scope attributes, scope name, record), or None when it is
-    another event."""
+def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | ParsedFailure | None:
+    """The request of one (resource + scope attributes, scope name, record), its ParsedFailure
+    for an api_error event, or None when it is another event."""
     outer, scope_name, record = item
     if not isinstance(record, dict):
         raise RowError("logRecords entry is not an object")
     attrs = attributes(record, "attributes")
     if not _is_api_request(record, attrs, scope_name):
+        if _is_event(record, attrs, scope_name, ERROR_EVENT):
+            return _failure({**outer, **attrs}, record)
         return None
     request = _request({**outer, **attrs}, record)
     # The resource's own attributes (OTEL_RESOURCE_ATTRIBUTES), not the event's copies of them.
@@ -122,15 +128,20 @@ def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | None
 def _is_api_request(record: dict, attrs: dict, scope_name: str) -> bool:
     """Named in the body (as Claude Code does), in the newer ``eventName`` field, or by the
     ``event.name`` attribute; the short name counts only in Claude Code's own scope."""
+    return _is_event(record, attrs, scope_name, EVENT)
+
+
+def _is_event(record: dict, attrs: dict, scope_name: str, event: str) -> bool:
+    """Whether the record is the Claude Code ``event`` (its full name), as _is_api_request says."""
     body = record.get("body")
     names = (  # a tuple, not a set: hostile values may be unhashable
         body.get("stringValue") if isinstance(body, dict) else None,
         record.get("eventName"),
         _raw_string(attrs.get("event.name")),
     )
-    if EVENT in names:
+    if event in names:
         return True
-    return "api_request" in names and SCOPE_MARK in scope_name
+    return event.rsplit(".", 1)[1] in names and SCOPE_MARK in scope_name
 
 
 def _raw_string(value) -> str | None:
@@ -178,6 +189,33 @@ def _request(attrs: dict, record: dict) -> ParsedRequest:
     )
     request.dedupe_key = f"otel:{request.request_id}" if request.request_id else _derived_key(attrs, request)
     return request
+
+
+def _failure(attrs: dict, record: dict) -> ParsedFailure:
+    """The failed attempt an api_error event records (module docstring)."""
+    timestamp = _timestamp(record, attrs)
+    identity, email = identity_of(attrs)
+    status, error = _label_part(attrs, "status_code"), _label_part(attrs, "error")
+    failure = ParsedFailure(
+        key="", timestamp=timestamp, raw_model=_text(attrs, "model"),
+        error=" ".join(part for part in (status, error) if part)[:60], identity=identity, email=email,
+    )
+    request_id = _text(attrs, "request_id")
+    if request_id:
+        failure.key = f"otel:{request_id}"
+    else:
+        parts = [identity, _text(attrs, "session.id"), _text(attrs, "prompt.id"), str(_value(attrs, "event.sequence")),
+                 str(_value(attrs, "attempt")), timestamp.isoformat(), failure.raw_model, failure.error]
+        failure.key = "otel:e:" + hashlib.sha1(orjson.dumps(parts)).hexdigest()
+    return failure
+
+
+def _label_part(attrs: dict, key: str) -> str:
+    """A label attribute as text (a status code may come as a number); "" for anything else."""
+    value = _value(attrs, key)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return str(value).strip()[:60]
 
 
 def _derived_key(attrs: dict, request: ParsedRequest) -> str:
