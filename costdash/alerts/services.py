@@ -6,7 +6,8 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+
+from costdash.lib.queue import enqueue
 
 from .kinds import Finding
 from .models import AlertEvent, AlertRule, Channel
@@ -53,9 +54,7 @@ def delivery_enqueue(event_id: int) -> None:
     from .tasks import alert_deliver
 
     try:
-        alert_deliver.delay(event_id)
-    except OperationalError as exc:
-        log.warning("could not queue delivery of alert %s (%s); the sweeper will", event_id, exc)
+        enqueue(alert_deliver, event_id, what=f"delivery of alert {event_id}")
     except Exception:  # in-process delivery (no Redis) runs here; the event is saved, the sweeper retries
         log.exception("delivery of alert %s failed; the sweeper will try again", event_id)
 

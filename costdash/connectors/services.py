@@ -15,11 +15,11 @@ import logging
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from costdash.ingest.models import ImportBatch
 from costdash.lib.encryption import SecretUnreadable
 from costdash.lib.http import secret_may_go_to
+from costdash.lib.queue import enqueue
 from costdash.rollups.tasks import daily_cost_recompute_soon
 
 from .client import AdminApiClient, PullError, RetryPolicy
@@ -168,12 +168,7 @@ def admin_api_pull_enqueue(connection_id: int) -> bool:
     """Queue a pull of one connection; False when the broker cannot be reached."""
     from .tasks import admin_api_pull as task
 
-    try:
-        task.delay(connection_id)
-    except OperationalError as exc:
-        log.warning("could not queue the Admin API pull of connection %s (%s)", connection_id, exc)
-        return False
-    return True
+    return enqueue(task, connection_id, what=f"the Admin API pull of connection {connection_id}")
 
 
 def admin_api_pull_enqueue_all() -> int:

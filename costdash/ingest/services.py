@@ -17,6 +17,7 @@ from django.utils import timezone
 from costdash.accounts.models import OrgSettings
 from costdash.accounts.services import developer_for_email
 from costdash.lib.dates import reporting_day, zone
+from costdash.lib.queue import enqueue
 from costdash.pricing.rates import cost_of
 from costdash.pricing.services import rate_table, rate_table_invalidate
 from costdash.rollups.services import daily_cost_mark_dirty
@@ -174,16 +175,9 @@ def import_batch_queue(batch_id: int) -> bool:
     """Queue a pending batch's import; False when the broker cannot be reached. The batch stays
     ``pending`` in the database then, and the beat's import sweeper queues it once it can: an
     upload is never refused or lost for a broker outage (as daily_cost_recompute_soon)."""
-    from kombu.exceptions import OperationalError
-
     from .tasks import import_batch_run as task
 
-    try:
-        task.delay(batch_id)
-    except OperationalError as exc:
-        log.warning("could not queue import batch %s (%s); the beat sweeper will", batch_id, exc)
-        return False
-    return True
+    return enqueue(task, batch_id, what=f"import batch {batch_id}")
 
 
 def import_batch_run(batch_id: int) -> ImportBatch:

@@ -1,17 +1,14 @@
 """Celery tasks: thin wrappers over rollups.services."""
-import logging
 
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from costdash.alerts.evaluation import alerts_evaluate, alerts_evaluate_recomputed
+from costdash.lib.queue import enqueue
 
 from . import services
 from .models import DirtyDay
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -35,10 +32,4 @@ def daily_cost_recompute_soon() -> None:
     sweep recomputes them later: the data that was written is never lost or refused for it.
     """
 
-    def send() -> None:
-        try:
-            daily_cost_recompute_dirty.delay()
-        except OperationalError as exc:
-            log.warning("could not queue the rollup recompute (%s); the beat sweep will do it", exc)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: enqueue(daily_cost_recompute_dirty, what="the rollup recompute"))
