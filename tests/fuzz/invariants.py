@@ -49,6 +49,8 @@ def value_problems(name: str, value, column: models.Field, count_bound: int = MA
     if value is None:
         return [] if column.null or isinstance(column, models.CharField) else [f"{name} is None"]
     if isinstance(column, models.CharField | models.TextField):
+        if isinstance(value, dict) and isinstance(column, models.TextField):
+            return json_problems(name, value)  # stored as JSON text (a request's dimensions)
         if not isinstance(value, str):
             return [f"{name} is {type(value).__name__}, not text"]
         bad = (UNSTORABLE if name in FREE_TEXT else BAD_TEXT).search(value)
