@@ -36,6 +36,7 @@ HUNDRED = Decimal(100)
 FRACTION_SCALE = 10**10
 BUCKETS = 1 << 16  # the threshold search scans the fractions 3 times (1e10 -> 152,588 -> 3 -> 1)
 NO_FRACTION = -1  # an amount that is None: no cents, never given one
+SPOOL_BATCH = 1000  # lines pickled together: one seek and one load per thousand lines
 
 
 def _split(amount: Decimal) -> tuple[int, int]:
@@ -133,20 +134,36 @@ class CentLedger:
         self.exact = self._apportionment.exact
 
     def _spooled(self, lines: Iterable[dict]) -> Iterator[Decimal | None]:
+        batch: list[dict] = []
+        self._batches = 0
         for line in lines:
-            pickle.dump(line, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+            batch.append(line)
+            if len(batch) == SPOOL_BATCH:
+                self._dump(batch)
+                batch = []
             yield line[self.amount]
+        if batch:
+            self._dump(batch)
+
+    def _dump(self, batch: list[dict]) -> None:
+        pickle.dump(batch, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+        self._batches += 1
+
+    def _read(self) -> Iterator[dict]:
+        """The spooled lines in order. Several readers may run at once: each seeks to its own place."""
+        position = 0
+        for _ in range(self._batches):
+            self._spool.seek(position)
+            batch = pickle.load(self._spool)
+            position = self._spool.tell()
+            yield from batch
 
     def lines(self) -> Iterator[dict]:
         """Each line with its amount in cents and the exact amount as ``exact_<amount>``, in the order
-        read. Several may run at once (each keeps its place in the spool)."""
+        read."""
         cents = self._apportionment.rounder()
         exact_key = f"exact_{self.amount}"
-        position = 0
-        for _ in range(self._apportionment.count):
-            self._spool.seek(position)
-            line = pickle.load(self._spool)
-            position = self._spool.tell()
+        for line in self._read():
             yield line | {self.amount: cents(line[self.amount]), exact_key: line[self.amount]}
 
     def pivot(self, keys: dict[str, Callable[[dict], Hashable]]) -> dict[str, dict[Hashable, Decimal]]:
