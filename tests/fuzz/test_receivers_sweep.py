@@ -104,3 +104,30 @@ def test_otlp_logs_sweep():
     join = lambda resources: b'{"resourceLogs":[' + b",".join(resources) + b"]}"  # noqa: E731
     sweep("/v1/logs", "application/json", IngestToken.Kind.OTLP, found, orjson.dumps(GOOD_LOGS["resourceLogs"][0]),
           {"otel:req_fuzz_good"}, join)
+
+
+# A bad first line: a line-based body must not be taken for one broken JSON document because of it.
+# Lines that open an array or an object over several lines ("[", "{" then "{") are left out: a
+# cut json_array or pretty-printed body may fairly be refused whole.
+BAD_FIRST_LINES = [b"{", b"x", b'{"a":', b"\xff\xfe", b"null", b"[]", b"{}", b'"text"', b"NaN", b"1e999999", b"\x00"]
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/ingest/litellm", IngestToken.Kind.LITELLM),
+                                             ("/ingest/transcripts", IngestToken.Kind.TRANSCRIPTS)])
+def test_a_bad_first_line_loses_only_itself(path, kind):
+    if kind == IngestToken.Kind.LITELLM:
+        good = orjson.dumps(good_payload())
+        good_keys = keys_of(litellm_payload.parse(io.BytesIO(good), "good", ParseStats()))
+    else:
+        good = orjson.dumps(GOOD_LINE)
+        good_keys = keys_of(claude_code_jsonl.parse(io.BytesIO(good + b"\n"), "good", ParseStats()))
+    found = [(f"first line {line!r}", line) for line in BAD_FIRST_LINES]
+    culprits = []
+    for where, line in found:
+        with rolled_back():
+            try:
+                check_answer(post(path, ndjson([line, good]), "application/x-ndjson", kind), good_keys,
+                             good_must_land=True)
+            except Exception as exc:  # noqa: BLE001
+                culprits.append(f"{where} -> {type(exc).__name__} at {origin(exc)}: {str(exc)[:200]}")
+    assert not culprits, "\n".join(culprits)
