@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from costdash.lib.admin import ReadOnlyAdmin
 
-from .models import GeneratedReport, MonthlyRun, ReportDownload
+from .models import GeneratedReport, MonthClose, MonthCloseEvent, MonthlyRun, ReportDownload
 
 
 @admin.register(GeneratedReport)
@@ -20,3 +20,16 @@ class ReportDownloadAdmin(ReadOnlyAdmin):
 @admin.register(MonthlyRun)
 class MonthlyRunAdmin(ReadOnlyAdmin):
     list_display = ("month", "status", "sent_at", "attempts", "error")
+
+
+@admin.register(MonthClose)
+class MonthCloseAdmin(ReadOnlyAdmin):
+    """Closes are made and ended on the Reports page or the API (reports.closing), which log them."""
+
+    list_display = ("month", "closed_by", "closed_at", "reopened_by", "reopened_at", "lines")
+
+
+@admin.register(MonthCloseEvent)
+class MonthCloseEventAdmin(ReadOnlyAdmin):
+    list_display = ("month", "action", "user", "at", "note")
+    list_filter = ("action",)

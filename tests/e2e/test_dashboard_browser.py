@@ -33,6 +33,7 @@ from costdash.alerts.defaults import rules_create_defaults
 from costdash.alerts.models import AlertEvent, AlertRule
 from costdash.dashboard.filters import org_today
 from costdash.demo.services import demo_admin_ensure, demo_load
+from costdash.reports.selectors import last_month
 from costdash.reports.services import report_build, report_request
 from costdash.rollups.models import DailyCost
 
@@ -302,6 +303,28 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     report_build(waiting.pk)
     v.page.locator(f"#generated-files a[href='{reverse('reports:download', args=[waiting.pk])}']").wait_for()
     assert v.page.locator("#generated-files .status--running").count() == 0
+
+    # Closing: last month (over, final) is closed from its Reports page; a later import into it leaves its
+    # report as closed and shows "changed since close" with the breakdown; this month carries the adjustment.
+    closed = last_month(this_month)
+    v.goto(f"{reverse('reports:month')}?month={closed:%Y-%m}")
+    assert v.page.locator("#month-status").inner_text() == "Final"
+    closed_spend = v.page.locator("#summary ~ .stats .stat__value").first.inner_text()
+    v.page.fill("form[action='/reports/close/'] input[name=note]", "books closed")
+    with v.page.expect_navigation():
+        v.page.get_by_role("button", name=f"Close {closed:%B %Y}").click()
+    assert v.page.locator("#month-status").inner_text() == "Closed"
+    assert "Closed by" in v.page.locator("#closed-by").inner_text()
+    assert v.page.locator("#changed-since-close").count() == 0
+    late = demo_load(end=closed.replace(day=25), days=3, seed=8)  # the real import path, into the closed month
+    assert late.requests_total > 0 and not late.failed_batches, late
+    v.goto(f"{reverse('reports:month')}?month={closed:%Y-%m}")
+    assert re.search(r"Changed since close: \+\$\d", v.page.locator("#changed-since-close").inner_text())
+    assert v.page.locator("#changes-since-close tbody tr").count() > 0
+    assert v.page.locator("#summary ~ .stats .stat__value").first.inner_text() == closed_spend  # the snapshot
+    v.screenshot("reports changed since close")
+    v.goto(f"{reverse('reports:month')}?month={this_month:%Y-%m}")
+    assert closed.strftime("%B %Y") in v.page.locator("table#adjustments").inner_text()
 
     # Developers: filter to one developer, the table keeps only them, then open their page.
     nav_to(v, "Developers")
