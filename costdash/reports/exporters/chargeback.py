@@ -46,9 +46,11 @@ def chargeback_sheets(chargeback: dict, total_spend: Decimal, team_centers: list
         if table == "cost_centers" and _same_as_teams(lines, team_centers):
             continue
         sheets.append(_sheet(key, title, header, note, lines, total_spend))
-    for attribute, lines in sorted((chargeback.get("otel") or {}).items()):
+    for n, (attribute, lines) in enumerate(sorted((chargeback.get("otel") or {}).items())):
         if _says_something(lines):
             key = f"chargeback-otel-{slugify(attribute)}"[:MAX_KEY]
+            if any(sheet.key == key for sheet in sheets):  # two names alike once slugified: team.id, teamid
+                key = f"{key[:MAX_KEY - 4]}-{n}"
             sheets.append(_sheet(key, f"OTel {attribute}", attribute,
                                  f"By the OpenTelemetry resource attribute {attribute}.", lines, total_spend))
     return sheets
