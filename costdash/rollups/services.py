@@ -227,6 +227,8 @@ def _sums_of_aggregates(aggregates, days: set[date], tz, stored: dict) -> tuple[
               *split.ROW_FIELDS)
     by_day: dict[date, list[dict]] = defaultdict(list)
     for row in aggregates.values(*fields):
+        if not (row["requests"] or row["cost"] or row["reported_cost"] or any(row[f] for f in TOKEN_SUMS)):
+            continue  # a bucket of zeros (an Admin API row with no usage): no request, no cost, no source
         day = bucket_day(row["start"], row["width"], tz)
         if day in days:
             by_day[day].append(row)

@@ -16,7 +16,8 @@ from django.test import Client
 from django.urls import reverse
 import pytest
 
-from costdash.accounts.models import Developer
+from costdash.accounts.models import Developer, Identity
+from costdash.accounts.services import developer_by_email, identity_assign
 from costdash.ingest.live import ingest_token_create
 from costdash.ingest.models import FailedCall, ImportBatch, IngestToken, UsageEvent
 from costdash.ingest.services import usage_import
@@ -199,3 +200,41 @@ def test_otel_api_error_events_in_a_file_are_counted_on_the_import(tmp_path):
     (tmp_path / "logs.json").write_text(json.dumps(_otel_body_with_errors()) + "\n")
     batch = usage_import([tmp_path / "logs.json"])
     assert (batch.requests_new, batch.failed_calls, batch.rejected) == (1, 2, 0)
+
+
+# --- the other sources: their failed calls are never billed ------------------------------------------
+
+
+def test_litellm_daily_rows_count_successful_requests_and_skip_days_of_failures_only():
+    from costdash.ingest.parsers import litellm_daily
+    from tests.ingest.reports import csv_text, run
+    from tests.ingest.test_parser_litellm_daily import HEADER, daily
+
+    mixed = daily(api_requests="10", successful_requests="8", failed_requests="2")
+    failed_only = daily(model="claude-haiku-4-5", spend="0", completion_tokens="0", api_requests="3",
+                        successful_requests="0", failed_requests="3", cache_read_input_tokens="0",
+                        cache_creation_input_tokens="0", prompt_tokens="51000")
+    older = daily(model="claude-opus-4-5", api_requests="5", successful_requests="", failed_requests="1")
+    records, rejected, _ = run(litellm_daily, csv_text(HEADER, [mixed, failed_only, older]), "daily.csv")
+    assert not rejected
+    assert [(r.raw_model, r.requests) for r in records] == [("claude-sonnet-4-5", 8), ("claude-opus-4-5", 4)]
+
+
+def test_admin_api_buckets_with_no_usage_bill_nothing(tmp_path):
+    """An all-zero bucket (the Admin API lists a model and key with nothing used) is no request
+    and no cost, and its day is no active day."""
+    from costdash.ingest.parsers import anthropic_usage
+
+    page = {"data": [{"starting_at": "2026-11-03T00:00:00Z", "ending_at": "2026-11-04T00:00:00Z", "results": [{
+        "uncached_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "server_tool_use": {"web_search_requests": 0}, "model": "claude-sonnet-4-5", "api_key_id": "apikey_01",
+        "workspace_id": None, "service_tier": "standard", "context_window": "0-200k", "inference_geo": None,
+    }]}], "has_more": False, "next_page": None}
+    (tmp_path / "usage.json").write_text(json.dumps(page))
+    assert anthropic_usage.detect((tmp_path / "usage.json").read_bytes(), "usage.json")
+    usage_import([tmp_path / "usage.json"])
+    identity_assign(Identity.objects.get(external_id="apikey_01"), developer_by_email("ana@example.com"))
+    daily_cost_recompute_dirty()
+    assert not DailyCost.objects.exists()  # not even a row of zeros: no request, no cost, no source that day
+    assert not DeveloperDay.objects.exists()

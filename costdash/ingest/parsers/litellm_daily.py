@@ -21,9 +21,16 @@ the key's hash (never a secret).
 Tokens: uncached input is prompt_tokens − cache reads − cache writes, or on a proxy ≤ 1.77
 prompt_tokens − cache reads (litellm_common.uncached_input; a row below both is rejected). The
 daily tables have no 5m/1h split: writes count as 5m (pricing.md's rule) with
-``cache_split_known`` False. ``spend`` is ``reported_cost`` (exact Decimal); ``api_requests`` is
-``requests``. A row with no tokens is skipped, unless it has spend (rejected: money costdash cannot
-price must be seen).
+``cache_split_known`` False. ``spend`` is ``reported_cost`` (exact Decimal). ``requests`` counts
+successful calls only: ``successful_requests`` when the export has it, else ``api_requests`` less
+``failed_requests``, else ``api_requests`` (older exports). A row with no tokens is skipped, unless
+it has spend (rejected: money costdash cannot price must be seen).
+
+Failed calls (issue 12): LiteLLM adds a failed call's estimated prompt_tokens to its daily row with
+``spend`` 0. A row of failed calls only (no successful request, failed ones, no spend) is skipped:
+its tokens were never billed. A row mixing both cannot be split (the export sums them): its
+prompt tokens may overstate the input by the failures' estimates; the SpendLogs rows of those days,
+where kept, count each call exactly, and outrank this export (rollups.dedupe).
 """
 from __future__ import annotations
 
@@ -93,6 +100,9 @@ def _row(row: dict) -> ParsedAggregate | list:
         if spend:
             raise RowError(f"field spend is {spend} but the row has no tokens: not a token-priced call")
         return []  # failed calls, management endpoints: nothing billable
+    succeeded, failed = _requests(row)
+    if succeeded == 0 and failed and not spend:
+        return []  # failed calls only: their prompt tokens are LiteLLM's estimates, never billed
     if not model:
         raise RowError("field model is missing")
     user, user_email = text(row.get("user_id"), "user_id", 320), text(row.get("user_email"), "user_email", 320)
@@ -111,6 +121,16 @@ def _row(row: dict) -> ParsedAggregate | list:
         cache_read_tokens=reads,
         cache_write_5m_tokens=writes,
         cache_split_known=False,
-        requests=count(row.get("api_requests"), "api_requests", text=True, limit=MAX_COUNT),
+        requests=succeeded,
         reported_cost=spend,
     )
+
+
+def _requests(row: dict) -> tuple[int | None, int]:
+    """(successful calls or None when unknown, failed calls) of a row (module docstring)."""
+    total = count(row.get("api_requests"), "api_requests", text=True, limit=MAX_COUNT)
+    succeeded = count(row.get("successful_requests"), "successful_requests", text=True, limit=MAX_COUNT)
+    failed = count(row.get("failed_requests"), "failed_requests", text=True, limit=MAX_COUNT) or 0
+    if succeeded is None and total is not None:
+        succeeded = max(total - failed, 0)
+    return succeeded, failed
