@@ -24,6 +24,7 @@ from costdash.ingest.services import usage_import
 from costdash.rollups.models import DailyCost, DailyError, DeveloperDay
 from costdash.rollups.services import daily_cost_recompute_dirty
 from tests.conftest import SAMPLES
+from tests.ingest.transcripts import assistant_line
 
 pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "litellm_failed"
@@ -238,3 +239,18 @@ def test_admin_api_buckets_with_no_usage_bill_nothing(tmp_path):
     daily_cost_recompute_dirty()
     assert not DailyCost.objects.exists()  # not even a row of zeros: no request, no cost, no source that day
     assert not DeveloperDay.objects.exists()
+
+
+def test_transcript_api_error_lines_are_no_requests(tmp_path):
+    """An isApiErrorMessage line naming a real model (Claude Code's "API Error: 529 Overloaded"),
+    beside a real request: only the request is counted."""
+    error = {"type": "assistant", "isApiErrorMessage": True, "timestamp": "2026-11-03T09:00:00Z",
+             "requestId": "req_err", "sessionId": "s1", "cwd": "/x", "message": {
+                 "id": "msg_err", "model": "claude-sonnet-4-5", "role": "assistant",
+                 "content": [{"type": "text", "text": "API Error: 529 Overloaded"}],
+                 "usage": {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0,
+                           "cache_creation_input_tokens": 0}}}
+    ok = assistant_line(req="req_ok", msg="msg_ok", ts="2026-11-03T09:01:00.000Z")
+    (tmp_path / "s1.jsonl").write_text(json.dumps(error) + "\n" + json.dumps(ok) + "\n")
+    batch = usage_import([tmp_path / "s1.jsonl"], developer_email="ana@example.com")
+    assert batch.requests_new == 1 and list(UsageEvent.objects.values_list("message_id", flat=True)) == ["msg_ok"]

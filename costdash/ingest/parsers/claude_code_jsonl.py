@@ -3,6 +3,11 @@
 Speed matters (trees of many GB): the file is read in large chunks, only lines that contain
 ``"usage"`` are JSON-parsed, and malformed lines are found by counting line starts and ends
 over whole chunks, with a per-line look only when those counts disagree.
+
+Lines Claude Code wrote itself are no requests (counted in ``stats.synthetic``): a ``<synthetic>``
+model, and an ``isApiErrorMessage`` line (an API error or usage-limit notice shown in the
+conversation: a failed call, never billed, even when it names a real model with zero usage).
+``system`` lines of subtype ``api_error`` (failed attempts the CLI retried) carry no usage.
 """
 from __future__ import annotations
 
@@ -235,8 +240,8 @@ def _request_from_line(line: bytes):
     if not isinstance(usage, dict):
         return None
     model = message.get("model")
-    if model == "<synthetic>":
-        return SYNTHETIC
+    if model == "<synthetic>" or obj.get("isApiErrorMessage") is True:
+        return SYNTHETIC  # written by Claude Code itself (module docstring): a failed call is no request
     if not isinstance(model, str) or not model:
         raise RowError("field message.model is missing")
     request = _request(obj, envelope, message, usage, model)
