@@ -62,21 +62,23 @@ def values(
     array over WHOLE_BYTES, comes as one (first number, EmptyRun(count)), counted with bytes
     operations; the caller must then treat it as that many ``{}`` records."""
     head: list[bytes] = []
-    if first == b"{":
-        line = buf.readline(MAX_LINE_BYTES + 1)
-        whole_line = line.endswith(b"\n") or len(line) <= MAX_LINE_BYTES
-        if whole_line and _parses(line):  # one object per line (or a one-line document)
-            yield from _ndjson(buf, name, [(1, line)], runs)
+    line = buf.readline(MAX_LINE_BYTES + 1)
+    whole_line = line.endswith(b"\n") or len(line) <= MAX_LINE_BYTES
+    if first == b"{" and whole_line and _parses(line):  # one object per line (or a one-line document)
+        yield from _ndjson(buf, name, [(1, line)], runs)
+        return
+    head.append(line)
+    # NDJSON whose first line is bad (not JSON, or a value that is no object: a one-line array too)?
+    # Its next line decides, so one bad line never costs the records after it. A document that
+    # starts with "[" and does not close on its first line is read as the document it is.
+    if whole_line and (first != b"[" or _parses(line)):
+        blanks = _skip_blank(buf)
+        second = buf.readline(MAX_LINE_BYTES + 1)
+        whole_second = second.endswith(b"\n") or len(second) <= MAX_LINE_BYTES
+        if whole_second and second.lstrip()[:1] == b"{" and _parses(second):
+            yield from _ndjson(buf, name, [(1, line), (2 + blanks, second)], runs)
             return
-        head.append(line)
-        if whole_line:  # NDJSON whose first line is bad? Its next line decides
-            blanks = _skip_blank(buf)
-            second = buf.readline(MAX_LINE_BYTES + 1)
-            whole_second = second.endswith(b"\n") or len(second) <= MAX_LINE_BYTES
-            if whole_second and second.lstrip()[:1] == b"{" and _parses(second):
-                yield from _ndjson(buf, name, [(1, line), (2 + blanks, second)], runs)
-                return
-            head.append(b"\n" * blanks + second)  # JSON does not mind where its white space goes
+        head.append(b"\n" * blanks + second)  # JSON does not mind where its white space goes
     yield from _document(_Joined(head, buf, too_big), name, first == b"[", max_bytes, runs)
 
 
