@@ -327,3 +327,35 @@ def test_array_runs_are_rewritten_only_at_the_top_level_whatever_the_pieces(piec
     if piece > len(doc):  # one piece: the three top-level runs, and only those
         assert [int(n) for n in marker.findall(out)] == [70, 70, 70]
     assert runs.depth == 0 and runs.carry == b""
+
+
+# --- SpendLogs JSON rows: runs of {} counted at C speed too (issue 11 leftover) ----------------------
+
+
+SPENDLOGS_ROW = b'{"request_id": "r1", "startTime": "2026-11-03T09:00:00Z", "status": "success"}'
+
+
+def test_five_million_empty_spendlogs_rows_in_a_json_array_are_one_rejection_counted_in_seconds():
+    from costdash.ingest.parsers import litellm_spendlogs
+
+    data = b"[" + SPENDLOGS_ROW + b"," + b"{}," * 5_000_000 + b"{ },\n{}]"
+    assert parser_for(data[:8192], "rows.json") is litellm_spendlogs
+    started = time.process_time()
+    records, rejected, stats = parsed(litellm_spendlogs, data, "rows.json")
+    assert time.process_time() - started < 5
+    assert records == []
+    assert [(r.line, r.count, r.reason) for r in rejected] == [
+        (1, 1, rejected[0].reason), (2, 5_000_002, "field request_id is missing")]
+    assert stats.lines == 5_000_003
+
+
+def test_runs_of_empty_spendlogs_rows_give_what_reading_each_gives(monkeypatch):
+    from costdash.ingest.parsers import litellm_spendlogs
+
+    data = (SPENDLOGS_ROW + b"\n{}\n{}\n\n{ } \n\t{}\r\n" + b"{}\n" * 3 + b"{}\n\x0c{}\n{}\n{}\nnot json\n{}\n{}")
+    fast = parsed(litellm_spendlogs, data, "rows.ndjson")
+    monkeypatch.setattr(json_reader, "EMPTY_LINES", json_reader.re.compile(rb"(?!)"))
+    slow = parsed(litellm_spendlogs, data, "rows.ndjson")
+    assert [r.as_dict() for r in fast[1]] == [r.as_dict() for r in slow[1]]
+    assert fast[2] == slow[2]
+    assert [(r.line, r.count) for r in fast[1]][1:] == [(2, 2), (5, 6), (11, 1), (12, 2), (14, 1), (15, 2)]

@@ -28,6 +28,7 @@ import orjson
 from ..csv_parts import CsvPart, csv_limits
 from .base import ParsedFailure, ParsedRequest, ParseStats, Rejected, RowError, summarised
 from .checks import guarded
+from .json_reader import EmptyRun
 from .litellm_common import (
     BOM,
     EMPTY,
@@ -175,9 +176,18 @@ def _allow_large_fields() -> None:
 
 
 def _json_rows(buf: io.BufferedReader, name: str, stats: ParseStats):
-    """(number, row) per row; the rows of /spend/logs/v2 pages are numbered 1.. across the file."""
+    """(number, row) per row; the rows of /spend/logs/v2 pages are numbered 1.. across the file.
+    A run of ``{}`` rows (json_reader.EmptyRun, counted with bytes operations) is one Rejected
+    with its count: each would be rejected alike, as litellm_payload does."""
     page_rows = 0
-    for number, value in json_values(buf, name):
+    for number, value in json_values(buf, name, runs=True):
+        if type(value) is EmptyRun:
+            stats.lines += value.count
+            rejected = guarded(lambda row: _row_request(row, False), {}, name, number)
+            if type(rejected) is Rejected:
+                rejected.count = value.count
+                yield number, rejected
+            continue
         if isinstance(value, dict) and isinstance(value.get("data"), list) and "request_id" not in value:
             for row in value["data"]:
                 page_rows += 1
