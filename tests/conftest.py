@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 import pytest
 
 from tests.factories import DeveloperFactory, UserFactory
+import tests.fuzz.budget  # noqa: F401  Hypothesis' profiles and its folder (var/, not .hypothesis/) for every test
 
 # shared/ sits beside the checkout (as in CI); COSTDASH_SHARED_DIR points elsewhere.
 SHARED = Path(os.environ.get("COSTDASH_SHARED_DIR") or Path(__file__).resolve().parent.parent.parent / "shared")
