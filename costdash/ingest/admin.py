@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from costdash.lib.admin import ReadOnlyAdmin
 
-from .models import ImportBatch, ImportedFile, RequestConflict, UsageEvent
+from .models import FailedCall, ImportBatch, ImportedFile, RequestConflict, UsageEvent
 
 
 @admin.register(ImportBatch)
@@ -42,3 +42,15 @@ class RequestConflictAdmin(ReadOnlyAdmin):
     list_display = ("day", "owner", "claimant", "requests", "example_key", "batch", "token", "created_at")
     list_filter = ("day",)
     search_fields = ("example_key", "owner__email", "claimant__email")
+
+
+@admin.register(FailedCall)
+class FailedCallAdmin(ReadOnlyAdmin):
+    """Failed calls a source logged (errors, never billed): view only."""
+
+    list_display = ("timestamp", "source", "developer", "model", "error", "key")
+    list_filter = ("source", "error")
+    search_fields = ("key", "developer__email")
+    date_hierarchy = "timestamp"
+    list_select_related = ("developer",)
+    show_full_result_count = False

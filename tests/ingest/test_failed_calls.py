@@ -254,3 +254,23 @@ def test_transcript_api_error_lines_are_no_requests(tmp_path):
     (tmp_path / "s1.jsonl").write_text(json.dumps(error) + "\n" + json.dumps(ok) + "\n")
     batch = usage_import([tmp_path / "s1.jsonl"], developer_email="ana@example.com")
     assert batch.requests_new == 1 and list(UsageEvent.objects.values_list("message_id", flat=True)) == ["msg_ok"]
+
+
+def test_a_csv_parsed_in_parts_by_worker_processes_counts_the_failed_calls_alike(monkeypatch):
+    from costdash.ingest import parallel
+
+    monkeypatch.setattr(parallel, "MIN_BYTES_FOR_WORKERS", 0)
+    monkeypatch.setattr(parallel, "PART_BYTES", 20_000)  # a few rows a part
+    parts, real = [], parallel.parse_csv_parts
+
+    def counted_parts(*args):
+        for part in real(*args):
+            parts.append(part)
+            yield part
+
+    monkeypatch.setattr(parallel, "parse_csv_parts", counted_parts)
+    batch = usage_import([CORPUS / "spendlogs.csv"])
+    assert len(parts) > 2 and sum(len(part.failures) for part in parts) == EXPECTED["failed"]
+    assert (batch.requests_new, batch.failed_calls, batch.rejected) == (EXPECTED["successful"], EXPECTED["failed"], 0)
+    daily_cost_recompute_dirty()
+    _assert_corpus_counted(_totals())
