@@ -60,6 +60,9 @@ class DailyDimensionCost(models.Model):
     model = models.CharField(max_length=120)
     source = models.CharField(max_length=40)
     dimensions = models.TextField(blank=True, default="")
+    # The dimensions' project (the repository, before any ProjectAlias) as its own column, so the
+    # Projects page and the project filter group and narrow by it in the database.
+    project = models.CharField(max_length=500, blank=True, default="")
     cost = models.DecimalField(default=0, **MONEY)
     requests = models.IntegerField(default=0)
     unpriced_requests = models.IntegerField(default=0)
@@ -71,7 +74,30 @@ class DailyDimensionCost(models.Model):
     web_search_requests = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["day", "developer"], name="dimension_cost_day_dev")]
+        indexes = [
+            models.Index(fields=["day", "developer"], name="dimension_cost_day_dev"),
+            models.Index(fields=["project", "day"], name="dimension_cost_project_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.model} {self.dimensions} {self.cost}"
+
+
+class ProjectAlias(models.Model):
+    """The name a repository is shown by. Several repositories (checkouts of one repository on
+    different machines or paths) given the same ``name`` are one project everywhere projects are
+    shown: the Projects page, the project filter, a developer's page, the API and the monthly
+    report. Chargeback rules still match the repository itself (what the request recorded)."""
+
+    repository = models.CharField(max_length=500, unique=True, help_text="As recorded: the checkout's path")
+    name = models.CharField(
+        max_length=200, help_text="The project's name; give several repositories one name to merge them"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "repository"]
+        verbose_name_plural = "project aliases"
+
+    def __str__(self) -> str:
+        return f"{self.repository} → {self.name}"

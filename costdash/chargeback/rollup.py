@@ -140,8 +140,11 @@ def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict
         else:
             for f in FIGURES:
                 held[f] += p[f]
+    keys = {p["dimensions"] for p in parts}
+    projects = {key: (orjson.loads(key) if key else {}).get("project") or "" for key in keys}
     DailyDimensionCost.objects.filter(developer_id=developer_id, day__in=days).delete()
     DailyDimensionCost.objects.bulk_create(
-        [DailyDimensionCost(developer_id=developer_id, **p) for p in merged.values() if p["day"] in days],
+        [DailyDimensionCost(developer_id=developer_id, project=projects[p["dimensions"]], **p)
+         for p in merged.values() if p["day"] in days],
         batch_size=1000,
     )

@@ -161,12 +161,17 @@ class DailyActivity(models.Model):
 
 
 class SessionDay(models.Model):
-    """One Claude Code session's usage on one day (a session may span days): its requests counted
-    once, like DailyCost. A session's whole figures are the sum of its days."""
+    """One Claude Code session's usage on one day (a session may span days) in one project: its
+    requests counted once, like DailyCost. A session's whole figures are the sum of its rows (of
+    every day and project; almost every session has one project).
+
+    ``project``: the repository of its requests' working directory (parsers.dimensions.repository_of,
+    before any ProjectAlias); "unknown project" for sources without one."""
 
     developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="session_days")
     day = models.DateField()
     session_id = models.CharField(max_length=100)
+    project = models.CharField(max_length=500, blank=True, default="")
     requests = models.IntegerField(default=0)
     unpriced_requests = models.IntegerField(default=0)
     cost = models.DecimalField(default=0, **MONEY)
@@ -179,7 +184,7 @@ class SessionDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["developer", "day", "session_id"], name="session_day_unique"),
+            models.UniqueConstraint(fields=["developer", "day", "session_id", "project"], name="session_day_unique"),
         ]
         indexes = [
             models.Index(fields=["day", "developer"], name="session_day_day_dev"),
