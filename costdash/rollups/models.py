@@ -231,3 +231,33 @@ class SplitRecovery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.model} {self.source} {self.method}"
+
+
+class HourlyCost(models.Model):
+    """One developer's usage in one org-local hour of one org-local day, over every model and
+    source: what the hour-of-day x weekday heatmap reads. Rebuilt with the day's DailyCost rows from
+    the same per-request events, each request counted once (rollups.hourly).
+
+    ``hour`` is the wall-clock hour in the org's time zone (0-23): on the day clocks go back, both
+    passes of the repeated hour are that one hour; on the day they go forward the skipped hour has
+    no row. Daily reports (UsageAggregate) have no hour and are left out: a day counted from them
+    has no HourlyCost rows, so the heatmap's total can be below DailyCost's (selectors.hourly says
+    by how much).
+    """
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="hourly_costs")
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    requests = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0, help_text="Requests with no known price: not in cost")
+    cost = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "day", "hour"], name="hourly_cost_unique"),
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="hourly_cost_hour_of_day"),
+        ]
+        indexes = [models.Index(fields=["day", "developer"], name="hourly_cost_day_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.hour:02d}h {self.cost}"

@@ -23,6 +23,7 @@ from costdash.pricing.services import rate_table, rate_table_invalidate
 
 from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
+from .hourly import hourly_costs_in_database, hourly_costs_of_counted
 from .models import (
     USAGE_FIELDS,
     DailyActivity,
@@ -30,6 +31,7 @@ from .models import (
     DailyError,
     DeveloperDay,
     DirtyDay,
+    HourlyCost,
     SessionDay,
     SplitRecovery,
 )
@@ -175,6 +177,8 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         parts += chargeback_rollup.counted_sums(counted)
         sessions = session_days_in_database(developer_id, events.filter(local_day__in=days - mixed))
         sessions += session_days_of_counted(developer_id, counted)
+        hours = hourly_costs_in_database(developer_id, events.filter(local_day__in=days - mixed), tz)
+        hours += hourly_costs_of_counted(developer_id, counted, tz)
         # A UTC-day bucket may sit on a neighbouring org-local day: read a day either side.
         near = {
             "developer_id": developer_id, "start__gte": start - timedelta(days=1), "start__lt": end + timedelta(days=1),
@@ -197,6 +201,8 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
         SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
         SessionDay.objects.bulk_create(sessions, batch_size=1000)
+        HourlyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
+        HourlyCost.objects.bulk_create(hours, batch_size=1000)
         DailyError.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyError.objects.bulk_create(_daily_errors(developer_id, start, end, days, tz), batch_size=1000)
         chargeback_rollup.dimension_costs_replace(developer_id, days, parts)
