@@ -20,13 +20,17 @@ from .models import DailyActivity, DailyCost, DeveloperDay, SessionDay
 class Scope:
     """``developers``: already limited to what the user may see, then by the team/developer
     filters. Days are org-local and inclusive. ``model`` "" means every model. ``params`` are the
-    filters as chosen (for links that keep them)."""
+    filters as chosen (for links that keep them). ``project`` "" means every project; else the
+    shown name of a project and ``repositories`` the repositories it stands for (chargeback.projects:
+    only pages reading per-project rollups narrow by it; the others say they do not)."""
 
     developers: QuerySet[Developer]
     since: date
     until: date
     model: str = ""
     params: tuple[tuple[str, str], ...] = ()
+    project: str = ""
+    repositories: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:
@@ -52,7 +56,8 @@ class Scope:
     def previous(self) -> Scope:
         """The same length of time just before this one (for "vs the previous period")."""
         length = timedelta(days=self.days)
-        return Scope(self.developers, self.since - length, self.since - timedelta(days=1), self.model, self.params)
+        return Scope(self.developers, self.since - length, self.since - timedelta(days=1), self.model, self.params,
+                     self.project, self.repositories)
 
     def querystring(self, **changes: str) -> str:
         """The filters as a query string, with ``changes`` applied ("" removes one)."""
