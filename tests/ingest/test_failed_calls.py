@@ -274,3 +274,16 @@ def test_a_csv_parsed_in_parts_by_worker_processes_counts_the_failed_calls_alike
     assert (batch.requests_new, batch.failed_calls, batch.rejected) == (EXPECTED["successful"], EXPECTED["failed"], 0)
     daily_cost_recompute_dirty()
     _assert_corpus_counted(_totals())
+
+
+def test_failed_calls_of_an_unassigned_identity_move_with_it_when_mapped(tmp_path):
+    rows = json.loads((CORPUS / "spendlogs.json").read_text())
+    failed = [dict(row, user="zed-key-owner") for row in rows if row["status"] == "failure"][:2]
+    (tmp_path / "failed.json").write_text(json.dumps(failed))
+    usage_import([tmp_path / "failed.json"])
+    daily_cost_recompute_dirty()
+    assert not DailyError.objects.exists()  # nobody yet: counted on no developer's page
+    zed = developer_by_email("zed@example.com")
+    identity_assign(Identity.objects.get(external_id="zed-key-owner"), zed)
+    daily_cost_recompute_dirty()
+    assert list(DailyError.objects.values_list("developer", "errors")) == [(zed.pk, 2)]
