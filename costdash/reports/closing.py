@@ -240,7 +240,7 @@ def month_close(month: date, user, note: str = "") -> MonthClose:
                 report=encode_fields(report, skip=("closed",)), rates=rates_in_force(month),
                 precedence=precedence_in_force(), rows_fingerprint=before,
                 fingerprint=figures_fingerprint(month, closes))
-            close.lines = _keep_lines(close, monthly_daily_lines_live(month))
+            close.lines = _keep_lines(close, _with_dimensions(month, monthly_daily_lines_live(month)))
             if rows_fingerprint(month) != before:  # an import or recompute landed while we read
                 raise ClosingError(f"{month:%B %Y}'s figures changed while it was being closed: try again.")
             close.save(update_fields=["lines"])
@@ -254,6 +254,17 @@ def month_close(month: date, user, note: str = "") -> MonthClose:
     except IntegrityError:  # another close of the month won the race
         raise ClosingError(f"{month:%B %Y} was closed by someone else at the same time.") from None
     return close
+
+
+def _with_dimensions(month: date, lines):
+    """The lines, each with its chargeback dimensions as they are at close (rules included), so a
+    closed month's FOCUS tags do not follow later rule changes."""
+    from .exporters.focus import dimensions_of_lines
+    from .selectors import month_scope
+
+    lookup = dimensions_of_lines(month_scope(month))
+    for line in lines:
+        yield {**line, "dimensions": lookup(line)}
 
 
 def _keep_lines(close: MonthClose, lines) -> int:

@@ -204,3 +204,25 @@ def test_the_reports_page_builds_a_kept_focus_file(fractions, client, billing_us
         "ready", "csv", "focus", "costdash-2026-03-focus.csv")
     download = client.get(f"/reports/{kept.pk}/download")
     assert b"".join(download.streaming_content) == focus_bytes()
+
+
+def test_a_closed_months_tags_keep_the_dimensions_and_rules_as_closed(march, billing_user):
+    from costdash.chargeback.models import ChargebackRule, DailyDimensionCost
+    from costdash.reports.closing import month_close, month_reopen
+
+    row = DailyCost.objects.filter(developer__email="ana@example.com", day__gte=MARCH).order_by("day").first()
+    DailyDimensionCost.objects.create(developer=row.developer, day=row.day, model=row.model, source=row.source,
+                                      dimensions=json.dumps({"project": "payments"}), project="payments",
+                                      cost=row.cost, requests=row.requests)
+
+    def ana_tags() -> dict:
+        tagged = [json.loads(r["Tags"]) for r in focus_rows() if r["x_DeveloperEmail"] == "ana@example.com"]
+        return next(tags for tags in tagged if "costdash/project" in tags)
+
+    assert ana_tags()["costdash/project"] == "payments"
+    assert ana_tags()["costdash/chargeback_cost_center"] == "CC-100"  # no rule: the team's cost center
+    month_close(MARCH, billing_user)
+    ChargebackRule.objects.create(position=1, dimension="project", pattern="payments", cost_center="CC-PAY")
+    assert ana_tags()["costdash/chargeback_cost_center"] == "CC-100"  # the closed month's as closed
+    month_reopen(MARCH, billing_user)
+    assert ana_tags()["costdash/chargeback_cost_center"] == "CC-PAY"  # a live month follows the rules

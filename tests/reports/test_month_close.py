@@ -111,7 +111,10 @@ def test_close_keeps_the_report_rates_precedence_and_lines(march, billing_user):
     closed = monthly_report(MARCH)
     assert closed.closed["closed_by"] == "billing" and closed.closed["note"] == "March books"
     assert replace(closed, closed=None, today=live.today) == live  # the whole report, exactly
-    assert list(monthly_daily_lines(MARCH)) == list(monthly_daily_lines_live_of(MARCH))
+    closed_lines = list(monthly_daily_lines(MARCH))
+    assert all("dimensions" in line for line in closed_lines)  # each line's chargeback dimensions as closed
+    assert [{k: v for k, v in line.items() if k != "dimensions"} for line in closed_lines] == list(
+        monthly_daily_lines_live_of(MARCH))
     assert close.lines == 2
     sonnet = [r for r in close.rates if r["model"] == "claude-sonnet-4-6"]
     assert sonnet and sonnet[0]["output"] == "15.000000"

@@ -19,8 +19,7 @@ Choices, where the spec leaves them to the data generator:
   BillingPeriodStart/End: the month's, the same way.
 - Tags: the allocation dimensions as a JSON object with costdash/ prefixed keys (provider-defined):
   developer, team, cost center, source and the chargeback dimensions (_tags).
-- A closed month's rows are its daily lines as closed (the snapshot); their chargeback tags are read
-  as they are now.
+- A closed month's rows are its daily lines as closed (the snapshot), their chargeback tags too.
 - Custom columns start with x_, as the spec requires.
 
 Values are written verbatim except that text a spreadsheet would run as a formula gets the CSV
@@ -29,7 +28,7 @@ in spreadsheets. Written row by row through the CSV format (flat memory at 100k 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 import json
@@ -92,24 +91,39 @@ def money_text(amount: Decimal) -> str:
 def focus_rows(month: date) -> Iterator[dict]:
     """``month``'s charges as FOCUS rows (dicts keyed by column name; None is an empty cell), by
     developer, day, model and source: the monthly report's daily lines (selectors.monthly_daily_lines:
-    a closed month's as closed), streamed. Tags add each row's chargeback dimensions
-    (chargeback.selectors.charge_dimensions, as they are now)."""
+    a closed month's as closed), streamed. Tags add each row's chargeback dimensions: a closed
+    month's as closed, else as they are now (dimensions_of_lines)."""
     org = OrgSettings.get()
     scope = month_scope(month)
     billing_start, _ = day_bounds(scope.since, org.time_zone)
     _, billing_end = day_bounds(scope.until, org.time_zone)
     fixed = _fixed_values(org, utc_text(billing_start), utc_text(billing_end))
     labels = dict(Source.choices)
-    developer_ids = dict(Developer.objects.values_list("email", "pk"))
-    dimensions = charge_dimensions(scope)  # one dict per charge row with dimensions (~100 bytes each)
+    lookup = None
     bounds: dict[date, tuple[str, str]] = {}
     for line in monthly_daily_lines(month):
         day = line["day"]
         if day not in bounds:
             start, end = day_bounds(day, org.time_zone)
             bounds[day] = (utc_text(start), utc_text(end))
-        found = dimensions.get((developer_ids.get(line["email"]), day, line["model"], line["source"]), {})
+        if "dimensions" in line:  # a closed month's line keeps its dimensions as closed
+            found = line["dimensions"]
+        else:
+            lookup = lookup or dimensions_of_lines(scope)
+            found = lookup(line)
         yield fixed | _charge(line, bounds[day], labels.get(line["source"], line["source"]), found)
+
+
+def dimensions_of_lines(scope) -> Callable[[dict], dict]:
+    """A daily line's chargeback dimensions (chargeback.selectors.charge_dimensions, as they are now:
+    rules included), looked up by developer, day, model and source; one query for the scope."""
+    developer_ids = dict(Developer.objects.values_list("email", "pk"))
+    dimensions = charge_dimensions(scope)  # one dict per charge row with dimensions (~100 bytes each)
+
+    def of(line: dict) -> dict:
+        return dimensions.get((developer_ids.get(line["email"]), line["day"], line["model"], line["source"]), {})
+
+    return of
 
 
 def _fixed_values(org: OrgSettings, billing_start: str, billing_end: str) -> dict:
