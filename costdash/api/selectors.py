@@ -17,12 +17,17 @@ def api_tokens_visible_to(user) -> QuerySet[ApiToken]:
 
 
 def report_months(today: date) -> list[dict]:
-    """The months with any usage, up to ``today``'s, newest first: [{"month" (its first day),
-    "provisional" (not over on ``today``, or with developer-days waiting for a recompute)}]. Two queries."""
+    """The months with any usage, up to ``today``'s, newest first: [{"month" (its first day), "closed"
+    (answered from its snapshot), "provisional" (not closed, and not over on ``today`` or with
+    developer-days waiting for a recompute)}]. Three queries."""
+    from costdash.reports.closing import active_closes
+
     this_month = today.replace(day=1)
     used = set(DailyCost.objects.filter(day__lte=today).annotate(month=TruncMonth("day"))
                .values_list("month", flat=True).distinct().order_by())
     dirty = set(DirtyDay.objects.annotate(month=TruncMonth("day")).values_list("month", flat=True).distinct()
                 .order_by())
-    return [{"month": month, "provisional": month >= this_month or month in dirty}
-            for month in sorted(used, reverse=True)]
+    closed = set(active_closes())
+    return [{"month": month, "closed": month in closed,
+             "provisional": month not in closed and (month >= this_month or month in dirty)}
+            for month in sorted(used | closed, reverse=True)]

@@ -35,6 +35,17 @@ def test_the_months_with_usage_newest_first(billing_user, api_as):
     assert body["results"][0]["url"] == "http://testserver/api/v1/reports/2026-03/"
 
 
+def test_the_months_list_says_which_are_closed(billing_user, api_as):
+    from datetime import date
+
+    from costdash.reports.closing import month_close
+
+    month_close(date(2026, 2, 1), billing_user)
+    body = api_as(billing_user).get(MONTHS).json()
+    assert [(m["month"], m["closed"], m["provisional"]) for m in body["results"]] == [
+        ("2026-03", False, False), ("2026-02", True, False)]
+
+
 @pytest.mark.usefixtures("cost_reports")
 def test_a_months_report_has_the_reports_pages_figures(admin_user, api_as):
     body = api_as(admin_user).get(REPORT).json()

@@ -223,7 +223,8 @@ class MonthlyReportSerializer(serializers.Serializer):
 
 class ReportMonthSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
-    provisional = serializers.BooleanField(help_text="Not over yet, or days waiting for a recompute")
+    closed = serializers.BooleanField(help_text="Closed by billing: its report answers from the snapshot")
+    provisional = serializers.BooleanField(help_text="Not closed; not over yet, or days waiting for a recompute")
     url = serializers.URLField(help_text="The month's report")
 
 
