@@ -86,7 +86,10 @@ def _total(row: dict, rows: list[dict]) -> dict:
         found = [r[key] for r in rows if r[key] is not None]
         return sum(found, ZERO) if found else None
 
-    return _row(row, add("billed"), add("priced"), sum(r["unpriced_rows"] for r in rows))
+    total = _row(row, add("billed"), add("priced"), sum(r["unpriced_rows"] for r in rows))
+    # The difference column adds up: a row whose priced side is unknown (unpriced usage) has no
+    # difference, so its billed amount is not in the total difference either.
+    return total | {"difference": add("difference") if rows else total["difference"]}
 
 
 def _billed(since: date, until: date) -> dict[tuple[str, str], Decimal]:

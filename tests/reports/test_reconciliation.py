@@ -67,3 +67,12 @@ def test_the_report_carries_it_for_its_months_utc_days(cost_reports):
     rec = monthly_report(MARCH, today=APRIL_15).reconciliation
     assert (rec.since, rec.until) == (date(2026, 3, 1), date(2026, 3, 31))
     assert rec.totals["billed"] == D("20.75")
+
+
+def test_a_billed_row_whose_usage_has_no_price_stays_out_of_the_total_difference(cost_reports):
+    billed("wrkspc_B", date(2026, 3, 3), HAIKU, "2.00")  # billed; its usage is unpriced: no difference
+    rec, rows = march_rows()
+    assert figures(rows[("wrkspc_B", HAIKU)]) == (D("2.00"), None, None, 1)
+    known = [row["difference"] for row in rec.rows if row["difference"] is not None]
+    assert rec.totals["difference"] == sum(known) == D("6.95")  # the column adds up (was 8.95)
+    assert rec.totals["billed"] == D("21.75")
