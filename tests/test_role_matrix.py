@@ -32,7 +32,7 @@ from costdash.accounts.models import Developer, Identity
 from costdash.alerts.models import AlertEvent, AlertRule, Channel
 from costdash.alerts.services import channel_save
 from costdash.api.services import api_token_create
-from costdash.chargeback.models import ChargebackRule
+from costdash.chargeback.models import ChargebackRule, DailyDimensionCost, ProjectAlias
 from costdash.connectors.models import AdminApiConnection
 from costdash.connectors.services import connection_save
 from costdash.dashboard.filters import org_today
@@ -96,6 +96,7 @@ MATRIX = [
     Url("dashboard:developer", "/developers/{ana}/", OWN),
     Url("dashboard:cache", "/cache/", EVERYONE),
     Url("dashboard:models", "/models/", EVERYONE),
+    Url("dashboard:projects", "/projects/", EVERYONE),
     # Limits: billing reads, admins change.
     Url("limits:list", "/limits/", SPEND),
     Url("limits:create", "/limits/new/", ADMINS),
@@ -116,6 +117,17 @@ MATRIX = [
         {"position": "1", "dimension": "everything", "cost_center": "CC-DEFAULT"}),
     Url("chargeback:delete", "/chargeback/{chargeback_rule}/delete/", ADMINS),
     Url("chargeback:delete", "/chargeback/{chargeback_rule}/delete/", succeeds(ADMINS, 302), POST),
+    # Project names (rename, merge): billing reads, admins change.
+    Url("chargeback:project_names", "/chargeback/projects/", SPEND),
+    Url("chargeback:project_name_create", "/chargeback/projects/new/", ADMINS),
+    Url("chargeback:project_name_create", "/chargeback/projects/new/", succeeds(ADMINS, 302), POST,
+        {"repository": "/srv/checkouts/api", "name": "api"}),
+    Url("chargeback:project_name_edit", "/chargeback/projects/{project_alias}/", ADMINS),
+    Url("chargeback:project_name_edit", "/chargeback/projects/{project_alias}/", succeeds(ADMINS, 302), POST,
+        {"repository": "/home/ana/src/shop", "name": "Shop"}),
+    Url("chargeback:project_name_delete", "/chargeback/projects/{project_alias}/delete/", ADMINS),
+    Url("chargeback:project_name_delete", "/chargeback/projects/{project_alias}/delete/", succeeds(ADMINS, 302),
+        POST),
     # Monthly reports and their downloads: admins and billing.
     Url("reports:month", "/reports/", SPEND),
     Url("reports:export", "/reports/export/", succeeds(SPEND, 302), POST,
@@ -226,6 +238,10 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
         "limit": SpendLimit.objects.create(scope="org", amount=Decimal("1000")).pk,
         "chargeback_rule": ChargebackRule.objects.create(dimension="project", pattern="*/payments",
                                                          cost_center="CC-PAY").pk,
+        "project_alias": ProjectAlias.objects.create(repository="/home/ana/src/shop", name="shop").pk,
+        "project_usage": DailyDimensionCost.objects.create(developer=ana, day=today, model="claude-sonnet-4-6",
+                                                           source="claude_code_jsonl", project="/srv/checkouts/api",
+                                                           cost=Decimal("1.5"), requests=3).pk,
         "batch": ImportBatch.objects.create(source="claude_code_jsonl", developer=ana, created_by=developer_user,
                                             status="done", label="ana.jsonl").pk,
         "ingest_token": ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[0].pk,

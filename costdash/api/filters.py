@@ -30,6 +30,9 @@ SCOPE_PARAMETERS = [
     OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's developers (a team id)"),
     OpenApiParameter("developer", OpenApiTypes.INT, description="Only this developer (an id you may see)"),
     OpenApiParameter("model", OpenApiTypes.STR, description="Only this model's usage, e.g. claude-sonnet-4-6"),
+    OpenApiParameter("project", OpenApiTypes.STR, description="Only this project's usage: its name as shown (the "
+                     "repository, or the name an admin gave it; \"unknown project\" for sources without a working "
+                     "directory)"),
 ]
 SORT_PARAMETERS = [
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORT_KEYS), description=f"The column to sort by "
@@ -37,7 +40,7 @@ SORT_PARAMETERS = [
     OpenApiParameter("dir", OpenApiTypes.STR, enum=["asc", "desc"], description="Default: names A-Z, figures "
                      "highest first"),
 ]
-DETAIL_PARAMETERS = [p for p in SCOPE_PARAMETERS if p.name in ("since", "until", "model")]
+DETAIL_PARAMETERS = [p for p in SCOPE_PARAMETERS if p.name in ("since", "until", "model", "project")]
 ALERT_PARAMETERS = [
     OpenApiParameter("rule", OpenApiTypes.INT, description="Only this rule's alerts (a rule id)"),
     OpenApiParameter("developer", OpenApiTypes.INT, description="Only alerts about this developer"),

@@ -3,7 +3,8 @@
 Every breakdown puts each DailyDimensionCost row in exactly one line, so its lines add up to the
 month's total exactly (DailyDimensionCost adds up to DailyCost, chargeback.rollup):
 
-- ``projects``: the repository (``unknown project`` for sources without a working directory);
+- ``projects``: the repository (``unknown project`` for sources without a working directory), by
+  the name it is shown by (ProjectAlias: one line for repositories merged under one name);
 - ``api_keys``, ``workspaces``, ``litellm_teams``: the value, or a "(none)" line;
 - ``tags``: the request's *set* of LiteLLM tags, sorted and joined ("claude-code, team-a"): a
   request with several tags is one line, never counted once per tag; "(no tags)" for none;
@@ -25,7 +26,7 @@ import orjson
 
 from costdash.rollups.scope import Scope
 
-from .models import DailyDimensionCost
+from .models import DailyDimensionCost, ProjectAlias
 from .rules import cost_center_of, rules_load
 
 NONE = {"api_keys": "(no API key)", "workspaces": "(no workspace)", "litellm_teams": "(no LiteLLM team)",
@@ -53,6 +54,7 @@ def chargeback_breakdowns(scope: Scope, total_spend: Decimal) -> dict:
     """The breakdowns (module docstring): {table: [line]}, and "otel": {attribute: [line]}. A line:
     name, spend, share (of ``total_spend``), developers, and the COUNTS. Most spend first."""
     rules = rules_load()
+    aliases = dict(ProjectAlias.objects.values_list("repository", "name"))
     tables: dict[str, dict[str, dict]] = {t: {} for t in TABLES}
     otel: dict[str, dict[str, dict]] = defaultdict(dict)
     grouped = list(dimension_rows(scope))
@@ -62,7 +64,7 @@ def chargeback_breakdowns(scope: Scope, total_spend: Decimal) -> dict:
         center = cost_center_of(dims, row["developer__team__cost_center"] or "", rules)
         tags = ", ".join(sorted(dims.get("tags") or ()))
         for table, name in (
-            ("projects", dims.get("project")), ("api_keys", dims.get("api_key")),
+            ("projects", aliases.get(dims.get("project"), dims.get("project"))), ("api_keys", dims.get("api_key")),
             ("workspaces", dims.get("workspace")), ("tags", tags), ("litellm_teams", dims.get("team")),
             ("cost_centers", center),
         ):
@@ -112,12 +114,15 @@ def charge_dimensions(scope: Scope) -> dict[tuple, dict[str, list[str]]]:
     if scope.model:
         rows = rows.filter(model=scope.model)
     rules = rules_load()
+    aliases = dict(ProjectAlias.objects.values_list("repository", "name"))
     found: dict[tuple, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     fields = ("developer_id", "day", "model", "source", "dimensions", "developer__team__cost_center")
     for developer_id, day, model, source, text, center in rows.values_list(*fields).iterator(chunk_size=2000):
         dims = _decoded(text)
         held = found[(developer_id, day, model, source)]
-        for name in ("project", "api_key", "workspace", "team"):
+        if dims.get("project"):
+            held["project"].add(aliases.get(dims["project"], dims["project"]))
+        for name in ("api_key", "workspace", "team"):
             if dims.get(name):
                 held[name].add(dims[name])
         held["tag"].update(dims.get("tags") or ())

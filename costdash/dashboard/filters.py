@@ -1,6 +1,6 @@
-"""The filter bar every dashboard page shares: date range, team, developer, model, in the URL.
+"""The filter bar every dashboard page shares: date range, team, developer, model, project, in the URL.
 
-``?since=YYYY-MM-DD&until=YYYY-MM-DD&team=<id>&developer=<id>&model=<id>``. Every field is optional.
+``?since=YYYY-MM-DD&until=YYYY-MM-DD&team=<id>&developer=<id>&model=<id>&project=<name>``. Every field is optional.
 A value the user may not see (another team's developer for a developer) or that does not parse is
 an error shown on the page, and the page falls back to its default for that field, so a shared
 link never shows more than the viewer may see and never fails with a 500.
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from costdash.accounts import roles
 from costdash.accounts.models import OrgSettings, Team
+from costdash.chargeback.projects import project_choices
 from costdash.lib.dates import EARLIEST_DAY, reporting_day
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.developers import DEFAULT_SORT, SORT_KEYS, TEXT_COLUMNS
@@ -34,6 +35,8 @@ class DashboardFilterForm(forms.Form):
     team = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Team")
     developer = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Developer")
     model = forms.ChoiceField(required=False, label="Model")
+    # A project's shown name (chargeback.projects): narrows the pages that read per-project rollups.
+    project = forms.ChoiceField(required=False, label="Project")
 
     def __init__(self, data, *, user, today: date, default: str = LAST_30_DAYS):
         super().__init__(data)
@@ -48,6 +51,8 @@ class DashboardFilterForm(forms.Form):
         self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
         models = models_in_rollups(None if self.sees_all else self.visible)
         self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
+        self.project_repositories = dict(project_choices(None if self.sees_all else self.visible))
+        self.fields["project"].choices = [("", "All projects")] + [(p, p) for p in self.project_repositories]
 
     def default_range(self, until: date | None = None) -> tuple[date, date]:
         until = until or self.today
@@ -94,7 +99,9 @@ class DashboardFilterForm(forms.Form):
         params = tuple(
             (name, str(self.data[name])) for name in self.fields if self.data.get(name) and name not in self.errors
         )
-        return Scope(developers, since, until, data.get("model") or "", params)
+        project = data.get("project") or ""
+        return Scope(developers, since, until, data.get("model") or "", params, project,
+                     self.project_repositories.get(project, ()))
 
 
 def scope_for(request, *, default: str = LAST_30_DAYS) -> tuple[Scope, DashboardFilterForm]:

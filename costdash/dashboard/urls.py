@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cache, developers, model_mix, overview
+from .views import cache, developers, model_mix, overview, projects
 
 app_name = "dashboard"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("developers/<int:pk>/", developers.developer_detail, name="developer"),
     path("cache/", cache.cache, name="cache"),
     path("models/", model_mix.models, name="models"),
+    path("projects/", projects.project_list, name="projects"),
 ]

@@ -29,6 +29,13 @@ class TokensSerializer(serializers.Serializer):
 
 
 class DeveloperDaySerializer(serializers.Serializer):
+class ProjectCostSerializer(serializers.Serializer):
+    project = serializers.CharField(help_text='The project as shown (an admin\'s name, else the repository); '
+                                    '"unknown project" for sources without a working directory')
+    cost = MoneyField()
+    requests = serializers.IntegerField()
+
+
     developer_id = serializers.IntegerField()
     developer = serializers.CharField(help_text="Name, or e-mail when the developer has no name")
     team = serializers.CharField(help_text='"" when the developer has no team')
@@ -45,6 +52,8 @@ class DeveloperDaySerializer(serializers.Serializer):
                   " (no split explained its cost): its cost is approximate",
     )
 
+    projects = ProjectCostSerializer(many=True, help_text="The day's spend by project, most first (under a "
+                                     "`project` filter: that project only, and the row's figures are its)")
     def get_fields(self):
         return super().get_fields() | {"class": class_field()}  # a Python keyword: added here
 
@@ -113,6 +122,16 @@ class ActivitySerializer(serializers.Serializer):
 
 
 class DeveloperDetailSerializer(serializers.Serializer):
+class DeveloperProjectSerializer(serializers.Serializer):
+    project = serializers.CharField(source="name", help_text="As shown (an admin's name, else the repository)")
+    spend = MoneyField()
+    share = FractionField(allow_null=True, help_text="Of their spend in range")
+    requests = serializers.IntegerField()
+    unpriced_requests = serializers.IntegerField()
+    sessions = serializers.IntegerField(help_text="Sessions with requests in it (every model)")
+    main_model = serializers.CharField(allow_null=True)
+
+
     """One developer's page: their summary row, daily cost, cache hit rate by day, model mix, activity."""
 
     developer = DeveloperSerializer()
@@ -126,6 +145,8 @@ class DeveloperDetailSerializer(serializers.Serializer):
     activity = ActivitySerializer(allow_null=True, help_text="null: no source reported activity in range")
     unpriced_models = UnpricedModelSerializer(many=True)
 
+    projects = DeveloperProjectSerializer(many=True, help_text="Their spend by project, most first (the `project` "
+                                          "filter narrows this list only)")
 
 class SessionSerializer(serializers.Serializer):
     """A session's part inside the date range."""

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from costdash.accounts import roles
 from costdash.accounts.models import OrgSettings
+from costdash.chargeback import projects
 from costdash.dashboard.filters import table_sort
 from costdash.rollups import selectors
 from costdash.rollups.thresholds import classify_day
@@ -27,11 +28,16 @@ class DailyCostListApi(ListAPIView):
 
     @extend_schema(parameters=SCOPE_PARAMETERS, summary="Cost per developer and day",
                    description="One row per developer-day with usage in range, by day then developer id, with "
-                               "its class against the org's average ($13) and daily ceiling ($30).")
+                               "its class against the org's average ($13) and daily ceiling ($30) and its spend by "
+                               "project. With `project`: the developer-days of that project, their figures its.")
     def get(self, request):
         org = OrgSettings.get()
-        page = self.paginate_queryset(selectors.developer_day_totals(api_scope(request)))
+        scope = api_scope(request)
+        totals = projects.project_day_totals(scope) if scope.project else selectors.developer_day_totals(scope)
+        page = self.paginate_queryset(totals)
         rows = selectors.developer_day_rows(page, average=org.average_daily_cost, ceiling=org.daily_ceiling)
+        by_day = projects.projects_of_days(scope, [(row["developer_id"], row["day"]) for row in rows])
+        rows = [row | {"projects": by_day.get((row["developer_id"], row["day"]), [])} for row in rows]
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
@@ -68,7 +74,7 @@ class DeveloperDetailApi(GenericAPIView):
                 for row in detail["days"]]
         return Response(self.get_serializer({
             **detail, "days": days, "developer": developer, "since": scope.since, "until": scope.until,
-            "model": scope.model,
+            "model": scope.model, "projects": projects.developer_projects(scope),
         }).data)
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
+from costdash.chargeback.projects import developer_projects
 from costdash.rollups import selectors
 from costdash.rollups.selectors.developers import TEXT_COLUMNS
 from costdash.rollups.selectors.errors import developer_errors
@@ -100,4 +101,14 @@ def developer_detail(request, pk: int):
         "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
         "linked": True, "list_query": scope.querystring(), "split_days": split_days(scope),
         "failed_calls": developer_errors(developer.pk, scope.since, scope.until),  # failed calls: never billed
+        "projects": _projects(scope, developer.pk),
+        "project_applies": "the Projects table below shows it alone; the rest of the page shows every project",
     })
+
+
+def _projects(scope, developer_id: int) -> list[dict]:
+    """The developer's projects (chargeback.projects), each with a link to it on the Projects page."""
+    rows = developer_projects(scope)
+    for row in rows:
+        row["link"] = scope.querystring(developer=str(developer_id), project=row["name"])
+    return rows

@@ -1,0 +1,228 @@
+"""Projects: spend, requests, developers, sessions, cache hit rate and model mix per project.
+
+A project is the repository of a request's working directory (parsers.dimensions.repository_of),
+read from DailyDimensionCost.project (spend, requests, tokens, developers, models) and
+SessionDay.project (sessions), both rebuilt by the rollup recompute. ProjectAlias renames a
+repository; several repositories given one name are one project (merged in the database, so a
+developer or a session in two of them counts once). Sources without a working directory are
+"unknown project", never guessed; rows built before the project column existed (their day not yet
+recomputed) are AWAITING.
+
+A Scope's ``project`` (a shown name) and ``repositories`` (the repositories it stands for) narrow
+every query here; the model filter narrows all but sessions (a session is not per model).
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, CharField, Count, F, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
+from costdash.rollups.scope import Scope
+from costdash.rollups.selectors.repricing import token_sums
+
+from .models import DailyDimensionCost, ProjectAlias
+
+AWAITING = "(awaiting recompute)"
+TOKENS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
+
+
+def project_aliases() -> dict[str, str]:
+    """{repository: shown name} of every ProjectAlias."""
+    return dict(ProjectAlias.objects.values_list("repository", "name"))
+
+
+def project_name(repository: str, aliases: dict[str, str]) -> str:
+    """The name a repository is shown by: its alias, else itself; AWAITING for "" (not yet recomputed)."""
+    if not repository:
+        return AWAITING
+    return aliases.get(repository, repository)
+
+
+def shown_project(aliases: dict[str, str], field: str = "project"):
+    """A database expression of a row's shown project name (``project_name`` in SQL), to group by."""
+    whens = [When(**{field: repository}, then=Value(name)) for repository, name in aliases.items()]
+    whens.append(When(**{field: ""}, then=Value(AWAITING)))
+    return Case(*whens, default=F(field), output_field=CharField())
+
+
+# The distinct projects of every developer by skipping along the (project, day) index: a few
+# index probes per project instead of reading every row (as spend.models_in_rollups does for models).
+_PROJECTS_LOOSE_SCAN = """
+WITH RECURSIVE p AS (
+    (SELECT project FROM chargeback_dailydimensioncost WHERE project > '' ORDER BY project LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.project FROM chargeback_dailydimensioncost d WHERE d.project > p.project
+            ORDER BY d.project LIMIT 1)
+    FROM p WHERE p.project IS NOT NULL
+)
+SELECT project FROM p WHERE project IS NOT NULL
+"""
+
+
+def repositories_in_rollups(developers=None) -> list[str]:
+    """The repositories with any DailyDimensionCost row: of everyone (``developers`` None), or of these."""
+    if developers is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PROJECTS_LOOSE_SCAN)
+            return [project for (project,) in cursor.fetchall()]
+    rows = DailyDimensionCost.objects.all() if developers is None else \
+        DailyDimensionCost.objects.filter(developer__in=developers)
+    return list(rows.exclude(project="").values_list("project", flat=True).distinct().order_by())
+
+
+def project_choices(developers=None) -> list[tuple[str, tuple[str, ...]]]:
+    """[(shown name, its repositories)] with any usage of ``developers`` (None: everyone), by name:
+    the filter's choices."""
+    aliases = project_aliases()
+    names: dict[str, list[str]] = {}
+    for repository in repositories_in_rollups(developers):
+        names.setdefault(project_name(repository, aliases), []).append(repository)
+    return sorted(((name, tuple(sorted(r))) for name, r in names.items()), key=lambda c: c[0].lower())
+
+
+def _costs(scope: Scope):
+    rows = DailyDimensionCost.objects.filter(developer__in=scope.developers, day__gte=scope.since,
+                                             day__lte=scope.until)
+    if scope.model:
+        rows = rows.filter(model=scope.model)
+    if scope.project:
+        rows = rows.filter(project__in=scope.repositories)
+    return rows
+
+
+def _sessions(scope: Scope):
+    rows = scope.session_days()
+    if scope.project:
+        rows = rows.filter(project__in=scope.repositories)
+    return rows
+
+
+def project_table(scope: Scope) -> dict:
+    """The Projects page's figures over ``scope``:
+
+    - projects: [{name, repositories (list), spend, requests, unpriced_requests, developers,
+      sessions, tokens (dict of TOKENS), cache_hit_rate (cache reads over all input; None without
+      input), models: [{model, spend, requests, share (of the project's spend; None at $0)}] by spend,
+      main_model, share (of the total spend)}], most spend first;
+    - total: spend, requests, unpriced_requests (their sum over projects: each request in one project);
+    - developers, sessions: distinct over every project (a developer of two projects counts once).
+    Three grouped queries, however long the range.
+    """
+    aliases = project_aliases()
+    costs = _costs(scope).annotate(shown=shown_project(aliases))
+    projects: dict[str, dict] = {}
+    for row in costs.values("shown", "project", "model").annotate(
+        spend=Coalesce(Sum("cost"), Decimal(0)), n=Sum("requests"), unpriced=Sum("unpriced_requests"),
+        **{t: Sum(t) for t in TOKENS},
+    ).order_by():
+        p = projects.setdefault(row["shown"], _empty(row["shown"]))
+        p["repositories"].add(row["project"])
+        p["spend"] += row["spend"]
+        p["requests"] += row["n"] or 0
+        p["unpriced_requests"] += row["unpriced"] or 0
+        for t in TOKENS:
+            p["tokens"][t] += row[t] or 0
+        m = p["by_model"].setdefault(row["model"], {"model": row["model"], "spend": Decimal(0), "requests": 0})
+        m["spend"] += row["spend"]
+        m["requests"] += row["n"] or 0
+    for row in costs.values("shown").annotate(n=Count("developer_id", distinct=True)).order_by():
+        projects[row["shown"]]["developers"] = row["n"]
+    sessions = _sessions(scope).annotate(shown=shown_project(aliases))
+    for row in sessions.values("shown").annotate(n=Count("session_id", distinct=True)).order_by():
+        if row["shown"] in projects:  # sessions of a model filtered out have no spend row here
+            projects[row["shown"]]["sessions"] = row["n"]
+    total = sum((p["spend"] for p in projects.values()), Decimal(0))
+    lines = [_finish(p, total) for p in projects.values()]
+    lines.sort(key=lambda p: (-p["spend"], p["name"] == UNKNOWN_PROJECT, p["name"].lower()))
+    return {
+        "projects": lines,
+        "total": {"spend": total, "requests": sum(p["requests"] for p in lines),
+                  "unpriced_requests": sum(p["unpriced_requests"] for p in lines)},
+        "developers": costs.aggregate(n=Count("developer_id", distinct=True))["n"],
+        "sessions": sessions.aggregate(n=Count("session_id", distinct=True))["n"],
+    }
+
+
+def _empty(name: str) -> dict:
+    return {"name": name, "repositories": set(), "spend": Decimal(0), "requests": 0, "unpriced_requests": 0,
+            "developers": 0, "sessions": 0, "tokens": dict.fromkeys(TOKENS, 0), "by_model": {}}
+
+
+def _finish(p: dict, total: Decimal) -> dict:
+    tokens = p["tokens"]
+    all_input = tokens["input_tokens"] + tokens["cache_write_5m_tokens"] + tokens["cache_write_1h_tokens"] \
+        + tokens["cache_read_tokens"]
+    models = sorted(p.pop("by_model").values(), key=lambda m: (-m["spend"], -m["requests"], m["model"]))
+    for m in models:
+        m["share"] = m["spend"] / p["spend"] if p["spend"] else None
+    return p | {
+        "repositories": sorted(p["repositories"]),
+        "cache_hit_rate": Decimal(tokens["cache_read_tokens"]) / Decimal(all_input) if all_input else None,
+        "models": models,
+        "main_model": models[0]["model"] if models else None,
+        "share": p["spend"] / total if total else None,
+    }
+
+
+def developer_projects(scope: Scope) -> list[dict]:
+    """One developer's (or any scope's) projects: [{name, spend, requests, sessions, share}], most
+    spend first; the project column of a developer's page and API."""
+    return [
+        {k: p[k] for k in ("name", "spend", "requests", "unpriced_requests", "sessions", "share", "main_model")}
+        for p in project_table(scope)["projects"]
+    ]
+
+
+def project_spend_outside(scope: Scope) -> Decimal:
+    """Spend in ``scope`` (no project filter) not yet split by project: DailyCost less
+    DailyDimensionCost (days awaiting their recompute after an upgrade); 0 when they agree."""
+    daily = scope.daily_costs().aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
+    split = _costs(scope).aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
+    return daily - split
+
+
+def repositories_named(name: str) -> list[str]:
+    """The repositories shown as ``name`` (its aliases, and itself when not renamed)."""
+    aliases = project_aliases()
+    named = [repository for repository, shown in aliases.items() if shown == name]
+    if name not in aliases:
+        named.append(name)
+    return sorted(set(named))
+
+
+
+def project_day_totals(scope: Scope):
+    """``rollups.selectors.spend.developer_day_totals`` narrowed to the scope's project: the same
+    keys, summed from DailyDimensionCost (no cache-split counts: 0), by day then developer id."""
+    return (
+        _costs(scope).values("developer_id", "day")
+        .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
+                  split_assumed=Value(0), split_recovered=Value(0), **token_sums())
+        .order_by("day", "developer_id")
+    )
+
+
+def projects_of_days(scope: Scope, pairs: list[tuple[int, date]]) -> dict[tuple[int, date], list[dict]]:
+    """(developer id, day) -> [{project (shown name), cost, requests}] most spend first, for these
+    developer-days of the scope (a page of the API's daily costs). One query."""
+    if not pairs:
+        return {}
+    aliases = project_aliases()
+    developers = {developer for developer, _ in pairs}
+    days = [day for _, day in pairs]
+    rows = _costs(scope).filter(developer_id__in=developers, day__gte=min(days), day__lte=max(days))
+    found: dict[tuple[int, date], dict[str, dict]] = {}
+    wanted = set(pairs)
+    for row in rows.values("developer_id", "day", "project").annotate(cost=Sum("cost"), n=Sum("requests")).order_by():
+        key = (row["developer_id"], row["day"])
+        if key not in wanted:
+            continue
+        name = project_name(row["project"], aliases)
+        line = found.setdefault(key, {}).setdefault(name, {"project": name, "cost": Decimal(0), "requests": 0})
+        line["cost"] += row["cost"] or 0
+        line["requests"] += row["n"] or 0
+    return {key: sorted(lines.values(), key=lambda p: (-p["cost"], p["project"])) for key, lines in found.items()}

@@ -1,0 +1,34 @@
+"""The Projects page: spend, requests, developers, sessions, cache hit rate and model mix per
+project (the repository of a transcript's working directory; chargeback.projects)."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from costdash.accounts import roles
+from costdash.accounts.models import OrgSettings
+from costdash.chargeback import projects as selectors
+
+from ..charts.projects import project_spend_figure
+from ..filters import scope_for
+
+
+@login_required
+def project_list(request):
+    """Filtered by the shared filter bar (project included), limited to what the user may see."""
+    scope, filters = scope_for(request)
+    table = selectors.project_table(scope)
+    rows = table["projects"]
+    return render(request, "dashboard/projects.html", {
+        "heading": "Projects",
+        "scope": scope,
+        "filters": filters,
+        "sees_all": filters.sees_all,
+        "org": OrgSettings.get(),
+        "table": table,
+        "outside": selectors.project_spend_outside(scope) if rows and not scope.project else 0,
+        "figure": project_spend_figure(rows) if any(p["spend"] for p in rows) else None,
+        "project_applies": "every figure on this page is that project's",
+        "linked": bool(rows) or filters.sees_all or filters.visible.exists(),
+        "unknown": selectors.UNKNOWN_PROJECT,
+        "awaiting": selectors.AWAITING,
+        "can_rename": roles.sees_all_spend(request.user),
+    })
