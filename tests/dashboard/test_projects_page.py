@@ -1,0 +1,172 @@
+"""The Projects page, the project filter, project names (rename, merge), role scoping and the API's
+project field, from real transcript imports with several working directories.
+
+Hand-worked figures, April 2026, claude-sonnet-4-6 ($3 input, $15 output, $0.30 cache read per
+million) and claude-opus-4-6 ($5, $25, $0.50). A "cached" request: 50,000 input, 10,000 output,
+100,000 cache reads -> sonnet $0.15 + $0.15 + $0.03 = $0.33, opus $0.25 + $0.25 + $0.05 = $0.55,
+hit rate 100,000 / 150,000. A "cold" request (no cache reads): sonnet $0.30, hit rate 0.
+
+Ana: session a1, 3 cached sonnet requests in /home/ana/src/shop and /home/ana/src/shop/api; session
+a2, 1 in the worktree /home/ana/src/shop/.worktrees/feature-x; session a3, 1 cold in /tmp/scratch.
+Bo (another checkout of shop): session b1, a cached sonnet and a cached opus request in
+/Users/bo/code/shop; session b2, 1 cached sonnet request with no working directory.
+
+  /home/ana/src/shop   $1.32  4 requests  1 developer  2 sessions  hit 2/3
+  /Users/bo/code/shop  $0.88  2 requests  1 developer  1 session   sonnet 37.5%, opus 62.5%
+  /tmp/scratch         $0.30  1 request                1 session   hit 0
+  unknown project      $0.33  1 request                1 session
+  total                $2.83  8 requests  2 developers 5 sessions
+Both shop checkouts named "shop": $2.20, 6 requests, 2 developers, 3 sessions, sonnet 75%, opus 25%.
+"""
+from datetime import date
+from decimal import Decimal
+
+from django.urls import reverse
+import pytest
+from rest_framework.test import APIClient
+
+from costdash.accounts.models import Developer
+from costdash.api.services import api_token_create
+from costdash.chargeback.models import ProjectAlias
+from costdash.ingest.services import usage_import
+from costdash.reports.selectors import monthly_report
+from costdash.rollups.services import daily_cost_recompute_dirty
+from tests.factories import DeveloperFactory, UserFactory
+from tests.ingest.transcripts import assistant_line, write_jsonl
+
+RANGE = {"since": "2026-04-01", "until": "2026-04-30"}
+SHOP_ANA, SHOP_BO = "/home/ana/src/shop", "/Users/bo/code/shop"
+
+
+def request(msg, ts, session, cwd, *, model="claude-sonnet-4-6", cold=False):
+    line = assistant_line(msg=msg, req=f"req_{msg}", ts=ts, model=model, session=session, input_tokens=50_000,
+                          output=10_000, read=0 if cold else 100_000)
+    if cwd is None:
+        del line["cwd"]
+    else:
+        line["cwd"] = cwd
+    return line
+
+
+@pytest.fixture
+def usage(db, tmp_path, developer_user):
+    bo = DeveloperFactory(email="bo@example.com", name="Bo", user=UserFactory(username="bo"))
+    ana_lines = [
+        request("a1", "2026-04-06T09:00:00Z", "a1", SHOP_ANA),
+        request("a2", "2026-04-06T09:10:00Z", "a1", SHOP_ANA),
+        request("a3", "2026-04-06T09:20:00Z", "a1", SHOP_ANA + "/api"),
+        request("a4", "2026-04-07T10:00:00Z", "a2", SHOP_ANA + "/.worktrees/feature-x"),
+        request("a5", "2026-04-08T10:00:00Z", "a3", "/tmp/scratch", cold=True),
+    ]
+    bo_lines = [
+        request("b1", "2026-04-06T11:00:00Z", "b1", SHOP_BO),
+        request("b2", "2026-04-06T11:05:00Z", "b1", SHOP_BO, model="claude-opus-4-6"),
+        request("b3", "2026-04-09T11:00:00Z", "b2", None),
+    ]
+    assert usage_import([write_jsonl(tmp_path / "ana" / "s.jsonl", ana_lines)],
+                        developer_email="ana@example.com").status == "done"
+    assert usage_import([write_jsonl(tmp_path / "bo" / "s.jsonl", bo_lines)],
+                        developer_email="bo@example.com").status == "done"
+    daily_cost_recompute_dirty()
+    return {"ana": Developer.objects.get(email="ana@example.com"), "bo": bo}
+
+
+def page(client, user, **params):
+    client.force_login(user)
+    response = client.get(reverse("dashboard:projects"), {**RANGE, **params})
+    assert response.status_code == 200
+    return response
+
+
+def rows(response) -> dict[str, dict]:
+    return {p["name"]: p for p in response.context["table"]["projects"]}
+
+
+def test_figures_per_project_by_hand(client, usage, admin_user):
+    response = page(client, admin_user)
+    found = rows(response)
+    assert list(found) == [SHOP_ANA, SHOP_BO, "unknown project", "/tmp/scratch"]
+    shop = found[SHOP_ANA]
+    assert (shop["spend"], shop["requests"], shop["developers"], shop["sessions"]) == (Decimal("1.32"), 4, 1, 2)
+    assert shop["cache_hit_rate"] == Decimal(2) / Decimal(3)
+    assert shop["repositories"] == [SHOP_ANA]  # the checkout, its subfolder and its worktree: one repository
+    bo = found[SHOP_BO]
+    assert (bo["spend"], bo["requests"], bo["sessions"]) == (Decimal("0.88"), 2, 1)
+    assert [(m["model"], m["spend"], m["share"]) for m in bo["models"]] == [
+        ("claude-opus-4-6", Decimal("0.55"), Decimal("0.625")), ("claude-sonnet-4-6", Decimal("0.33"), Decimal("0.375"))]
+    assert (found["/tmp/scratch"]["spend"], found["/tmp/scratch"]["cache_hit_rate"]) == (Decimal("0.30"), 0)
+    assert (found["unknown project"]["spend"], found["unknown project"]["sessions"]) == (Decimal("0.33"), 1)
+    table = response.context["table"]
+    assert (table["total"]["spend"], table["total"]["requests"], table["developers"], table["sessions"]) == (
+        Decimal("2.83"), 8, 2, 5)
+    assert response.context["outside"] == 0  # every dollar of DailyCost is split by project
+    html = response.content.decode()
+    assert "$2.83" in html and "unknown project" in html and 'data-chart="project-spend-chart"' in html
+
+
+def test_two_checkouts_merged_by_one_name(client, usage, admin_user):
+    ProjectAlias.objects.create(repository=SHOP_ANA, name="shop")
+    ProjectAlias.objects.create(repository=SHOP_BO, name="shop")
+    found = rows(page(client, admin_user))
+    assert list(found) == ["shop", "unknown project", "/tmp/scratch"]
+    shop = found["shop"]
+    assert (shop["spend"], shop["requests"], shop["developers"], shop["sessions"]) == (Decimal("2.20"), 6, 2, 3)
+    assert shop["repositories"] == [SHOP_BO, SHOP_ANA]
+    assert [(m["model"], m["share"]) for m in shop["models"]] == [
+        ("claude-sonnet-4-6", Decimal("0.75")), ("claude-opus-4-6", Decimal("0.25"))]
+    # The monthly report's project breakdown shows the same name and figure.
+    report_projects = {line["name"]: line["spend"] for line in monthly_report(date(2026, 4, 1)).chargeback["projects"]}
+    assert report_projects["shop"] == Decimal("2.20")
+    assert SHOP_ANA not in report_projects
+
+
+def test_project_filter_narrows_and_other_pages_say_they_do_not(client, usage, admin_user):
+    ProjectAlias.objects.create(repository=SHOP_ANA, name="shop")
+    ProjectAlias.objects.create(repository=SHOP_BO, name="shop")
+    response = page(client, admin_user, project="shop")
+    assert list(rows(response)) == ["shop"]
+    assert response.context["table"]["total"]["spend"] == Decimal("2.20")
+    assert 'value="shop" selected' in response.content.decode()
+    models = client.get(reverse("dashboard:models"), {**RANGE, "project": "shop"}).content.decode()
+    assert "does not apply on this page" in models
+    detail = client.get(reverse("dashboard:developer", args=[usage["ana"].pk]), {**RANGE, "project": "shop"})
+    assert [(p["name"], p["spend"]) for p in detail.context["projects"]] == [("shop", Decimal("1.32"))]
+
+
+def test_developer_sees_only_own_projects(client, usage, developer_user):
+    response = page(client, developer_user)
+    found = rows(response)
+    assert list(found) == [SHOP_ANA, "/tmp/scratch"]
+    assert response.context["table"]["total"]["spend"] == Decimal("1.62")
+    # Bo's checkout is no choice of hers: asking for it is an error, and the page shows her own projects.
+    response = page(client, developer_user, project=SHOP_BO)
+    assert response.context["filters"].errors and list(rows(response)) == [SHOP_ANA, "/tmp/scratch"]
+    assert SHOP_BO not in response.content.decode().split("Some filters could not be used")[0]
+
+
+def test_names_page_admins_edit_billing_reads(client, usage, admin_user, billing_user):
+    client.force_login(billing_user)
+    assert client.get(reverse("chargeback:project_names")).status_code == 200
+    assert client.post(reverse("chargeback:project_name_create"), {"repository": SHOP_BO, "name": "x"}).status_code == 403
+    client.force_login(admin_user)
+    response = client.post(reverse("chargeback:project_name_create"), {"repository": SHOP_BO, "name": "  shop  "})
+    assert response.status_code == 302 and ProjectAlias.objects.get(repository=SHOP_BO).name == "shop"
+    refused = client.post(reverse("chargeback:project_name_create"),
+                          {"repository": "unknown project", "name": "guess"})
+    assert refused.status_code == 200 and not ProjectAlias.objects.filter(repository="unknown project").exists()
+
+
+def test_api_project_field_and_filter(usage, admin_user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=admin_user, name='tests')[1]}")
+    ProjectAlias.objects.create(repository=SHOP_ANA, name="shop")
+    body = client.get("/api/v1/daily-costs/", RANGE).json()
+    day = next(r for r in body["results"] if r["day"] == "2026-04-06" and r["developer_id"] == usage["ana"].pk)
+    assert day["projects"] == [{"project": "shop", "cost": "0.99", "requests": 3}]
+    filtered = client.get("/api/v1/daily-costs/", {**RANGE, "project": "/tmp/scratch"}).json()["results"]
+    assert [(r["day"], r["cost"], r["requests"]) for r in filtered] == [("2026-04-08", "0.30", 1)]
+    bad = client.get("/api/v1/daily-costs/", {**RANGE, "project": "nowhere"})
+    assert bad.status_code == 400 and "project" in bad.json()
+    detail = client.get(f"/api/v1/developers/{usage['bo'].pk}/", RANGE).json()
+    assert [(p["project"], p["spend"], p["sessions"]) for p in detail["projects"]] == [
+        (SHOP_BO, "0.88", 1), ("unknown project", "0.33", 1)]
