@@ -50,7 +50,7 @@ DAYS = 14
 TIMEOUT_MS = 20_000
 PHONE = (390, 844)
 # The dashboard pages with charts from the start, as the navigation bar names them (Limits needs a limit first).
-PAGES = ("Overview", "Developers", "Cache", "Models")
+PAGES = ("Overview", "Developers", "Cache", "Models", "Projects")
 
 # Every [data-chart] element: did plotly.js draw it, with how many traces and drawn trace groups.
 CHARTS_JS = """
