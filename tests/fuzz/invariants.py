@@ -20,8 +20,15 @@ import re
 from django.db import models
 
 from costdash.accounts.models import Developer, Identity
-from costdash.ingest.models import ActivityRecord, BilledCost, MetricSeries, UsageAggregate, UsageEvent
-from costdash.ingest.parsers.base import ParsedActivity, ParsedAggregate, ParsedBilled, ParsedRequest, Rejected
+from costdash.ingest.models import ActivityRecord, BilledCost, FailedCall, MetricSeries, UsageAggregate, UsageEvent
+from costdash.ingest.parsers.base import (
+    ParsedActivity,
+    ParsedAggregate,
+    ParsedBilled,
+    ParsedFailure,
+    ParsedRequest,
+    Rejected,
+)
 from costdash.pricing.rates import normalize_model
 from costdash.rollups.models import DailyCost, DeveloperDay
 
@@ -34,7 +41,7 @@ UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # what no PostgreSQL text colum
 # (the project's spec, parsers/checks.FREE, keeps its other characters as sent).
 FREE_TEXT = {"session_id", "project"}
 MODEL_OF = {ParsedRequest: UsageEvent, ParsedAggregate: UsageAggregate, ParsedActivity: ActivityRecord,
-            ParsedBilled: BilledCost}
+            ParsedBilled: BilledCost, ParsedFailure: FailedCall}
 ALSO = {"timestamp": UsageEvent._meta.get_field("timestamp"), "identity": Identity._meta.get_field("external_id"),
         "email": Developer._meta.get_field("email")}
 STORED = (UsageEvent, UsageAggregate, ActivityRecord, BilledCost, DailyCost, DeveloperDay)
