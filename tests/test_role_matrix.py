@@ -17,7 +17,7 @@ acknowledgement) never changes what the next one sees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 import re
 
@@ -42,6 +42,7 @@ from costdash.limits.models import SpendLimit
 from costdash.reports.closing import month_close
 from costdash.reports.selectors import last_month
 from costdash.reports.services import report_generate
+from costdash.rollups.models import SessionDay
 from tests.factories import DailyCostFactory, DeveloperFactory, UserFactory
 
 ANON, OWNER, OTHER, BILLING, ADMIN = "anonymous", "developer", "other developer", "billing", "admin"
@@ -96,6 +97,8 @@ MATRIX = [
     Url("dashboard:developer", "/developers/{ana}/", OWN),
     Url("dashboard:cache", "/cache/", EVERYONE),
     Url("dashboard:models", "/models/", EVERYONE),
+    Url("dashboard:sessions", "/sessions/", EVERYONE),
+    Url("dashboard:session", "/sessions/ana-session-1/", OWN),
     Url("dashboard:projects", "/projects/", EVERYONE),
     # Limits: billing reads, admins change.
     Url("limits:list", "/limits/", SPEND),
@@ -223,6 +226,9 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
     for developer, cost in ((ana, "31.00"), (bo, "12.00")):
         DailyCostFactory(developer=developer, day=today - timedelta(days=1), cost=Decimal(cost))
     DailyCostFactory(developer=ana, day=last_month(today), cost=Decimal("5.00"))
+    at = datetime.now(UTC)
+    SessionDay.objects.create(developer=ana, day=today, session_id="ana-session-1", requests=2, cost=Decimal("1.25"),
+                              first_at=at - timedelta(minutes=5), last_at=at)
     rule_ = AlertRule.objects.create(kind="daily_ceiling", threshold=30)
     alert = AlertEvent.objects.create(rule=rule_, subject_key=f"developer:{ana.pk}", day=today, developer=ana,
                                       figure=31, threshold=30, summary="Ana spent $31.00.", link="/")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cache, developers, model_mix, overview, projects
+from .views import cache, developers, model_mix, overview, projects, sessions
 
 app_name = "dashboard"
 urlpatterns = [
@@ -9,5 +9,8 @@ urlpatterns = [
     path("developers/<int:pk>/", developers.developer_detail, name="developer"),
     path("cache/", cache.cache, name="cache"),
     path("models/", model_mix.models, name="models"),
+    path("sessions/", sessions.session_list, name="sessions"),
+    # <path:>: a session id is whatever its source sent (a slash included); reverse() quotes it.
+    path("sessions/<path:session_id>/", sessions.session_detail, name="session"),
     path("projects/", projects.project_list, name="projects"),
 ]

@@ -340,6 +340,15 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     assert_charts_drawn(v, f"developer page of {ana.display_name}")
     v.screenshot("developer page")
 
+    # Sessions: the most expensive, each opening its page and its timeline.
+    nav_to(v, "Sessions")
+    v.screenshot("sessions")
+    with v.page.expect_navigation():
+        v.page.locator("#sessions tbody tr").first.locator("th a").click()
+    assert v.page.url.startswith(f"{v.base_url}/sessions/")
+    assert_charts_drawn(v, "session page")
+    v.screenshot("session page")
+
     # Models: one model and a date range typed into the filter bar; both stay in the URL.
     nav_to(v, "Models")
     model = DailyCost.objects.values("model").annotate(n=Sum("requests")).order_by("-n")[0]["model"]  # the busiest

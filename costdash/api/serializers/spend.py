@@ -1,4 +1,5 @@
 """Daily costs, the Developers table, one developer's page and their sessions."""
+from django.urls import reverse
 from rest_framework import serializers
 
 from costdash.rollups.selectors.developers import ACTIVITY_FIELDS, SESSIONS_FROM_ACTIVITY, SESSIONS_FROM_SESSION_DAYS
@@ -159,3 +160,9 @@ class SessionSerializer(serializers.Serializer):
     unpriced_requests = serializers.IntegerField()
     cost = MoneyField()
     tokens = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="The session's page on the dashboard (its whole timeline)")
+
+    def get_url(self, row) -> str:
+        path = reverse("dashboard:session", args=[row["session_id"]])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
