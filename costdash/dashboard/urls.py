@@ -1,10 +1,10 @@
 from django.urls import path
 
-from .views import cache, developers, model_mix, overview, projects, sessions
+from .views import cache, developers, home, model_mix, projects, sessions
 
 app_name = "dashboard"
 urlpatterns = [
-    path("", overview.overview, name="overview"),
+    path("", home.home, name="overview"),  # the Overview, or a developer's own today
     path("developers/", developers.developer_list, name="developers"),
     path("developers/<int:pk>/", developers.developer_detail, name="developer"),
     path("cache/", cache.cache, name="cache"),

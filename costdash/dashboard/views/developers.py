@@ -18,6 +18,7 @@ from ..charts.developers import daily_cost_figure
 from ..charts.overview import daily_spend_by_model_figure
 from ..charts.spend import spend_per_developer_figure
 from ..filters import DashboardFilterForm, org_today, scope_for, table_sort
+from .when import when_context
 from .overview import p90_label
 
 SESSIONS_PER_PAGE = 25
@@ -101,6 +102,7 @@ def developer_detail(request, pk: int):
         "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
         "linked": True, "list_query": scope.querystring(), "split_days": split_days(scope),
         "failed_calls": developer_errors(developer.pk, scope.since, scope.until),  # failed calls: never billed
+        "when": when_context(scope, org.time_zone, detail["summary"]["spend"]) if detail["summary"] else None,
         "projects": _projects(scope, developer.pk),
         "project_applies": "the Projects table below shows it alone; the rest of the page shows every project",
     })

@@ -8,6 +8,7 @@ from costdash.rollups import selectors
 
 from ..charts.overview import cost_distribution_figure, daily_spend_by_model_figure, top_spenders_figure
 from ..filters import MONTH_TO_DATE, scope_for
+from .when import when_context
 
 
 def p90_label(sees_all: bool) -> str:
@@ -48,5 +49,6 @@ def overview(request):
             "p90_label": label,
             "linked": filters.sees_all or filters.visible.exists(),
             "detail_query": scope.querystring(team="", developer=""),
+            "when": when_context(scope, org.time_zone, data["summary"]["spend"]) if has_data else None,
         },
     )
