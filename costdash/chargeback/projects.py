@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
@@ -50,7 +50,8 @@ def shown_project(aliases: dict[str, str], field: str = "project"):
 
 
 # The distinct projects of every developer by skipping along the (project, day) index: a few
-# index probes per project instead of reading every row (as spend.models_in_rollups does for models).
+# index probes per project instead of reading every row (as spend.models_in_rollups does for
+# models), with each one's name, in one query.
 _PROJECTS_LOOSE_SCAN = """
 WITH RECURSIVE p AS (
     (SELECT project FROM chargeback_dailydimensioncost WHERE project > '' ORDER BY project LIMIT 1)
@@ -59,28 +60,35 @@ WITH RECURSIVE p AS (
             ORDER BY d.project LIMIT 1)
     FROM p WHERE p.project IS NOT NULL
 )
-SELECT project FROM p WHERE project IS NOT NULL
+SELECT p.project, a.name FROM p LEFT JOIN chargeback_projectalias a ON a.repository = p.project
+WHERE p.project IS NOT NULL
 """
+
+
+def repositories_named_in_rollups(developers=None) -> list[tuple[str, str | None]]:
+    """[(repository, its ProjectAlias name or None)] with any DailyDimensionCost row: of everyone
+    (``developers`` None), or of these. One query."""
+    if developers is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PROJECTS_LOOSE_SCAN)
+            return list(cursor.fetchall())
+    rows = DailyDimensionCost.objects.all() if developers is None else \
+        DailyDimensionCost.objects.filter(developer__in=developers)
+    name = Subquery(ProjectAlias.objects.filter(repository=OuterRef("project")).values("name")[:1])
+    return list(rows.exclude(project="").annotate(name=name).values_list("project", "name").distinct().order_by())
 
 
 def repositories_in_rollups(developers=None) -> list[str]:
     """The repositories with any DailyDimensionCost row: of everyone (``developers`` None), or of these."""
-    if developers is None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PROJECTS_LOOSE_SCAN)
-            return [project for (project,) in cursor.fetchall()]
-    rows = DailyDimensionCost.objects.all() if developers is None else \
-        DailyDimensionCost.objects.filter(developer__in=developers)
-    return list(rows.exclude(project="").values_list("project", flat=True).distinct().order_by())
+    return [repository for repository, _ in repositories_named_in_rollups(developers)]
 
 
 def project_choices(developers=None) -> list[tuple[str, tuple[str, ...]]]:
     """[(shown name, its repositories)] with any usage of ``developers`` (None: everyone), by name:
-    the filter's choices."""
-    aliases = project_aliases()
+    the filter's choices. One query."""
     names: dict[str, list[str]] = {}
-    for repository in repositories_in_rollups(developers):
-        names.setdefault(project_name(repository, aliases), []).append(repository)
+    for repository, name in repositories_named_in_rollups(developers):
+        names.setdefault(name or repository, []).append(repository)
     return sorted(((name, tuple(sorted(r))) for name, r in names.items()), key=lambda c: c[0].lower())
 
 
@@ -101,7 +109,7 @@ def _sessions(scope: Scope):
     return rows
 
 
-def project_table(scope: Scope) -> dict:
+def project_table(scope: Scope, *, totals: bool = True) -> dict:
     """The Projects page's figures over ``scope``:
 
     - projects: [{name, repositories (list), spend, requests, unpriced_requests, developers,
@@ -110,7 +118,8 @@ def project_table(scope: Scope) -> dict:
       main_model, share (of the total spend)}], most spend first;
     - total: spend, requests, unpriced_requests (their sum over projects: each request in one project);
     - developers, sessions: distinct over every project (a developer of two projects counts once).
-    Three grouped queries, however long the range.
+    Six queries however long the range; three without ``totals`` (developers per project 0, and
+    developers and sessions over every project None: a single developer's projects).
     """
     aliases = project_aliases()
     costs = _costs(scope).annotate(shown=shown_project(aliases))
@@ -129,7 +138,7 @@ def project_table(scope: Scope) -> dict:
         m = p["by_model"].setdefault(row["model"], {"model": row["model"], "spend": Decimal(0), "requests": 0})
         m["spend"] += row["spend"]
         m["requests"] += row["n"] or 0
-    for row in costs.values("shown").annotate(n=Count("developer_id", distinct=True)).order_by():
+    for row in costs.values("shown").annotate(n=Count("developer_id", distinct=True)).order_by() if totals else ():
         projects[row["shown"]]["developers"] = row["n"]
     sessions = _sessions(scope).annotate(shown=shown_project(aliases))
     for row in sessions.values("shown").annotate(n=Count("session_id", distinct=True)).order_by():
@@ -142,8 +151,8 @@ def project_table(scope: Scope) -> dict:
         "projects": lines,
         "total": {"spend": total, "requests": sum(p["requests"] for p in lines),
                   "unpriced_requests": sum(p["unpriced_requests"] for p in lines)},
-        "developers": costs.aggregate(n=Count("developer_id", distinct=True))["n"],
-        "sessions": sessions.aggregate(n=Count("session_id", distinct=True))["n"],
+        "developers": costs.aggregate(n=Count("developer_id", distinct=True))["n"] if totals else None,
+        "sessions": sessions.aggregate(n=Count("session_id", distinct=True))["n"] if totals else None,
     }
 
 
@@ -173,7 +182,7 @@ def developer_projects(scope: Scope) -> list[dict]:
     spend first; the project column of a developer's page and API."""
     return [
         {k: p[k] for k in ("name", "spend", "requests", "unpriced_requests", "sessions", "share", "main_model")}
-        for p in project_table(scope)["projects"]
+        for p in project_table(scope, totals=False)["projects"]
     ]
 
 
