@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "costdash.dashboard.context_processors.role",
+                "costdash.dashboard.context_processors.filter_query",
             ],
         },
     },

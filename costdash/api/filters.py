@@ -67,7 +67,7 @@ def api_developer_scope(request, developer: Developer) -> Scope:
     data = request.query_params.copy()
     for name in ("team", "developer"):
         data.pop(name, None)
-    form = _valid(DashboardFilterForm(data, user=request.user, today=org_today()))
+    form = _valid(DashboardFilterForm(data, user=request.user, today=org_today(), default=LAST_30_DAYS))
     return replace(form.scope(), developers=Developer.objects.filter(pk=developer.pk))
 
 

@@ -23,6 +23,9 @@ from costdash.rollups.selectors.spend import models_in_rollups
 MAX_DAYS = 366
 LAST_30_DAYS = "last_30_days"
 MONTH_TO_DATE = "month_to_date"
+# The one default range of every dashboard page (issue 13): a link between pages that carries no
+# dates opens the same days on the other page, so a figure and the figure its link opens agree.
+DEFAULT_RANGE = MONTH_TO_DATE
 
 
 def org_today() -> date:
@@ -38,9 +41,10 @@ class DashboardFilterForm(forms.Form):
     # A project's shown name (chargeback.projects): narrows the pages that read per-project rollups.
     project = forms.ChoiceField(required=False, label="Project")
 
-    def __init__(self, data, *, user, today: date, default: str = LAST_30_DAYS):
+    def __init__(self, data, *, user, today: date, default: str = DEFAULT_RANGE):
         super().__init__(data)
         self.today, self.default = today, default
+        self.mismatch = ""  # set by scope(): why a team + developer filter cannot match
         self.visible = roles.developers_visible_to(user)
         self.sees_all = roles.sees_all_spend(user)
         developers = list(self.visible.order_by("name", "email").values_list("pk", "name", "email"))
@@ -99,12 +103,43 @@ class DashboardFilterForm(forms.Form):
         params = tuple(
             (name, str(self.data[name])) for name in self.fields if self.data.get(name) and name not in self.errors
         )
+        self.mismatch = self._mismatch(data.get("team"), data.get("developer"))
         project = data.get("project") or ""
         return Scope(developers, since, until, data.get("model") or "", params, project,
                      self.project_repositories.get(project, ()))
 
+    def _label(self, name: str, value) -> str:
+        return dict(self.fields[name].choices).get(value, "")
 
-def scope_for(request, *, default: str = LAST_30_DAYS) -> tuple[Scope, DashboardFilterForm]:
+    def _mismatch(self, team: int | None, developer: int | None) -> str:
+        """Why a team + developer filter shows nothing when that developer is not in that team ("" otherwise)."""
+        if not (team and developer) or self.visible.filter(pk=developer, team_id=team).exists():
+            return ""
+        return f"{self._label('developer', developer)} is not in the team {self._label('team', team)}"
+
+    def subject(self) -> str:
+        """Whose usage the page shows, in words (call after scope()): the chosen developer, else the
+        chosen team, else "Every developer" (admin, billing) or "Your usage" (a developer)."""
+        data = getattr(self, "cleaned_data", {})
+        if self.sees_all and data.get("developer"):
+            return self._label("developer", data["developer"])
+        if self.sees_all and data.get("team"):
+            return f"Team {self._label('team', data['team'])}"
+        return "Every developer" if self.sees_all else "Your usage"
+
+    def p90_label(self, user) -> str:
+        """The P90 line's name for the scope shown (call after scope()): one chosen developer's is
+        "Your P90" or "Their P90", never "Team P90"."""
+        data = getattr(self, "cleaned_data", {})
+        if not self.sees_all:
+            return "Your P90"
+        if data.get("developer"):
+            own = getattr(getattr(user, "developer", None), "pk", None)
+            return "Your P90" if data["developer"] == own else "Their P90"
+        return "Team P90"
+
+
+def scope_for(request, *, default: str = DEFAULT_RANGE) -> tuple[Scope, DashboardFilterForm]:
     """The request's scope and its filter form (for the filter bar and its errors)."""
     form = DashboardFilterForm(request.GET, user=request.user, today=org_today(), default=default)
     return form.scope(), form

@@ -8,7 +8,7 @@ import pytest
 
 from costdash.accounts.models import Developer, OrgSettings, Team
 from costdash.api.fields import money_str
-from costdash.dashboard.filters import DashboardFilterForm, org_today
+from costdash.dashboard.filters import LAST_30_DAYS, DashboardFilterForm, org_today
 from costdash.rollups import selectors
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +16,10 @@ DAILY, DEVELOPERS = "/api/v1/daily-costs/", "/api/v1/developers/"
 
 
 def page_scope(user, **params):
-    """The scope the dashboard pages build for these query parameters."""
-    return DashboardFilterForm({k: str(v) for k, v in params.items()}, user=user, today=org_today()).scope()
+    """The scope the dashboard pages build for these query parameters, over the API's default range (the
+    last 30 days; the pages' own default is the month to date)."""
+    form = DashboardFilterForm({k: str(v) for k, v in params.items()}, user=user, today=org_today(), default=LAST_30_DAYS)
+    return form.scope()
 
 
 def all_results(client, url, params=None) -> list[dict]:

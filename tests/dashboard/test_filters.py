@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from costdash.dashboard.filters import MONTH_TO_DATE, DashboardFilterForm
+from costdash.dashboard.filters import LAST_30_DAYS, DashboardFilterForm
 from tests.factories import DailyCostFactory, DeveloperFactory, TeamFactory
 
 TODAY = date(2026, 3, 20)
@@ -25,11 +25,11 @@ def scope(user, **params):
     return DashboardFilterForm(params, user=user, today=TODAY).scope()
 
 
-def test_defaults_are_the_last_30_days_or_the_month_to_date(admin_user):
-    s = scope(admin_user)
-    assert (s.since, s.until, s.model) == (date(2026, 2, 19), TODAY, "")
-    month = DashboardFilterForm({}, user=admin_user, today=TODAY, default=MONTH_TO_DATE).scope()
-    assert (month.since, month.until) == (date(2026, 3, 1), TODAY)
+def test_defaults_are_the_month_to_date_or_the_last_30_days(admin_user):
+    s = scope(admin_user)  # every page's default (issue 13)
+    assert (s.since, s.until, s.model) == (date(2026, 3, 1), TODAY, "")
+    last_30 = DashboardFilterForm({}, user=admin_user, today=TODAY, default=LAST_30_DAYS).scope()  # the API's
+    assert (last_30.since, last_30.until) == (date(2026, 2, 19), TODAY)
 
 
 def test_team_developer_and_model_narrow_the_scope_and_are_kept_for_links(admin_user, team_data):
@@ -60,4 +60,4 @@ def test_bad_ranges_fall_back_to_the_default_with_an_error(admin_user, params, e
     form = DashboardFilterForm(params, user=admin_user, today=TODAY)
     s = form.scope()
     assert error in str(form.errors)
-    assert (s.since, s.until) == (date(2026, 2, 19), TODAY)
+    assert (s.since, s.until) == (date(2026, 3, 1), TODAY)

@@ -47,5 +47,6 @@ def cache(request):
             ),
             "bars_max": BARS_MAX,
             "linked": has_data or filters.sees_all or filters.visible.exists(),
+            "detail_query": scope.querystring(team="", developer=""),  # a developer's link keeps the range and model
         },
     )

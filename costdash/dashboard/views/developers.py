@@ -19,7 +19,6 @@ from ..charts.overview import daily_spend_by_model_figure
 from ..charts.spend import spend_per_developer_figure
 from ..filters import DashboardFilterForm, org_today, scope_for, table_sort
 from .when import when_context
-from .overview import p90_label
 
 SESSIONS_PER_PAGE = 25
 # (sort key, heading, numeric); the order of the table's columns.
@@ -54,7 +53,7 @@ def developer_list(request):
     org = OrgSettings.get()
     column, descending = table_sort(request.GET)
     table = selectors.developer_table(scope, ceiling=org.daily_ceiling, sort=column, descending=descending)
-    label = p90_label(filters.sees_all)
+    label = filters.p90_label(request.user)
     figure = None
     if table["chart_days"]:
         figure = spend_per_developer_figure(
@@ -79,7 +78,7 @@ def developer_detail(request, pk: int):
     data = request.GET.copy()
     for name in ("team", "developer"):
         data.pop(name, None)
-    filters = DashboardFilterForm(data, user=request.user, today=org_today())
+    filters = DashboardFilterForm(data, user=request.user, today=org_today())  # the default range of every page
     sees_all, filters.sees_all = filters.sees_all, False  # hides the bar's team and developer fields here
     scope = replace(filters.scope(), developers=Developer.objects.filter(pk=developer.pk))
     org = OrgSettings.get()

@@ -63,5 +63,6 @@ def models(request):
             "comparison": comparison,
             "what_if_figure": what_if_figure(comparison) if compared else None,
             "linked": bool(used) or filters.sees_all or filters.visible.exists(),
+            "detail_query": scope.querystring(team="", developer=""),  # a developer's link keeps the range and model
         },
     )

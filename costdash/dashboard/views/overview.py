@@ -4,10 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from costdash.accounts.models import OrgSettings
+from costdash.alerts.models import AlertEvent
 from costdash.rollups import selectors
 
 from ..charts.overview import cost_distribution_figure, daily_spend_by_model_figure, top_spenders_figure
-from ..filters import MONTH_TO_DATE, scope_for
+from ..filters import scope_for
 from .when import when_context
 
 
@@ -15,13 +16,20 @@ def p90_label(sees_all: bool) -> str:
     return "Team P90" if sees_all else "Your P90"
 
 
+def open_alert_count(filters) -> int:
+    """Every open alert the viewer may see (as alerts.selectors.alerts_visible_to), whatever the
+    filters: an alert is a call to act. One query."""
+    events = AlertEvent.objects.filter(state=AlertEvent.State.OPEN)
+    return events.count() if filters.sees_all else events.filter(developer__in=filters.visible).count()
+
+
 @login_required
 def overview(request):
-    """Filtered by the shared filter bar (default: the month to date), limited to what the user may see."""
-    scope, filters = scope_for(request, default=MONTH_TO_DATE)
+    """Filtered by the shared filter bar (the default range of every page), limited to what the user may see."""
+    scope, filters = scope_for(request)
     org = OrgSettings.get()
     data = selectors.overview(scope, filters.today, average=org.average_daily_cost, ceiling=org.daily_ceiling)
-    label = p90_label(filters.sees_all)
+    label = filters.p90_label(request.user)
     month = data["month"]
     has_data = data["summary"]["active_days"] > 0
     charts = {}
@@ -50,5 +58,6 @@ def overview(request):
             "linked": filters.sees_all or filters.visible.exists(),
             "detail_query": scope.querystring(team="", developer=""),
             "when": when_context(scope, org.time_zone, data["summary"]["spend"]) if has_data else None,
+            "open_alerts": open_alert_count(filters),
         },
     )

@@ -172,7 +172,7 @@ def developer_detail(scope: Scope, *, ceiling: Decimal) -> dict:
     """One developer's page (``scope.developers`` holds just them), in six queries.
 
     Keys: summary (their developer_days.developer_rows row plus cache_hit_rate, main_model,
-    sessions, sessions_from; None without rollup rows), days ([{"day", "cost"}] by day),
+    sessions, sessions_from, requests; None without rollup rows), days ([{"day", "cost"}] by day),
     cache_by_day, by_model (overview.priced_spend_by_day_and_model), model_mix, activity
     (activity_totals), unpriced_models (as spend.unpriced_models).
     """
@@ -189,6 +189,7 @@ def developer_detail(scope: Scope, *, ceiling: Decimal) -> dict:
         summary |= {
             "cache_hit_rate": tokens.hit_rate, "main_model": mix[0]["model"] if mix else None,
             "sessions": sessions[0], "sessions_from": sessions[1],
+            "requests": sum(m["requests"] for m in mix),  # the Spend card's count (it was missing: issue 13)
         }
     return {
         "summary": summary, "days": days, "cache_by_day": cache_by_day(totals),
