@@ -29,7 +29,6 @@ class TokensSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="Every token of every class (web searches are not tokens)")
 
 
-class DeveloperDaySerializer(serializers.Serializer):
 class ProjectCostSerializer(serializers.Serializer):
     project = serializers.CharField(help_text='The project as shown (an admin\'s name, else the repository); '
                                     '"unknown project" for sources without a working directory')
@@ -37,6 +36,7 @@ class ProjectCostSerializer(serializers.Serializer):
     requests = serializers.IntegerField()
 
 
+class DeveloperDaySerializer(serializers.Serializer):
     developer_id = serializers.IntegerField()
     developer = serializers.CharField(help_text="Name, or e-mail when the developer has no name")
     team = serializers.CharField(help_text='"" when the developer has no team')
@@ -52,9 +52,9 @@ class ProjectCostSerializer(serializers.Serializer):
                   ' "recovered" solved from a daily source\'s own cost; "assumed" the source\'s rule'
                   " (no split explained its cost): its cost is approximate",
     )
-
     projects = ProjectCostSerializer(many=True, help_text="The day's spend by project, most first (under a "
                                      "`project` filter: that project only, and the row's figures are its)")
+
     def get_fields(self):
         return super().get_fields() | {"class": class_field()}  # a Python keyword: added here
 
@@ -122,7 +122,6 @@ class ActivitySerializer(serializers.Serializer):
         return super().get_fields() | {name: serializers.IntegerField(allow_null=True) for name in ACTIVITY_FIELDS}
 
 
-class DeveloperDetailSerializer(serializers.Serializer):
 class DeveloperProjectSerializer(serializers.Serializer):
     project = serializers.CharField(source="name", help_text="As shown (an admin's name, else the repository)")
     spend = MoneyField()
@@ -133,6 +132,7 @@ class DeveloperProjectSerializer(serializers.Serializer):
     main_model = serializers.CharField(allow_null=True)
 
 
+class DeveloperDetailSerializer(serializers.Serializer):
     """One developer's page: their summary row, daily cost, cache hit rate by day, model mix, activity."""
 
     developer = DeveloperSerializer()
@@ -145,9 +145,9 @@ class DeveloperProjectSerializer(serializers.Serializer):
     model_mix = ModelShareSerializer(many=True)
     activity = ActivitySerializer(allow_null=True, help_text="null: no source reported activity in range")
     unpriced_models = UnpricedModelSerializer(many=True)
-
     projects = DeveloperProjectSerializer(many=True, help_text="Their spend by project, most first (the `project` "
                                           "filter narrows this list only)")
+
 
 class SessionSerializer(serializers.Serializer):
     """A session's part inside the date range."""
