@@ -27,3 +27,5 @@ urlpatterns = [
     path("api/", include("costdash.api.urls")),
     path("", include("costdash.dashboard.urls")),
 ]
+# A refused page (PermissionDenied raised in a view, or a role check) is the site's own page, with the reason.
+handler403 = "costdash.dashboard.views.forbidden.forbidden"
