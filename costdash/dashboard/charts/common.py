@@ -5,6 +5,8 @@ page. Templates embed a figure with `json_script`; static/js/charts.js draws it.
 is never drawn: the template shows its empty state instead.
 """
 from decimal import Decimal
+import re
+import zlib
 
 from costdash.lib.money import usd
 
@@ -13,6 +15,25 @@ CEILING_COLOR = "#dc2626"
 P90_COLOR = "#7c3aed"
 # Past this many developers a legend buries the plot: hover names the line, the table lists everyone.
 LEGEND_MAX_DEVELOPERS = 12
+# One colour per model on every chart, the dashboard's and the PDF report's (issue 13): the models most
+# teams use are pinned apart; any other model takes a palette colour from a hash of its name, so it
+# keeps that colour whatever else a chart shows.
+MODEL_PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777",
+                 "#4b5563", "#65a30d", "#0d9488", "#c026d3")
+PINNED_MODEL_COLORS = {
+    "claude-sonnet-4-6": "#2563eb", "claude-opus-4-6": "#9333ea", "claude-haiku-4-5": "#16a34a",
+    "claude-sonnet-4-5": "#0891b2", "claude-opus-4-5": "#db2777", "claude-opus-4-1": "#c026d3",
+    "claude-sonnet-4": "#0d9488", "claude-opus-4": "#ca8a04", "claude-3-5-haiku": "#65a30d",
+}
+DATED_MODEL = re.compile(r"-\d{8}$")  # claude-haiku-4-5-20251001 is claude-haiku-4-5
+
+
+def model_color(model: str | None) -> str:
+    """The one colour of ``model`` on every chart (a dated id has its alias's colour)."""
+    name = DATED_MODEL.sub("", model or "")
+    if name in PINNED_MODEL_COLORS:
+        return PINNED_MODEL_COLORS[name]
+    return MODEL_PALETTE[zlib.crc32(name.encode()) % len(MODEL_PALETTE)]
 
 
 def dollars_label(amount: Decimal) -> str:

@@ -2,11 +2,8 @@
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from .common import base_layout
+from .common import base_layout, model_color
 
-# One colour per model, in the order the page lists models (most spend first), so a model keeps
-# its colour from one chart to the next.
-PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
 # Ranges longer than this are drawn per week (Monday-start) so a year stays readable.
 DAILY_MAX_DAYS = 92
 WHAT_IF_MAX_DEVELOPERS = 20
@@ -43,10 +40,10 @@ def model_mix_figure(days: Iterable[dict], models: list[str], measure: str, sinc
             "name": model,
             "x": [b.isoformat() for b in buckets],
             "y": [round(float(v), 2) if measure == SPEND else int(v) for v in values[model].values()],
-            "marker": {"color": PALETTE[i % len(PALETTE)]},
+            "marker": {"color": model_color(model)},
             "hovertemplate": f"%{{fullData.name}} · {when} · {amount}<extra></extra>",
         }
-        for i, model in enumerate(models)
+        for model in models
     ]
     yaxis = {"title": {"text": f"USD per {unit}"}, "tickprefix": "$"} if measure == SPEND else {
         "title": {"text": f"Tokens per {unit}"}}
@@ -72,7 +69,8 @@ def what_if_figure(comparison: dict) -> dict:
     """
     shown = [dev for dev in comparison["developers"] if dev["difference"] is not None][:WHAT_IF_MAX_DEVELOPERS]
     names = [dev["developer"] for dev in shown]
-    pairs = ((comparison["from_model"], "actual", PALETTE[0]), (comparison["to_model"], "what_if", PALETTE[1]))
+    pairs = ((comparison["from_model"], "actual", model_color(comparison["from_model"])),
+             (comparison["to_model"], "what_if", model_color(comparison["to_model"])))
     traces = [
         {
             "type": "bar",

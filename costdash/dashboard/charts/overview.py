@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from costdash.lib.money import ZERO, usd
 
-from .common import AVERAGE_COLOR, CEILING_COLOR, P90_COLOR, base_layout, dollars_label, vertical_line
+from .common import AVERAGE_COLOR, CEILING_COLOR, P90_COLOR, base_layout, dollars_label, model_color, vertical_line
 
 BAR_COLOR = "#2563eb"
 BAR_HEIGHT = 26  # px per top-spender bar
@@ -33,6 +33,7 @@ def daily_spend_by_model_figure(rows: Iterable[dict]) -> dict:
             "name": model,
             "x": [x for x, _ in by_model[model]],
             "y": [y for _, y in by_model[model]],
+            "marker": {"color": model_color(model)},
             "hovertemplate": "%{fullData.name} · %{x|%Y-%m-%d} · $%{y:,.2f}<extra></extra>",
         }
         for model in sorted(totals, key=lambda m: (-totals[m], m))

@@ -1,6 +1,5 @@
 """The Projects page's chart: spend by project, each bar split by model (the project's model mix)."""
-from .common import base_layout
-from .model_mix import PALETTE
+from .common import base_layout, model_color
 
 # Past this many projects the chart shows the top ones; the table lists every project.
 CHART_MAX_PROJECTS = 15
@@ -19,13 +18,13 @@ def project_spend_figure(projects: list[dict]) -> dict:
     models = sorted(totals, key=lambda model: (-totals[model], model))
     names = [p["name"] for p in reversed(shown)]  # Plotly draws the first category at the bottom
     traces = []
-    for i, model in enumerate(models):
+    for model in models:
         spend = {p["name"]: next((float(m["spend"]) for m in p["models"] if m["model"] == model), 0.0)
                  for p in shown}
         traces.append({
             "type": "bar", "orientation": "h", "name": model or "(no model)",
             "y": names, "x": [round(spend[name], 2) for name in names],
-            "marker": {"color": PALETTE[i % len(PALETTE)]},
+            "marker": {"color": model_color(model)},
             "hovertemplate": "%{y} · " + (model or "(no model)") + " · $%{x:,.2f}<extra></extra>",
         })
     return {
