@@ -62,7 +62,7 @@ CHARTS_JS = """
     traces: plot && plot.data ? plot.data.length : 0,
     points: plot && plot.data ? plot.data.reduce(
       (n, t) => n + ((t.y || t.values || t.x || t.z || []).length || 0), 0) : 0,
-    drawn: plot ? plot.querySelectorAll('.main-svg g.trace, .main-svg g.slice').length : 0,
+    drawn: plot ? plot.querySelectorAll('.main-svg g.trace, .main-svg g.slice, .main-svg g.hm image').length : 0,
   };
 })
 """
@@ -337,7 +337,8 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     with v.page.expect_navigation():
         rows.first.get_by_role("link", name=ana.display_name).click()
     assert v.page.url.startswith(f"{v.base_url}{reverse('dashboard:developer', args=[ana.pk])}")
-    assert_charts_drawn(v, f"developer page of {ana.display_name}")
+    charts = assert_charts_drawn(v, f"developer page of {ana.display_name}")
+    assert "when-chart" in [c["id"] for c in charts], "the developer page has no When heatmap"
     v.screenshot("developer page")
 
     # Sessions: the most expensive, each opening its page and its timeline.
@@ -406,6 +407,26 @@ def test_alerts_are_acknowledged_in_the_list_and_the_api_docs_render(team, visit
         v.goto(path)
         v.page.wait_for_load_state("load")
     v.screenshot("admin user form")
+    v.assert_clean()
+
+
+def test_a_developer_lands_on_their_own_today(team, visit):
+    """A developer's home is their day, week, month and standing, not a team overview of one; their page
+    draws the When heatmap."""
+    ana = Developer.objects.filter(daily_costs__isnull=False).order_by("name").first()
+    ana.user = get_user_model().objects.create_user("ana-e2e", password=PASSWORD)
+    ana.save()
+    v = visit("developer", viewport={"width": 1366, "height": 900})
+    v.login("ana-e2e", PASSWORD)
+    assert v.page.locator("h1").inner_text() == "Your usage today"
+    for kpi in ("#kpi-today", "#kpi-week", "#kpi-month", "#kpi-usual", "#standing-budget"):
+        assert v.page.locator(kpi).count() == 1, kpi
+    assert v.page.get_by_text("Active developers").count() == 0
+    v.screenshot("developer home")
+    with v.page.expect_navigation():
+        v.page.locator("#your-page").click()
+    assert "when-chart" in [c["id"] for c in assert_charts_drawn(v, "the developer's own page")]
+    nav_to(v, "Today")
     v.assert_clean()
 
 

@@ -23,7 +23,9 @@ def spend_heatmap_figure(data: dict, time_zone: str) -> dict:
         "colorscale": HEAT_COLORS,
         "xgap": 1,
         "ygap": 1,
-        "colorbar": {"title": {"text": "USD"}, "tickprefix": "$", "thickness": 12},
+        # No colour bar: plotly.js gives its rects a style="" attribute, which the Content-Security-Policy
+        # refuses (settings: no inline style attributes). Hover names each cell's figures instead.
+        "showscale": False,
         "hovertemplate": "%{y} %{x} · $%{z:,.2f} · %{customdata:,} requests<extra></extra>",
     }
     return {
