@@ -10,6 +10,20 @@ from costdash.rollups import selectors
 
 from ..charts.cache import BARS_MAX, hit_rate_per_day_figure, hit_rate_per_developer_figure
 from ..filters import scope_for
+from ..tables_csv import INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
+
+# The per-developer cache table as a CSV download (tables_csv).
+CSV_COLUMNS = (
+    Column("developer", "Developer"), Column("team", "Team"), Column("hit_rate", "Hit rate", RATIO),
+    Column("all_input", "Input tokens", INT), Column("cache_read", "Cache reads", INT),
+    Column("cache_writes", "Cache writes", INT), Column("saved", "Saved, estimate (USD)", MONEY),
+)
+
+
+def csv_rows(developers: list[dict]):
+    for dev in developers:
+        t = dev["tokens"]
+        yield dev | {"all_input": t.all_input, "cache_read": t.cache_read, "cache_writes": t.cache_writes}
 
 
 class TargetForm(forms.Form):
@@ -30,6 +44,8 @@ def cache(request):
     scope, filters = scope_for(request)
     target_form = TargetForm(request.GET)
     overview = selectors.cache_overview(scope, rate_table(), target=target_form.fraction())
+    if wants_csv(request):
+        return csv_response("cache", scope, CSV_COLUMNS, csv_rows(overview["developers"]))
     has_data = bool(overview["days"])
     return render(
         request,
@@ -48,5 +64,6 @@ def cache(request):
             "bars_max": BARS_MAX,
             "linked": has_data or filters.sees_all or filters.visible.exists(),
             "detail_query": scope.querystring(team="", developer=""),  # a developer's link keeps the range and model
+            "csv_href": csv_href(request),
         },
     )

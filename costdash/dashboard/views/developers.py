@@ -18,6 +18,7 @@ from ..charts.developers import daily_cost_figure
 from ..charts.overview import daily_spend_by_model_figure
 from ..charts.spend import spend_per_developer_figure
 from ..filters import DashboardFilterForm, org_today, scope_for, table_sort
+from ..tables_csv import DATE, INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
 from .when import when_context
 
 SESSIONS_PER_PAGE = 25
@@ -27,6 +28,16 @@ COLUMNS = (
     ("active_days", "Active days", True), ("average", "Avg / active day", True), ("p90", "P90 / active day", True),
     ("worst_day", "Worst day", True), ("days_over_ceiling", "Days over ceiling", True),
     ("cache_hit_rate", "Cache hit rate", True), ("main_model", "Main model", False), ("sessions", "Sessions", True),
+)
+
+# The Developers table as a CSV download (tables_csv), its columns in the page's order.
+CSV_COLUMNS = (
+    Column("developer", "Developer"), Column("team", "Team"), Column("spend", "Spend (USD)", MONEY),
+    Column("active_days", "Active days", INT), Column("average_per_active_day", "Avg / active day (USD)", MONEY),
+    Column("p90", "P90 / active day (USD)", MONEY), Column("worst_day", "Worst day", DATE),
+    Column("worst_day_cost", "Worst day cost (USD)", MONEY), Column("days_over_ceiling", "Days over ceiling", INT),
+    Column("cache_hit_rate", "Cache hit rate", RATIO), Column("main_model", "Main model"),
+    Column("sessions", "Sessions", INT),
 )
 
 
@@ -53,6 +64,8 @@ def developer_list(request):
     org = OrgSettings.get()
     column, descending = table_sort(request.GET)
     table = selectors.developer_table(scope, ceiling=org.daily_ceiling, sort=column, descending=descending)
+    if wants_csv(request):
+        return csv_response("developers", scope, CSV_COLUMNS, table["developers"])
     label = filters.p90_label(request.user)
     figure = None
     if table["chart_days"]:
@@ -66,6 +79,7 @@ def developer_list(request):
         # The filter bar keeps a sort the user chose.
         "keep": [("sort", column), ("dir", "desc" if descending else "asc")] if "sort" in request.GET else [],
         "detail_query": scope.querystring(team="", developer=""),
+        "csv_href": csv_href(request),
     })
 
 

@@ -11,6 +11,21 @@ from costdash.rollups import selectors
 
 from ..charts.model_mix import SPEND, TOKENS, model_mix_figure, what_if_figure
 from ..filters import scope_for
+from ..tables_csv import INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
+
+# The per-model table as a CSV download (tables_csv); spend is empty for an unpriced model (never $0).
+CSV_COLUMNS = (
+    Column("model", "Model"), Column("spend", "Spend (USD)", MONEY), Column("share", "Share", RATIO),
+    Column("input", "Input", INT), Column("output", "Output", INT), Column("cache_writes", "Cache writes", INT),
+    Column("cache_read", "Cache reads", INT), Column("total_tokens", "All tokens", INT),
+    Column("requests", "Requests", INT), Column("unpriced_requests", "Unpriced requests", INT),
+)
+
+
+def csv_rows(models: list[dict]):
+    for m in models:
+        t = m["tokens"]
+        yield m | {"input": t.input, "output": t.output, "cache_writes": t.cache_writes, "cache_read": t.cache_read}
 
 
 class ModelsForm(forms.Form):
@@ -37,6 +52,8 @@ def models(request):
     scope, filters = scope_for(request)
     table = rate_table()
     mix = selectors.model_mix(scope)
+    if wants_csv(request):
+        return csv_response("models", scope, CSV_COLUMNS, csv_rows(mix["models"]))
     used = [m["model"] for m in mix["models"]]
     form = ModelsForm(request.GET, used=used, priced=selectors.priced_models(table, scope.until))
     default_from, default_to = selectors.default_what_if(mix["models"], table, scope.until)
@@ -64,5 +81,6 @@ def models(request):
             "what_if_figure": what_if_figure(comparison) if compared else None,
             "linked": bool(used) or filters.sees_all or filters.visible.exists(),
             "detail_query": scope.querystring(team="", developer=""),  # a developer's link keeps the range and model
+            "csv_href": csv_href(request),
         },
     )
