@@ -9,6 +9,22 @@ from costdash.chargeback import projects as selectors
 
 from ..charts.projects import project_spend_figure
 from ..filters import scope_for
+from ..tables_csv import INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
+
+# The per-project table as a CSV download (tables_csv).
+CSV_COLUMNS = (
+    Column("name", "Project"), Column("repositories", "Repositories"), Column("spend", "Spend (USD)", MONEY),
+    Column("share", "Share", RATIO), Column("requests", "Requests", INT),
+    Column("unpriced_requests", "Unpriced requests", INT), Column("developers", "Developers", INT),
+    Column("sessions", "Sessions", INT), Column("cache_hit_rate", "Cache hit rate", RATIO),
+    Column("model_mix", "Model mix (share of spend)"),
+)
+
+
+def csv_rows(projects: list[dict]):
+    for p in projects:
+        mix = "; ".join(f"{m['model'] or '(no model)'} {m['share'] or 0:.2%}" for m in p["models"])
+        yield p | {"repositories": "; ".join(p.get("repositories") or ()), "model_mix": mix}
 
 
 @login_required
@@ -17,6 +33,8 @@ def project_list(request):
     scope, filters = scope_for(request)
     table = selectors.project_table(scope)
     rows = table["projects"]
+    if wants_csv(request):
+        return csv_response("projects", scope, CSV_COLUMNS, csv_rows(rows))
     return render(request, "dashboard/projects.html", {
         "heading": "Projects",
         "scope": scope,
@@ -31,4 +49,5 @@ def project_list(request):
         "unknown": selectors.UNKNOWN_PROJECT,
         "awaiting": selectors.AWAITING,
         "can_rename": roles.sees_all_spend(request.user),
+        "csv_href": csv_href(request),
     })

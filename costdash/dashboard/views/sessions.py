@@ -18,8 +18,23 @@ from costdash.rollups.session_timeline import timeline
 
 from ..charts.sessions import session_timeline_figure
 from ..filters import scope_for
+from ..tables_csv import INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
 
 TOP_CHOICES = (10, selectors.TOP_DEFAULT, 50, selectors.TOP_MAX)
+# The sessions table as a CSV download (tables_csv); times in the org's time zone, as on the page.
+CSV_COLUMNS = (
+    Column("session_id", "Session"), Column("developer_name", "Developer"), Column("project_name", "Project"),
+    Column("started", "Started"), Column("minutes", "Minutes", INT), Column("requests", "Requests", INT),
+    Column("cost", "Cost (USD)", MONEY), Column("cost_per_turn", "Cost / turn (USD)", RATIO),
+    Column("hit_rate", "Hit rate", RATIO), Column("flag_names", "Flags"),
+)
+
+
+def _csv_rows(rows: list[dict], tz):
+    for row in rows:
+        yield row | {"developer_name": row["developer"].display_name,
+                     "started": row["first_at"].astimezone(tz).isoformat(timespec="minutes"),
+                     "flag_names": "; ".join(flag.text for flag in row["flags"])}
 
 
 def _top(params) -> int:
@@ -53,8 +68,11 @@ def session_list(request):
         row["developer"] = developers[row["developer_id"]]
         row["project_name"] = aliases.get(row["project"], row["project"]) if row["project"] else ""
         row["minutes"] = round((row["last_at"] - row["first_at"]).total_seconds() / 60)
+    org = OrgSettings.get()
+    if wants_csv(request):
+        return csv_response("sessions", scope, CSV_COLUMNS, _csv_rows(rows, zone(org.time_zone)))
     return render(request, "dashboard/sessions.html", {
-        "scope": scope, "filters": filters, "org": OrgSettings.get(), "rows": rows, "top": top,
+        "scope": scope, "filters": filters, "org": org, "rows": rows, "top": top, "csv_href": csv_href(request),
         "tops": [(n, scope.querystring(top=str(n))) for n in TOP_CHOICES],
         "keep": [("top", top)] if "top" in request.GET else [], "query": _query(scope, request.GET),
         "developer_query": scope.querystring(team="", developer=""), "linked": filters.visible.exists(),
