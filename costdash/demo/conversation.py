@@ -42,6 +42,7 @@ class Habits:
     turns_median: int = 6  # API requests per prompt
     subagent_steps: int = 8  # API requests per subagent run
     tool_calls: tuple[int, int, int] = (70, 20, 10)  # weights of 1, 2 or 3 tool calls in one response
+    switch_rate: float = 0.0  # chance a session switches its main model once (/model), early on
 
 
 @dataclass
@@ -109,7 +110,11 @@ class Thread:
         """This request's tokens; the conversation is now cached up to its end."""
         rng, habits = self.rng, self.session.habits
         new = self.pending + rng.randint(5, 60)
-        if self.cold or rng.random() < habits.miss_rate:
+        if self.session.plan.broken_cache and self is self.session.main:
+            # A prefix that changes every turn (a timestamp in the system prompt, say): nothing
+            # after it is ever found in the cache, so the whole conversation is written again.
+            read, write = 0, self.cached + new
+        elif self.cold or rng.random() < habits.miss_rate:
             read = min(self.cached, PREFIX)
             write = self.cached - read + new
         else:

@@ -39,6 +39,12 @@ SYNTHETIC = (
 )
 PROMPT = ('"type":"user","message":{"role":"user","content":%s},"uuid":"%s","timestamp":"%s",'
           '"thinkingMetadata":{"maxThinkingTokens":31999},"todos":[],"permissionMode":"default"}')
+# A slash command as Claude Code 2.1.x records it (the command, then what it printed).
+COMMAND = ('"type":"user","message":{"role":"user","content":"<command-name>%s</command-name>\\n'
+           '            <command-message>%s</command-message>\\n            <command-args>%s</command-args>"},'
+           '"uuid":"%s","timestamp":"%s"}')
+COMMAND_OUTPUT = ('"type":"user","message":{"role":"user","content":"<local-command-stdout>%s</local-command-stdout>"},'
+                  '"uuid":"%s","timestamp":"%s"}')
 COMPACT_SUMMARY = ('"type":"user","message":{"role":"user","content":%s},"isVisibleInTranscriptOnly":true,'
                    '"isCompactSummary":true,"uuid":"%s","timestamp":"%s"}')
 TOOL_RESULT = ('"type":"user","message":{"role":"user","content":[{"tool_use_id":"%s","type":"tool_result",'

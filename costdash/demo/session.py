@@ -33,6 +33,7 @@ class SessionPlan:
     start_ms: int
     habits: Habits
     odd_model: str | None = None  # used once, for the first request (the "unpriced" demo case)
+    broken_cache: bool = False  # the main thread's prefix changes every turn: it writes what it should read
 
 
 class Session:
@@ -48,6 +49,9 @@ class Session:
                            self._head(None), pick(rng, plan.habits.models), "global", warm=rng.random() < 0.7)
         self.backups: list[str] = []
         self.compact_at, self.input_limit = self._context_window()
+        self.prompts = 0
+        # The prompt before which the developer switches the main model (/model), if they do.
+        self.switch_at = rng.randint(2, 5) if rng.random() < plan.habits.switch_rate else None
 
     def _context_window(self) -> tuple[int, int]:
         """(compact past this many tokens, never send more than this many) for the main thread."""
@@ -108,6 +112,9 @@ class Session:
         if pause > (3_600_000 if habits.share_1h >= 0.5 else 300_000):
             main.cold = True
         started = self.now
+        self.prompts += 1
+        if self.prompts == self.switch_at:
+            self._switch_model()
         self._snapshot()
         uid = new_uuid(rng)
         main.add(L.PROMPT % (rng.choice(self.payloads.prompts), uid, iso(self.now)), uid)
@@ -218,6 +225,24 @@ class Session:
         uid = new_uuid(rng)
         main.add(L.COMPACT_SUMMARY % (summary, uid, iso(self.now)), uid)
         main.cached, main.pending = PREFIX, rng.randint(3_000, 9_000)
+
+    def _switch_model(self) -> None:
+        """``/model``: the main thread moves to another of the developer's models. A cache belongs to
+        one model, so the next request writes the conversation again. Only while the conversation
+        fits every model's window (no switch to a model it would overflow)."""
+        rng, main = self.rng, self.main
+        others = tuple((m, w) for m, w in self.habits.models if m != main.model)
+        if not others or main.cached + main.pending >= self.habits.compact_at:
+            return
+        model = pick(rng, others)
+        alias = model.split("-")[1]
+        uid = new_uuid(rng)
+        main.add(L.COMMAND % ("/model", "model", alias, uid, iso(self.now)), uid)
+        self.now += rng.randint(500, 3_000)
+        uid = new_uuid(rng)
+        main.add(L.COMMAND_OUTPUT % (f"Set model to {model}", uid, iso(self.now)), uid)
+        main.model, main.cold = model, True
+        self.compact_at, self.input_limit = self._context_window()
 
     def _hook(self, thread: Thread, event: str, name: str, tool_id: str) -> None:
         uid = new_uuid(self.rng)

@@ -35,7 +35,8 @@ DEMO_TEAMS = {"Platform": "CC-100", "Product": "CC-200", "Data": "CC-300", "Mobi
 # The demo keeps files small: fewer, fuller responses than real ones (which have more lines per dollar).
 OPUS = Habits(models=(("claude-opus-4-6", 0.9), ("claude-sonnet-4-6", 0.1)), thinking_rate=0.35,
               new_tokens_median=8_000, output_median=1_000, share_1h=0.9, task_rate=0.06,
-              compact_at=165_000, compact_at_1m=550_000, tool_calls=(85, 12, 3), turns_median=10)
+              compact_at=165_000, compact_at_1m=550_000, tool_calls=(85, 12, 3), turns_median=10,
+              switch_rate=0.03)
 MIXED = replace(OPUS, models=(("claude-opus-4-6", 0.45), ("claude-sonnet-4-6", 0.55)), thinking_rate=0.4)
 SONNET = replace(OPUS, models=(("claude-sonnet-4-6", 0.75), ("claude-sonnet-4-5-20250929", 0.25)),
                 thinking_rate=0.2, output_median=800, share_1h=0.85)
@@ -57,26 +58,33 @@ class Profile:
     weekday: float = 0.9  # chance of working on a weekday
     weekend: float = 0.04
     evening: float = 0.08  # share of sessions started in the evening: these cross UTC midnight
-    repos: tuple[str, ...] = ("api", "web")
+    repos: tuple[str, ...] = ("api", "web")  # checked out in the team's dev container, /workspace/<repo>
+    own_checkout: str | None = None  # a second checkout (on their own machine) of the repo it ends in
 
 
 PROFILES = (
-    Profile("priya.raman@example.com", "Priya Raman", "Platform", 20, OPUS, spread=0.5, repos=("api", "infra")),
+    Profile("priya.raman@example.com", "Priya Raman", "Platform", 20, OPUS, spread=0.5, repos=("api", "infra"),
+            own_checkout="/home/priya/src/api"),
     Profile("marcus.chen@example.com", "Marcus Chen", "Platform", 12, MIXED),
-    Profile("elena.petrova@example.com", "Elena Petrova", "Platform", 9, SONNET),
-    Profile("tom.becker@example.com", "Tom Becker", "Platform", 8, SONNET, weekday=0.3, weekend=0.0),
+    Profile("elena.petrova@example.com", "Elena Petrova", "Platform", 9, SONNET, repos=("api", "infra")),
+    Profile("tom.becker@example.com", "Tom Becker", "Platform", 8, SONNET, weekday=0.3, weekend=0.0, repos=("infra",)),
     Profile("aisha.okafor@example.com", "Aisha Okafor", "Product", 17, OPUS, evening=0.3),
-    Profile("diego.alvarez@example.com", "Diego Alvarez", "Product", 12, LOW_CACHE),
+    Profile("diego.alvarez@example.com", "Diego Alvarez", "Product", 12, LOW_CACHE, repos=("web",)),
     Profile("hannah.lee@example.com", "Hannah Lee", "Product", 3, HAIKU, spread=0.35),
-    Profile("sam.patel@example.com", "Sam Patel", "Product", 10, SONNET, repos=("web", "design-system")),
-    Profile("yuki.tanaka@example.com", "Yuki Tanaka", "Data", 12, MIXED, weekend=0.3, repos=("pipeline", "notebooks")),
-    Profile("lars.nilsson@example.com", "Lars Nilsson", "Data", 3.5, HAIKU, repos=("pipeline",)),
+    Profile("sam.patel@example.com", "Sam Patel", "Product", 10, SONNET, repos=("web",)),
+    Profile("yuki.tanaka@example.com", "Yuki Tanaka", "Data", 12, MIXED, weekend=0.3, repos=("data-pipeline", "api")),
+    Profile("lars.nilsson@example.com", "Lars Nilsson", "Data", 3.5, HAIKU, repos=("data-pipeline",)),
     Profile("fatima.zahra@example.com", "Fatima Zahra", "Data", 20, OPUS, weekday=0.35, spread=0.6,
-            repos=("warehouse",)),
-    Profile("noah.williams@example.com", "Noah Williams", "Mobile", 11, SONNET, repos=("ios", "android")),
-    Profile("grace.kim@example.com", "Grace Kim", "Mobile", 12, MIXED, evening=0.45, repos=("ios", "api")),
-    Profile("owen.murphy@example.com", "Owen Murphy", "Mobile", 2.5, HAIKU, weekday=0.3, repos=("android",)),
+            repos=("data-pipeline",)),
+    Profile("noah.williams@example.com", "Noah Williams", "Mobile", 11, SONNET, repos=("mobile",)),
+    Profile("grace.kim@example.com", "Grace Kim", "Mobile", 12, MIXED, evening=0.45, repos=("mobile", "api"),
+            own_checkout="/Users/grace/Developer/mobile"),
+    Profile("owen.murphy@example.com", "Owen Murphy", "Mobile", 2.5, HAIKU, weekday=0.3, repos=("mobile",)),
 )
+# Folders below a repository's root where a session may start (its project is still the repository).
+SUBDIRS = {"api": ("services/billing", "services/auth"), "web": ("packages/ui", "packages/design-system"),
+           "data-pipeline": ("dbt/warehouse", "notebooks"), "mobile": ("ios", "android"), "infra": ("terraform",)}
+BROKEN_CACHE_COST = 2.5  # a session with a broken cache prefix runs up this many times its share of the day
 
 
 @dataclass(frozen=True)
@@ -135,16 +143,24 @@ def _slug(profile: Profile) -> str:
     return profile.email.split("@")[0].replace(".", "-")
 
 
-def _cwd(profile: Profile, repo: str) -> str:
-    user = profile.email.split(".")[0]
-    if profile.team == "Mobile":
-        return f"/Users/{user}/Developer/{repo}"
-    return f"/home/{user}/src/{repo}"
+def _checkout(rng: random.Random, profile: Profile, repo: str, branch: str) -> str:
+    """The session's working directory: the repository's checkout (the team's dev container, or
+    now and then the developer's own), a git worktree of it for a feature branch, or a folder inside."""
+    root = f"/workspace/{repo}"
+    own = profile.own_checkout
+    if own and own.rsplit("/", 1)[-1] == repo and rng.random() < 0.4:
+        root = own
+    if branch.startswith("feat/") and rng.random() < 0.5:
+        return f"{root}/.worktrees/{branch.removeprefix('feat/')}"
+    if rng.random() < 0.25:
+        return f"{root}/{rng.choice(SUBDIRS[repo])}"
+    return root
 
 
 def _write_day(profile: Profile, tree: Path, day: date, *, seed: int, payloads: Payloads, tally: Tally,
-              odd_model: str | None = None) -> None:
-    """Write every session one developer started on one (New York) day."""
+              odd_model: str | None = None, broken_cache: bool = False) -> None:
+    """Write every session one developer started on one (New York) day; with ``broken_cache`` its
+    last session has a broken cache prefix (and runs up BROKEN_CACHE_COST times its share)."""
     rng = _day_rng(profile, day, seed)
     if not _active(rng, profile, day):
         return
@@ -153,14 +169,16 @@ def _write_day(profile: Profile, tree: Path, day: date, *, seed: int, payloads: 
     shares = [rng.uniform(0.5, 1.5) for _ in range(count)]
     for n, share in enumerate(shares):
         repo = rng.choice(profile.repos)
-        cwd = _cwd(profile, repo)
+        branch = rng.choice(("main", "main", f"feat/{repo}-{rng.randint(100, 999)}", ""))
+        cwd = _checkout(rng, profile, repo, branch)
         session_rng = random.Random(rng.getrandbits(64))
+        broken = broken_cache and n == count - 1
         plan = SessionPlan(
-            session_id=new_uuid(session_rng), project_dir=tree / encode_cwd(cwd), cwd=cwd,
-            branch=rng.choice(("main", "main", f"feat/{repo}-{rng.randint(100, 999)}", "")),
+            session_id=new_uuid(session_rng), project_dir=tree / encode_cwd(cwd), cwd=cwd, branch=branch,
             version=_version(day), slug=session_slug(rng), start_ms=_start_ms(rng, profile, day),
-            habits=profile.habits, odd_model=odd_model if n == 0 else None)
-        _write_session(session_rng, payloads, plan, tally, budget * share / sum(shares))
+            habits=profile.habits, odd_model=odd_model if n == 0 else None, broken_cache=broken)
+        spend = budget * share / sum(shares) * (BROKEN_CACHE_COST if broken else 1)
+        _write_session(session_rng, payloads, plan, tally, spend)
 
 
 def _write_session(rng: random.Random, payloads: Payloads, plan: SessionPlan, tally: Tally, budget: float) -> None:
@@ -183,18 +201,40 @@ def _odd_day(profiles: tuple[Profile, ...], days: list[date], seed: int) -> tupl
     return None
 
 
+# Who has a session with a broken cache prefix, and about how many days before the window's end:
+# one in the last few days (so a short window has one too), the others spread over two months.
+BROKEN_CACHE = ((1, 2), (4, 9), (8, 20), (11, 33), (0, 47))
+
+
+def _broken_cache_days(profiles: tuple[Profile, ...], days: list[date], seed: int) -> set[tuple[str, date]]:
+    """(email, day) of the days with a broken-cache session: each BROKEN_CACHE developer's first
+    active day at or before their target (else the nearest later one) within the window."""
+    found = set()
+    for index, back in BROKEN_CACHE:
+        profile = profiles[index % len(profiles)]
+        target = max(0, len(days) - 1 - back)
+        order = list(range(target, -1, -1)) + list(range(target + 1, len(days)))
+        active = (days[i] for i in order if _active(_day_rng(profile, days[i], seed), profile, days[i]))
+        day = next(active, None)
+        if day is not None:
+            found.add((profile.email, day))
+    return found
+
+
 def write_demo_team(root: Path, *, end: date, days: int = 60, seed: int = 7) -> list[DemoDeveloper]:
     """Write one transcript tree per demo developer under ``root/<slug>/projects``, for ``days`` days to ``end``."""
     root = Path(root)
     payloads = Payloads(DEMO_SHAPE, seed)
     window = [end - timedelta(days=n) for n in range(days - 1, -1, -1)]
     odd = _odd_day(PROFILES, window, seed)
+    broken = _broken_cache_days(PROFILES, window, seed)
     developers = []
     for profile in PROFILES:
         tree = root / _slug(profile) / "projects"
         tree.mkdir(parents=True, exist_ok=True)
         for day in window:
             odd_model = UNKNOWN_MODEL if odd == (profile.email, day) else None
-            _write_day(profile, tree, day, seed=seed, payloads=payloads, tally=Tally(), odd_model=odd_model)
+            _write_day(profile, tree, day, seed=seed, payloads=payloads, tally=Tally(), odd_model=odd_model,
+                       broken_cache=(profile.email, day) in broken)
         developers.append(DemoDeveloper(profile.email, profile.name, profile.team, tree))
     return developers

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from costdash.demo.transcripts import UNKNOWN_MODEL, write_corpus, write_demo_team
+from costdash.ingest.parsers.dimensions import repository_of
 
 END = date(2026, 5, 15)
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -51,6 +52,7 @@ class Scan:
     copies: list[Copy] = field(default_factory=list)
     synthetic: list[dict] = field(default_factory=list)
     session_days: dict = field(default_factory=lambda: defaultdict(set))
+    cwds: set = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
     def requests(self) -> dict[str, list[Copy]]:
@@ -83,6 +85,8 @@ def _check_line(obj: dict, path: Path, scan: Scan) -> None:
             scan.problems.append(f"{path}: bad timestamp {obj[key]}")
     if "cwd" in obj and not (obj["cwd"] and obj["version"].startswith("2.1.") and "gitBranch" in obj):
         scan.problems.append(f"{path}: bad cwd/version/gitBranch")
+    if "cwd" in obj:
+        scan.cwds.add(obj["cwd"])
 
 
 def scan_tree(root: Path) -> Scan:
@@ -307,6 +311,62 @@ def test_profiles_differ_in_model_mix_and_cache_hit_rate(demo):
     assert sum(s.get("claude-opus-4-6", 0) > 0.7 for s in share.values()) >= 2
     assert sum(s.get("claude-haiku-4-5", 0) > 0.7 for s in share.values()) >= 2
     assert sum(s.get("claude-sonnet-4-6", 0) + s.get("claude-sonnet-4-5", 0) > 0.9 for s in share.values()) >= 3
+
+
+def test_sessions_run_in_a_handful_of_repositories(demo):
+    """The Projects page has something to show: 5-8 repositories (working directories' git roots),
+    sessions in worktrees and in folders below a root, and two checkouts of one repository."""
+    _, _, scan = demo
+    repositories = {repository_of(cwd) for cwd in scan.cwds}
+    assert 5 <= len(repositories) <= 8, sorted(repositories)
+    assert any("/.worktrees/" in cwd for cwd in scan.cwds)
+    assert any(repository_of(cwd) != cwd and "/.worktrees/" not in cwd for cwd in scan.cwds)  # a folder inside
+    names = Counter(repository.rsplit("/", 1)[-1] for repository in repositories)
+    assert names.most_common(1)[0][1] >= 2  # one repository checked out twice (a merge for an admin)
+
+
+def _main_requests(scan: Scan) -> dict[str, list[Copy]]:
+    """Each main transcript's requests (their final copy), in time order."""
+    by_file = defaultdict(list)
+    for c in scan.final().values():
+        if "subagents" not in c.file and not c.echo:
+            by_file[c.file].append(c)
+    return {file: sorted(copies, key=lambda c: c.timestamp) for file, copies in by_file.items()}
+
+
+def _broken_cache(requests: list[Copy]) -> bool:
+    """Every request writes the whole conversation again instead of reading it."""
+    return len(requests) >= 5 and all(c.usage["cache_read_input_tokens"] == 0 for c in requests)
+
+
+def test_a_few_sessions_have_a_broken_cache_prefix(demo, tmp_path):
+    """Cache writes grow turn by turn while reads stay at zero: a few in 60 days, one in a week's window."""
+    _, _, scan = demo
+    broken = [requests for requests in _main_requests(scan).values() if _broken_cache(requests)]
+    assert 3 <= len(broken) <= 8
+    for requests in broken:
+        writes = [c.usage["cache_creation_input_tokens"] for c in requests]
+        assert writes[:4] == sorted(writes[:4]) and max(writes) > 2 * writes[0]
+    week = write_demo_team(tmp_path, end=END, days=7, seed=7)[0].path.parent.parent
+    assert any(_broken_cache(requests) for requests in _main_requests(scan_tree(week)).values())
+
+
+def test_some_sessions_switch_model_with_a_cold_cache(demo):
+    """/model moves the main thread to another model, whose first request reads no conversation."""
+    root, _, scan = demo
+    switched = 0
+    for file, requests in _main_requests(scan).items():
+        text = (root / file).read_bytes()
+        if b"<command-name>/model</command-name>" not in text:
+            continue
+        at = text.index(b"<command-name>/model</command-name>")
+        stamp = orjson.loads(text[text.rfind(b"\n", 0, at) + 1:text.index(b"\n", at)])["timestamp"]
+        before = [c for c in requests if c.timestamp < stamp and c.model != UNKNOWN_MODEL]
+        later = [c for c in requests if c.timestamp > stamp]
+        assert before and later and later[0].model != before[-1].model, file
+        assert later[0].usage["cache_read_input_tokens"] <= 14_000  # the system prompt at most
+        switched += 1
+    assert 3 <= switched <= 30
 
 
 def _digest(root: Path) -> dict[str, str]:
