@@ -353,6 +353,7 @@ LOGGING = {
         # Drawing a report's charts (kaleido driving Chromium) logs every browser step at INFO.
         "kaleido": {"level": "WARNING"},
         "choreographer": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line at every start and login otherwise; lockouts are still logged
     },
 }
 
