@@ -13,6 +13,16 @@ through; about one request in eight is a small Haiku call with no cache. Every r
 with ``costdash.pricing.rates.cost_of`` from ``rates.toml`` and written with the importer's own
 ``copy_line``, so the rows are what a real import of the same requests would store.
 Each developer-day has its own seeded RNG, so the data does not depend on how work is split.
+
+Projects and sessions (for the Projects, Sessions and session pages): each team has its own
+repositories, checked out in its dev containers (``/workspace/<repo>``), and everyone also works in
+one of two org-wide repositories; a session runs at a repository's root, in a git worktree of it
+(``.worktrees/<task>``) or in a folder below it; one developer in five also has their own checkout
+(``/home/devN/src/<repo>``: one repository, two projects until an admin merges them). About one
+session in 30 is long (up to 8x the usual 8-60 requests, within the day's volume) and one in 120 has
+a broken cache prefix: every main-model request writes the whole, growing, context and reads none.
+These draws come from a second RNG per developer-day, so the day's request volume and activity
+are what they were before projects existed.
 """
 from __future__ import annotations
 
@@ -33,6 +43,12 @@ REQUESTS_PER_ACTIVE_DAY = 88  # before each developer's weight: ~76 requests per
 SESSION_SIZE = (8, 60)
 HEAVY_EVERY = 25  # one developer in 25 uses it 4x as much
 FLUSH_LINES = 20_000
+TEAM_COUNT = 8  # dashboard_pages.TEAMS: developer i is in team i % 8
+TEAM_REPOS = ("api", "web", "worker", "sdk", "terraform")  # each team's own, as <team>-<name>
+ORG_REPOS = ("monorepo", "platform-config")
+SUBFOLDERS = ("services/core", "packages/ui", "cmd/server", "docs")
+OWN_CHECKOUT_EVERY = 5  # one developer in five also works in a checkout of their own
+LONG_SESSION, BROKEN_CACHE = 1 / 30, 1 / 120
 
 
 @dataclass(frozen=True)
@@ -99,24 +115,41 @@ class DayWriter:
             return []
         requests = max(5, int(REQUESTS_PER_ACTIVE_DAY * p.weight * rng.lognormvariate(0, 0.4)))
         sonnet = SONNET_OLD if day < self.switch_day else SONNET_NEW
+        aux = random.Random(f"projects:{seed}:{p.index}:{day.toordinal()}")  # keeps ``rng``'s draws as they were
         lines: list[bytes] = []
-        session_no = 0
         while requests > 0:
-            size = min(requests, rng.randint(*SESSION_SIZE))
+            size = rng.randint(*SESSION_SIZE) * (8 if aux.random() < LONG_SESSION else 1)
+            size = min(requests, size)
             requests -= size
             main = OPUS if rng.random() < p.opus_share else sonnet
             if p.unpriced and rng.random() < 0.15:
                 main = UNPRICED
             start = datetime.combine(day, time(8), self.tz) + timedelta(seconds=rng.uniform(0, 10.5 * 3600))
             session = f"{rng.getrandbits(128):032x}"
-            project = f"/home/dev{p.index}/project-{session_no % 3}"
-            lines += self._session(rng, day, session, project, main, start, size, now, tally)
-            session_no += 1
+            broken = aux.random() < BROKEN_CACHE
+            lines += self._session(rng, day, session, self._cwd(aux), main, start, size, now, tally, broken)
         if lines:
             tally.active_days += 1
         return lines
 
-    def _session(self, rng, day, session, project, main, at, size, now, tally) -> list[bytes]:
+    def _cwd(self, aux: random.Random) -> str:
+        """A session's working directory: one of the developer's repositories (their team's, or an
+        org-wide one), at its root, in a worktree or in a folder below it."""
+        index = self.p.index
+        team = f"team{index % TEAM_COUNT}"
+        mine = [f"{team}-{name}" for name in TEAM_REPOS[index % 2:][:3]] + [ORG_REPOS[index % len(ORG_REPOS)]]
+        repo = aux.choices(mine, weights=(5, 3, 2, 2))[0]
+        root = f"/workspace/{repo}"
+        if index % OWN_CHECKOUT_EVERY == 2 and repo == mine[0] and aux.random() < 0.4:
+            root = f"/home/dev{index}/src/{repo}"
+        where = aux.random()
+        if where < 0.2:
+            return f"{root}/.worktrees/task-{aux.randint(1, 400)}"
+        if where < 0.35:
+            return f"{root}/{aux.choice(SUBFOLDERS)}"
+        return root
+
+    def _session(self, rng, day, session, project, main, at, size, now, tally, broken=False) -> list[bytes]:
         lines = []
         for n in range(size):
             at += timedelta(seconds=3 + rng.expovariate(1 / 40))
@@ -124,6 +157,10 @@ class DayWriter:
                 break
             model = HAIKU if rng.random() < 0.12 else main
             tokens = _haiku_tokens(rng) if model == HAIKU else self._tokens(rng, first=n == 0)
+            if broken and model != HAIKU:  # nothing read: the whole context, growing, written again
+                writes = min(15_000 + 2_500 * n, 190_000)
+                w1h = writes if self.p.one_hour else 0
+                tokens = (tokens[0], tokens[1], writes - w1h, w1h, 0, tokens[5])
             ts = at.astimezone(timezone.utc)
             usage = Usage(model=model, input_tokens=tokens[0], output_tokens=tokens[1],
                           cache_write_5m_tokens=tokens[2], cache_write_1h_tokens=tokens[3],
@@ -132,7 +169,7 @@ class DayWriter:
             key = f"bench:{self.p.developer_id}:{day.toordinal()}:{tally.rows}"
             lines.append(copy_line((
                 key, self.p.source, self.batch_id, self.p.developer_id, None, ts, session, project, model, model,
-                f"req_{key}", f"msg_{key}", *tokens, "standard", False, "", "", cost, None,
+                f"req_{key}", f"msg_{key}", *tokens, "standard", False, "", "", cost, None, None,
             )))
             tally.rows += 1
             tally.by_model[model] += 1

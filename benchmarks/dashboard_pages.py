@@ -14,7 +14,9 @@
    requested ``--runs`` times with Django's test client logged in as the admin (and the main pages once
    more as the developer), after one warm-up request that counts the SQL queries. Server time is the
    whole request in-process (middleware, view, queries, template), without network or browser.
-   Target per page: median < 300 ms and none over 1 s.
+   Target per page: median < 300 ms and none over 1 s. Issue 13's pages (NEW_PAGES: Projects, Sessions,
+   the most requested session's page, the developer's own home, and the Overview with its hour x weekday
+   heatmap) join the list; one whose URL does not resolve yet is skipped with a message saying so.
 
 --db (default postgres://postgres@127.0.0.1:5432/costdash_bench5m, not DATABASE_URL, so a run never
 empties the database you work in) is created if missing and migrated. DEBUG is off.
@@ -53,6 +55,14 @@ PAGES = (
     ("Cache", "dashboard:cache", "filters", True),
     ("Models", "dashboard:models", "filters", True),
     ("Limits", "limits:list", "months", False),  # the org's money: admins and billing only (403)
+)
+# Issue 13's pages, skipped (with a message) while their URL does not resolve. The Overview above
+# carries the hour x weekday heatmap once it lands, and its "as a developer" request is the developer's
+# own home (dashboard:overview shows a developer their today, week and month).
+NEW_PAGES = (
+    ("Projects", "dashboard:projects", "filters", True),
+    ("Sessions", "dashboard:sessions", "filters", True),
+    ("Session", "dashboard:session", "one session", True),  # the session with the most requests
 )
 ORG_LIMIT = Decimal("50000")  # USD a month: about what this team spends, so the status is not trivially ok
 
@@ -236,9 +246,14 @@ def variants(kind: str, developer_id: int) -> list[tuple[str, dict]]:
         last_month = today.replace(day=1) - timedelta(days=1)
         return [("default", {}), ("last month", {"month": last_month.strftime("%Y-%m")})]
     out = [("default", {})]
+    if kind == "one session":
+        return out
     if kind == "filters":
         out += [("team", {"team": Developer.objects.get(pk=developer_id).team_id}),
                 ("developer", {"developer": developer_id})]
+        project = biggest_project()
+        if project:
+            out.append(("project", {"project": project}))
     return out + [("model", {"model": data.OPUS}),
                   ("365 days", {"since": (today - timedelta(days=364)).isoformat(), "until": today.isoformat()})]
 
@@ -251,6 +266,43 @@ def org_limit_ensure() -> None:
         from costdash.limits.models import SpendLimit
 
         SpendLimit.objects.get_or_create(scope=SpendLimit.Scope.ORG, defaults={"amount": ORG_LIMIT})
+
+
+def biggest_project() -> str | None:
+    """The shown name of the repository with the most spend, for the project filter (None while the
+    filter bar has no project field)."""
+    from costdash.dashboard.filters import DashboardFilterForm
+
+    if "project" not in DashboardFilterForm.base_fields:
+        return None
+    from django.db.models import Sum
+
+    from costdash.chargeback.models import DailyDimensionCost
+    from costdash.chargeback.projects import project_aliases, project_name
+
+    top = DailyDimensionCost.objects.exclude(project="").values("project").annotate(c=Sum("cost")) \
+        .order_by("-c").first()
+    return project_name(top["project"], project_aliases()) if top else None
+
+
+def largest_session(developer_id: int | None = None) -> str | None:
+    """The session id with the most requests (of one developer), for the session page."""
+    from django.db.models import Sum
+
+    from costdash.rollups.models import SessionDay
+
+    rows = SessionDay.objects.all() if developer_id is None else SessionDay.objects.filter(developer=developer_id)
+    top = rows.values("session_id").annotate(n=Sum("requests")).order_by("-n").first()
+    return top["session_id"] if top else None
+
+
+def url_args(kind: str, developer_id: int | None) -> list:
+    """The URL arguments of a page: a developer's id, a session's id, or none."""
+    if kind == "one developer":
+        return [developer_id]
+    if kind == "one session":
+        return [largest_session(developer_id)]
+    return []
 
 
 def heaviest_developer() -> int:
@@ -274,20 +326,25 @@ def pages(runs: int) -> list[Result]:
     developer.force_login(User.objects.get(username=DEVELOPER))
     own = User.objects.get(username=DEVELOPER).developer.pk
     results: list[Result] = []
-    for label, name, kind, developers_see_it in PAGES:
+    for label, name, kind, developers_see_it in PAGES + NEW_PAGES:
+        if kind == "one session" and largest_session() is None:
+            print(f"{label}: skipped, no session in the data")
+            continue
         try:
-            url = reverse(name, args=[heavy] if kind == "one developer" else [])
+            url = reverse(name, args=url_args(kind, heavy if kind == "one developer" else None))
         except NoReverseMatch:
-            print(f"{label}: not built yet ({name} has no URL)")
+            print(f"{label}: skipped, {name} does not resolve (the page is not built yet)")
             continue
         for variant, params in variants(kind, heavy):
             results.append(request_timed(admin, url, params, runs, label, variant))
             print_result(results[-1])
         if developers_see_it:
-            own_url = reverse(name, args=[own]) if kind == "one developer" else url
-            results.append(request_timed(developer, own_url, {}, runs, label, "as a developer"))
+            own_url = reverse(name, args=url_args(kind, own)) if kind in ("one developer", "one session") else url
+            variant = "developer home" if name == "dashboard:overview" else "as a developer"
+            results.append(request_timed(developer, own_url, {}, runs, label, variant))
             print_result(results[-1])
     return results
+
 
 def print_header() -> None:
     print(f"\n{'page':<12} {'variant':<16} {'median':>8} {'p95':>8} {'max':>8} {'queries':>8}  "
