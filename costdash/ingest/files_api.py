@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from costdash.accounts.services import developer_for_email
 from costdash.lib.bodies import BodyError, declared_length, raw_pieces
 
+from .batch_summary import public_errors, without_server_paths
 from .failed_calls import failed_calls_label
 from .forms import ACCEPTED
 from .models import ImportBatch, IngestToken, Source
@@ -136,5 +137,6 @@ def files_import_status(request: HttpRequest, batch_id: int) -> HttpResponse:
     )
     body = {name: getattr(batch, name) for name in fields}
     body["failed_calls_label"] = failed_calls_label(batch.failed_calls)  # "N failed calls (not billed)"
-    body["errors"] = batch.errors[:MAX_ERRORS_SHOWN]
+    body["errors"] = public_errors(batch)[:MAX_ERRORS_SHOWN]  # file names, never the server's paths
+    body["failure"] = without_server_paths(batch.failure, batch)
     return JsonResponse({"batch": batch.pk, **body})

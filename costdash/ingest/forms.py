@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 
 from .models import IngestToken
+from .upload_checks import holds_transcripts
 
 ACCEPTED = (".jsonl", ".json", ".ndjson", ".csv", ".zip", ".tar.gz", ".tgz", ".tar")
 
@@ -31,6 +32,17 @@ class TranscriptUploadForm(forms.Form):
                 f"{upload.name} is {upload.size:,} bytes; the limit is {settings.COSTDASH_UPLOAD_MAX_BYTES:,}"
             )
         return upload
+
+    def clean(self):
+        """An admin's upload of transcripts must name whose they are (transcripts name nobody): refused
+        here, before it is stored, instead of an import that rejects every line."""
+        data = super().clean()
+        upload = data.get("file")
+        named = data.get("developer_email") or "developer_email" in self.errors
+        if "developer_email" in self.fields and upload and not named and holds_transcripts(upload):
+            self.add_error("developer_email", "This file holds Claude Code transcripts, which do not say whose they "
+                           "are: enter the developer's email.")
+        return data
 
 
 class IngestTokenForm(forms.Form):

@@ -11,6 +11,7 @@ from costdash.accounts import roles
 from costdash.accounts.services import developer_for_email
 from costdash.rollups.selectors.splits import batch_splits
 
+from .batch_summary import batch_landing, landing_query, public_errors, without_server_paths
 from .forms import IngestTokenForm, TranscriptUploadForm
 from .live import ingest_token_create, ingest_token_revoke
 from .models import ImportBatch, IngestToken, Source
@@ -40,7 +41,8 @@ def upload(request):
             batch = upload_batch_create(
                 form.cleaned_data["file"], developer=developer, user=request.user, transcripts_only=not is_admin
             )
-            messages.success(request, f"{batch.label} is queued for import.")
+            # No "queued": the import may be done before the page opens; the page shows its status.
+            messages.success(request, f"{batch.label} uploaded as import #{batch.pk}.")
             return redirect("ingest:batch", batch_id=batch.pk)
         if not form.errors:
             form.add_error(None, "Your login is not linked to a developer: name whose transcripts these are.")
@@ -61,7 +63,12 @@ def batch_detail(request, batch_id: int):
         )
     running = batch.status in ("pending", "running")
     splits = None if running else batch_splits(batch.pk)  # how unsplit cache writes were priced (issue 17)
-    return render(request, "ingest/batch.html", {"batch": batch, "running": running, "splits": splits})
+    landing = batch_landing(batch)
+    return render(request, "ingest/batch.html", {
+        "batch": batch, "running": running, "splits": splits, "landing": landing,
+        "landing_query": landing_query(landing) if landing else "",
+        "errors": public_errors(batch), "failure": without_server_paths(batch.failure, batch),
+    })
 
 
 @login_required
