@@ -51,7 +51,9 @@ class Session:
         self.compact_at, self.input_limit = self._context_window()
         self.prompts = 0
         # The prompt before which the developer switches the main model (/model), if they do.
-        self.switch_at = rng.randint(2, 5) if rng.random() < plan.habits.switch_rate else None
+        # (No draw at a rate of 0: the benchmark corpus comes out as it did before switches existed.)
+        switches = plan.habits.switch_rate > 0 and rng.random() < plan.habits.switch_rate
+        self.switch_at = rng.randint(2, 5) if switches else None
 
     def _context_window(self) -> tuple[int, int]:
         """(compact past this many tokens, never send more than this many) for the main thread."""
