@@ -12,16 +12,18 @@ ADMIN, BILLING, DEVELOPER = "admin", "billing", "developer"
 
 
 def role_of(user) -> str | None:
+    """The user's role. Read once per user object (a request's user is loaded anew each request),
+    since a page asks several times (nav, filters, views)."""
     if not user.is_authenticated:
         return None
     if user.is_superuser:
         return ADMIN
-    groups = {g.name for g in user.groups.all()}
-    if ADMIN in groups:
-        return ADMIN
-    if BILLING in groups:
-        return BILLING
-    return DEVELOPER
+    role = getattr(user, "_costdash_role", None)
+    if role is None:
+        groups = set(user.groups.values_list("name", flat=True))
+        role = ADMIN if ADMIN in groups else BILLING if BILLING in groups else DEVELOPER
+        user._costdash_role = role
+    return role
 
 
 def sees_all_spend(user) -> bool:

@@ -28,8 +28,8 @@ def test_the_schema_validates_without_warnings_and_lists_every_endpoint(tmp_path
     cost = schema["components"]["schemas"]["DeveloperDay"]["properties"]["cost"]
     assert cost["type"] == "string" and cost["format"] == "decimal"  # money is never a float
     listed = schema["paths"]["/api/v1/daily-costs/"]["get"]
-    assert {p["name"] for p in listed["parameters"]} == {"since", "until", "team", "developer", "model", "page",
-                                                          "page_size"}
+    assert {p["name"] for p in listed["parameters"]} == {"since", "until", "team", "developer", "model", "project",
+                                                          "page", "page_size"}
 
 
 def test_the_schema_is_served_to_a_token(developer_user, api_as):

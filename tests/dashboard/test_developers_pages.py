@@ -244,6 +244,7 @@ def test_query_counts_do_not_grow_with_developers_or_days(client, team, admin_us
     with django_assert_max_num_queries(16):  # 15, and one for the filter bar's projects (issue 13)
         client.get(LIST, team["range"])
     # 20, one for its cache-write split days (issue 17), one for failed calls; the filter bar's projects and
-    # the Projects table (names, spend by project and model, sessions by project): four (issue 13)
-    with django_assert_max_num_queries(26):
+    # the Projects table (names, spend by project and model, sessions by project): four, and the
+    # hour x weekday heatmap: one (issue 13)
+    with django_assert_max_num_queries(27):
         client.get(detail_url(team["ana"]), team["range"])
