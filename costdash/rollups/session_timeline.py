@@ -17,9 +17,12 @@ What the stored requests do not say, and how it is inferred (UsageEvent keeps no
    waits on a Task call, then carries on with the same conversation) when the turn after the run
    is back to at least RESUME_SHARE of the context before the drop.
 3. Otherwise the drop stays (the run reaches the session's end, or the context builds up again
-   from the low point): a *compaction*, marked at the run's first turn.
-4. A *model switch*: a main-thread turn on another model than the main thread's previous turn
-   (side threads often run another model, so their turns never count as switches).
+   from the low point): a *compaction*, marked at the run's first turn; unless every turn of the
+   run is on another model than the main thread's (a compaction keeps the model): a side thread.
+4. A *model switch*: a main-thread turn on another model than the main thread's that the session
+   keeps. A run of at most MAX_SIDE_RUN turns on another model followed by the main thread's model
+   again is a side thread (a subagent on its own model: Claude Code's Task agents often run Haiku or
+   Sonnet under an Opus session), not two switches.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from typing import NamedTuple
 DROP_SHARE = (1, 2)  # under half the previous context: a drop (a fraction as integers: exact)
 RESUME_SHARE = (9, 10)  # back to 90% of the context before the drop: the main thread resumed
 MIN_DROP_CONTEXT = 20_000
+MAX_SIDE_RUN = 30  # a run of turns on another model that returns to the main thread's within this many
 COMPACTION, MODEL_SWITCH = "compaction", "model_switch"
 
 
@@ -84,16 +88,31 @@ def timeline(rows: Sequence[dict]) -> Timeline:
             end = i
             while end < len(turns) and _below(contexts[end], level, DROP_SHARE):
                 end += 1
-            if end < len(turns) and not _below(contexts[end], level, RESUME_SHARE):
-                side[i:end] = [True] * (end - i)  # rule 2: the main thread resumed at `end`
-                i = end
+            resumed = end < len(turns) and not _below(contexts[end], level, RESUME_SHARE)
+            if resumed or all(turn.model != model for turn in turns[i:end]):
+                side[i:end] = [True] * (end - i)  # rule 2: the main thread resumed at `end`, or
+                i = end  # a fresh, small conversation on another model: a subagent's (rule 3)
                 continue
             marks.append(Mark(i + 1, COMPACTION, f"Compaction: {level:,} → {contexts[i]:,} tokens"))
         if model and turns[i].model != model:
+            end = _run_end(turns, i)
+            if end < len(turns) and end - i <= MAX_SIDE_RUN and turns[end].model == model:
+                side[i:end] = [True] * (end - i)  # rule 4: back on the main thread's model
+                i = end
+                continue
             marks.append(Mark(i + 1, MODEL_SWITCH, f"Model: {model} → {turns[i].model}"))
         level, model = contexts[i], turns[i].model
         i += 1
     return Timeline([turn._replace(side=flag) for turn, flag in zip(turns, side, strict=True)], marks)
+
+
+def _run_end(turns: list[Turn], i: int) -> int:
+    """The first turn after ``i`` on another model than turn ``i``'s (looking at most MAX_SIDE_RUN + 1
+    turns ahead: a longer run is a switch whatever follows)."""
+    end = i
+    while end < len(turns) and end - i <= MAX_SIDE_RUN and turns[end].model == turns[i].model:
+        end += 1
+    return end
 
 
 def _below(value: int, reference: int, share: tuple[int, int]) -> bool:
