@@ -84,6 +84,25 @@ WIDE_JS = """
 }
 """
 
+# axe-core (static/vendor/axe.min.js, never on a normal page): injected by the test into each page it looks at,
+# by its URL on the live server (an inline copy, add_script_tag(path=...), is refused by the pages' script-src 'self').
+AXE_JS = "/static/vendor/axe.min.js"
+# WCAG 2.0 / 2.1 A and AA rules (colour contrast included); only serious and critical violations fail.
+# Rules only the vendors' own markup breaks, turned off on their pages alone (never on costdash's templates):
+# Django's admin (its split date / time inputs have no label each; its filter_horizontal help icon carries an
+# aria-label on a span) and Swagger UI (an operation's summary is a button holding the copy-path button).
+VENDOR_RULES = {"/admin/": ["label", "aria-prohibited-attr"], "/api/docs/": ["nested-interactive"]}
+AXE_RUN_JS = """
+async (disabled) => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations'],
+    rules: Object.fromEntries(disabled.map(id => [id, {enabled: false}]))});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v =>
+    `${v.id} (${v.impact}): ${v.help}; ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')
+      + (n.any[0] && n.any[0].message ? ` [${n.any[0].message}]` : '')).join(' | '));
+}
+"""
+
 # Runs in every page before its own scripts: reports each Content-Security-Policy violation to the test.
 CSP_LISTENER_JS = """
 document.addEventListener('securitypolicyviolation', (e) => window.costdashCspViolation(
@@ -137,10 +156,11 @@ class Visit:
         self.errors: list[str] = []
         self.csp_violations: list[str] = []
         self.pages_without_csp: list[str] = []
+        self.inaccessible: list[str] = []  # serious or critical axe-core violations, per page
+        self.checked: set[str] = set()
         self.shots = 0
         self.context.route("**/*", self._route)
-        self.context.expose_function("costdashCspViolation", lambda text: self.csp_violations.append(
-            f"{self.page.url}: {text}"))
+        self.context.expose_function("costdashCspViolation", self._csp_violation)
         self.context.add_init_script(CSP_LISTENER_JS)
         self.context.on("response", self._response)
         self.page = self.context.new_page()
@@ -158,11 +178,17 @@ class Visit:
         else:
             route.abort()  # recorded above; the test fails on it
 
+    def _csp_violation(self, text: str) -> None:
+        if AXE_JS not in text:  # the test's own axe-core (a style it adds while checking) is not the page's
+            self.csp_violations.append(f"{self.page.url}: {text}")
+
     def _response(self, response) -> None:
         if response.request.resource_type == "document" and "content-security-policy" not in response.headers:
             self.pages_without_csp.append(f"{response.url} (HTTP {response.status})")
 
     def _console(self, message) -> None:
+        if AXE_JS in (message.location or {}).get("url", ""):
+            return  # the test's own axe-core, refused a style it adds while checking: not the page's
         if message.type == "error":
             self.errors.append(f"{self.page.url}: console: {message.text}")
 
@@ -176,6 +202,7 @@ class Visit:
 
     def login(self, username: str, password: str) -> None:
         self.goto(reverse("login") + "?next=/")
+        self.check_accessibility()
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
         with self.page.expect_navigation():
@@ -193,7 +220,22 @@ class Visit:
             )
         return self.page.evaluate(CHARTS_JS)
 
+    def check_accessibility(self) -> None:
+        """Run axe-core on the page as it is now (once per URL), recording serious and critical violations."""
+        url = self.page.url
+        if url in self.checked:
+            return
+        self.checked.add(url)
+        self.page.wait_for_load_state("load")
+        self.charts()  # the charts drawn: their SVG is checked too
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(url=self.base_url + AXE_JS)
+        path = url.removeprefix(self.base_url)
+        disabled = [rule for prefix, rules in VENDOR_RULES.items() if path.startswith(prefix) for rule in rules]
+        self.inaccessible += [f"{url}: {text}" for text in self.page.evaluate(AXE_RUN_JS, disabled)]
+
     def screenshot(self, label: str) -> Path:
+        self.check_accessibility()
         self.shots += 1
         path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{re.sub(r'[^a-z0-9]+', '-', label.lower()).strip('-')}.png"
         self.page.screenshot(path=str(path), full_page=True)
@@ -205,6 +247,8 @@ class Visit:
         assert self.csp_violations == [], "Content-Security-Policy violations"
         assert self.pages_without_csp == [], "pages served without a Content-Security-Policy"
         assert self.errors == []
+        assert self.inaccessible == [], "axe-core: serious or critical accessibility violations:\n" + "\n".join(
+            self.inaccessible)
 
     def close(self) -> None:
         self.context.close()
@@ -240,6 +284,7 @@ def nav_to(visit: Visit, label: str) -> None:
     with visit.page.expect_navigation():
         visit.page.locator("nav[aria-label=Main] .nav").get_by_role("link", name=label, exact=True).click()
     assert visit.page.locator(f"nav[aria-label=Main] a[aria-current=page]:text-is('{label}')").count() == 1
+    visit.check_accessibility()
 
 
 @pytest.fixture
@@ -265,6 +310,20 @@ def test_every_page_draws_its_charts_and_filters_keep_in_the_url(team, visit):
     # Hovering a bar of the Overview's daily chart shows its details, in dollars.
     nav_to(v, "Overview")
     assert re.search(r"\$\d", hover_text(v, "[data-chart]"))
+    # Drill-down keeps its range (the default, then one typed in): the Overview's top spender's figure is the
+    # total on the page their link opens, to the cent.
+    for since in ("", (org_today() - timedelta(days=9)).isoformat()):
+        if since:
+            v.page.fill("form.filters[aria-label=Filters] input[name=since]", since)
+            with v.page.expect_navigation():
+                v.page.locator("form.filters[aria-label=Filters]").get_by_role("button", name="Apply").click()
+        top = v.page.locator("#top-spenders tbody tr").first
+        spend = top.locator("td.num").first.inner_text()
+        with v.page.expect_navigation():
+            top.locator("th a").click()
+        assert v.page.locator("#kpi-spend .stat__value").inner_text() == spend, f"since={since or 'default'}"
+        v.check_accessibility()
+        nav_to(v, "Overview")  # the nav keeps the range: the same top spender
 
     # Limits: none yet, so the admin sets the org's monthly limit in the page's form; then spend against it is drawn.
     nav_to(v, "Limits")
@@ -406,6 +465,7 @@ def test_alerts_are_acknowledged_in_the_list_and_the_api_docs_render(team, visit
                  reverse("admin:auth_user_changelist"), reverse("admin:auth_user_change", args=[admin.pk])):
         v.goto(path)
         v.page.wait_for_load_state("load")
+        v.check_accessibility()
     v.screenshot("admin user form")
     v.assert_clean()
 
