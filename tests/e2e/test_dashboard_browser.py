@@ -87,11 +87,11 @@ WIDE_JS = """
 # axe-core (static/vendor/axe.min.js, never on a normal page): injected by the test into each page it looks at,
 # by its URL on the live server (an inline copy, add_script_tag(path=...), is refused by the pages' script-src 'self').
 AXE_JS = "/static/vendor/axe.min.js"
-# WCAG 2.0 / 2.1 A and AA rules (colour contrast included); only serious and critical violations fail.
 # Rules only the vendors' own markup breaks, turned off on their pages alone (never on costdash's templates):
 # Django's admin (its split date / time inputs have no label each; its filter_horizontal help icon carries an
 # aria-label on a span) and Swagger UI (an operation's summary is a button holding the copy-path button).
 VENDOR_RULES = {"/admin/": ["label", "aria-prohibited-attr"], "/api/docs/": ["nested-interactive"]}
+# WCAG 2.0 / 2.1 A and AA rules (colour contrast included); only serious and critical violations fail.
 AXE_RUN_JS = """
 async (disabled) => {
   const result = await axe.run(document, {
