@@ -172,3 +172,16 @@ def test_a_developer_sees_only_their_own_sessions(client, sessions, developer_us
     assert "broken" in html and "bo-1" not in html
     assert get(client, billing_user, session_url("bo-1")).status_code == 200
     assert get(client, billing_user, session_url("no-such-session")).status_code == 404
+
+
+def test_a_flagged_session_shows_its_flags_on_the_developer_page(client, sessions, developer_user):
+    html = get(client, developer_user, reverse("dashboard:developer", args=[sessions["ana"].pk]),
+               sessions["range"]).content.decode()
+    table = html[html.index('id="sessions"'):html.index("</table>", html.index('id="sessions"'))]
+    rows = {row[row.index("<code") :].split(">")[1].split("<")[0]: row for row in table.split("<tr>")[2:]}
+    assert sorted(rows) == ["broken"] + [f"usual-{k}" for k in range(6)]
+    # The same flags, with the same reasons, as on the Sessions list and the session's page.
+    assert 'data-flag="low_hit_rate"' in rows["broken"] and 'data-flag="high_cost_per_turn"' in rows["broken"]
+    assert "Cache hit rate 2%: far under their usual (9 in 10 of their sessions reach 97%)" in rows["broken"]
+    assert not any("data-flag" in rows[f"usual-{k}"] for k in range(6))
+    assert 'id="flag-rules"' in html

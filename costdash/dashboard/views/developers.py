@@ -9,6 +9,7 @@ from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.chargeback.projects import developer_projects
 from costdash.rollups import selectors
+from costdash.rollups.selectors import sessions as session_selectors
 from costdash.rollups.selectors.developers import TEXT_COLUMNS
 from costdash.rollups.selectors.errors import developer_errors
 from costdash.rollups.selectors.splits import split_days
@@ -22,6 +23,9 @@ from ..tables_csv import DATE, INT, MONEY, RATIO, Column, csv_href, csv_response
 from .when import when_context
 
 SESSIONS_PER_PAGE = 25
+# How the Sessions table's flags are taken (templates/dashboard/_session_flag_rules.html).
+FLAG_RULES = {"days": session_selectors.BASELINE_DAYS, "min_requests": session_selectors.MIN_FLAG_REQUESTS,
+              "min_sessions": session_selectors.MIN_BASELINE_SESSIONS}
 # (sort key, heading, numeric); the order of the table's columns.
 COLUMNS = (
     ("developer", "Developer", False), ("team", "Team", False), ("spend", "Spend", True),
@@ -38,6 +42,15 @@ CSV_COLUMNS = (
     Column("worst_day_cost", "Worst day cost (USD)", MONEY), Column("days_over_ceiling", "Days over ceiling", INT),
     Column("cache_hit_rate", "Cache hit rate", RATIO), Column("main_model", "Main model"),
     Column("sessions", "Sessions", INT),
+)
+
+# What the project filter narrows on the Developers list (selectors.developers), said on the page: the
+# per-developer-day figures cannot be split, so they are taken over the days with usage in the project.
+PROJECT_APPLIES = (
+    "spend, requests, tokens, cache hit rate and main model are this project's; active days, the average "
+    "and P90 per active day, the worst day and days over the ceiling count each developer's days with usage "
+    "in this project, at their spend in it; sessions are this project's (session counts from daily reports "
+    "are not split by project and are not shown)"
 )
 
 
@@ -80,6 +93,7 @@ def developer_list(request):
         "keep": [("sort", column), ("dir", "desc" if descending else "asc")] if "sort" in request.GET else [],
         "detail_query": scope.querystring(team="", developer=""),
         "csv_href": csv_href(request),
+        "project_applies": PROJECT_APPLIES,
     })
 
 
@@ -99,8 +113,9 @@ def developer_detail(request, pk: int):
     detail = selectors.developer_detail(scope, ceiling=org.daily_ceiling)
     label = "Your P90" if developer.user_id == request.user.pk else "Their P90"
     sessions = Paginator(selectors.developer_sessions(scope), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    for row in sessions:
-        row["minutes"] = selectors.session_minutes(row)
+    for row in sessions:  # the page's rows only: flags cost one query for them all
+        row.update(session_selectors.session_figures(row), minutes=selectors.session_minutes(row))
+    session_selectors.sessions_flag(list(sessions))
     charts = {}
     if detail["summary"]:
         p90 = detail["summary"]["p90"]
@@ -112,7 +127,7 @@ def developer_detail(request, pk: int):
         }
     return render(request, "dashboard/developer.html", {
         "developer": developer, "scope": scope, "filters": filters, "org": org, "detail": detail,
-        "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all,
+        "charts": charts, "sessions": sessions, "p90_label": label, "sees_all": sees_all, "rules": FLAG_RULES,
         "linked": True, "list_query": scope.querystring(), "split_days": split_days(scope),
         "failed_calls": developer_errors(developer.pk, scope.since, scope.until),  # failed calls: never billed
         "when": when_context(scope, org.time_zone, detail["summary"]["spend"]) if detail["summary"] else None,

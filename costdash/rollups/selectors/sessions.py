@@ -101,13 +101,13 @@ def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
     rows = [session_figures(row) for row in rows]
     for row in rows:
         row["project"] = row.pop("repository")
-    _flag(rows)
+    sessions_flag(rows)
     return rows
 
 
-def _flag(rows: list[dict]) -> None:
-    """Add ``baseline`` and ``flags`` to each row (developer_id, session_id, last_day, figures):
-    one query for all of them."""
+def sessions_flag(rows: list[dict]) -> None:
+    """Add ``baseline`` and ``flags`` to each row (developer_id, session_id, last_day and the
+    session_figures of its sums): one query for all of them, none without rows."""
     if not rows:
         return
     days = [row["last_day"] for row in rows]
@@ -194,7 +194,7 @@ def session_summary(developer_id: int, session_id: str) -> dict | None:
     if row is None:
         return None
     row = session_figures(row)
-    _flag([row])
+    sessions_flag([row])
     return row
 
 
