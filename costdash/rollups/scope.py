@@ -40,6 +40,18 @@ class Scope:
         rows = DailyCost.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
         return rows.filter(model=self.model) if self.model else rows
 
+    def costs(self) -> QuerySet:
+        """Spend, requests and tokens of the scope: ``daily_costs()`` without a project filter; with
+        one, the project's rows of chargeback's DailyDimensionCost (DailyCost split by project, the
+        same columns, adding up to it exactly), so a page reading this narrows by project."""
+        if not self.project:
+            return self.daily_costs()
+        from costdash.chargeback.models import DailyDimensionCost  # chargeback builds on rollups
+
+        rows = DailyDimensionCost.objects.filter(developer__in=self.developers, day__gte=self.since,
+                                                 day__lte=self.until, project__in=self.repositories)
+        return rows.filter(model=self.model) if self.model else rows
+
     def developer_days(self) -> QuerySet[DeveloperDay]:
         """Per developer-day totals over every model: only meaningful when ``model`` is "" (callers
         with a model filter group daily_costs() instead)."""

@@ -44,6 +44,15 @@ CSV_COLUMNS = (
     Column("sessions", "Sessions", INT),
 )
 
+# What the project filter narrows on the Developers list (selectors.developers), said on the page: the
+# per-developer-day figures cannot be split, so they are taken over the days with usage in the project.
+PROJECT_APPLIES = (
+    "spend, requests, tokens, cache hit rate and main model are this project's; active days, the average "
+    "and P90 per active day, the worst day and days over the ceiling count each developer's days with usage "
+    "in this project, at their spend in it; sessions are this project's (session counts from daily reports "
+    "are not split by project and are not shown)"
+)
+
 
 def _headings(scope, column: str, descending: bool) -> list[dict]:
     """Each column's heading with the link that sorts by it (the other way round when it is the
@@ -84,6 +93,7 @@ def developer_list(request):
         "keep": [("sort", column), ("dir", "desc" if descending else "asc")] if "sort" in request.GET else [],
         "detail_query": scope.querystring(team="", developer=""),
         "csv_href": csv_href(request),
+        "project_applies": PROJECT_APPLIES,
     })
 
 

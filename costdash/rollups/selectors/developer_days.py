@@ -47,19 +47,21 @@ class DeveloperDays:
         return self.spend / self.active_days if self.active_days else None
 
 
-def day_rows(scope: Scope, with_sources: bool = False) -> list[tuple]:
+def day_rows(scope: Scope, with_sources: bool = False, by_project: bool = False) -> list[tuple]:
     """(developer_id, day, cost, active) per developer-day of the scope, in no order: read from
     DeveloperDay (the recompute's per-day totals) when every model counts, else grouped from the
     model's DailyCost rows. Plain columns only: at a year of a large team, converting each value
     costs more than the SQL. ``with_sources`` (no model filter only): a fifth item, the day's
-    DeveloperDay.sources."""
-    if not scope.model:
+    DeveloperDay.sources. ``by_project`` (the pages that narrow by project): under a project
+    filter, grouped from Scope.costs() (the project's share of each day; active: any usage in it)."""
+    narrowed = by_project and bool(scope.project)
+    if not scope.model and not narrowed:
         columns = ("developer_id", "day", "cost", "active") + (("sources",) if with_sources else ())
         return list(scope.developer_days().values_list(*columns).order_by())
     if with_sources:
-        raise ValueError("DeveloperDay.sources covers every model: not available under a model filter")
+        raise ValueError("DeveloperDay.sources covers every model: not available under a model or project filter")
     grouped = (
-        scope.daily_costs().values_list("developer_id", "day")
+        (scope.costs() if narrowed else scope.daily_costs()).values_list("developer_id", "day")
         .annotate(cost=Sum("cost"), usage=Sum(USAGE))
         .order_by()
     )
@@ -87,9 +89,9 @@ def fold(rows: Iterable[tuple], ceiling: Decimal) -> dict[int, DeveloperDays]:
     return out
 
 
-def developer_days(scope: Scope, ceiling: Decimal) -> dict[int, DeveloperDays]:
-    """fold(day_rows(scope)): one query."""
-    return fold(day_rows(scope), ceiling)
+def developer_days(scope: Scope, ceiling: Decimal, by_project: bool = False) -> dict[int, DeveloperDays]:
+    """fold(day_rows(scope, by_project=by_project)): one query."""
+    return fold(day_rows(scope, by_project=by_project), ceiling)
 
 
 def summary(folded: dict[int, DeveloperDays]) -> dict:

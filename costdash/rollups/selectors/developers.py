@@ -4,6 +4,12 @@ daily cost, cache hit rate by day, model mix, sessions and activity.
 Rollups only (DailyCost, SessionDay, DailyActivity), always through a Scope. Developer-days,
 "active" and P90 are as in selectors.spend. Sessions and activity are not per model: the
 model filter does not apply to them.
+
+The Developers table narrows by the scope's project (Scope.costs(): the project's DailyDimensionCost
+rows, which add up to DailyCost exactly): spend, requests, tokens, cache hit rate and main model are
+the project's; a developer-day is active, over the ceiling or counted in P90 on its spend and usage in
+the project; sessions are the project's SessionDay sessions (daily reports' session counts are not
+per project: not shown). One developer's page does not narrow (the view shows its projects apart).
 """
 from __future__ import annotations
 
@@ -66,7 +72,7 @@ def _model_figures(scope: Scope) -> dict[int, dict]:
     equal spend (all unpriced, say) the most requests, then the model name that sorts first.
     """
     grouped = (
-        scope.daily_costs().values("developer_id", "model")
+        scope.costs().values("developer_id", "model")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), **token_sums())
         .order_by("developer_id", "model")
     )
@@ -80,20 +86,23 @@ def _model_figures(scope: Scope) -> dict[int, dict]:
     return {dev: {"cache_hit_rate": f["tokens"].hit_rate, "main_model": f["main_model"]} for dev, f in out.items()}
 
 
-def session_counts(scope: Scope) -> dict[int, tuple[int, str]]:
+def session_counts(scope: Scope, by_project: bool = False) -> dict[int, tuple[int, str]]:
     """developer id -> (sessions, where counted from), two grouped queries.
 
     SESSIONS_FROM_SESSION_DAYS: the distinct session ids in SessionDay (from per-request sources;
     a session spanning days counts once). Used whenever the developer has SessionDay rows in
     range. Otherwise SESSIONS_FROM_ACTIVITY: the sum of DailyActivity.sessions (daily reports
     such as Claude Code Analytics count per day, so a session spanning days may count twice).
-    A developer with neither is missing.
+    A developer with neither is missing. ``by_project`` under a project filter: the project's
+    SessionDay sessions only (DailyActivity is not per project).
     """
+    narrowed = by_project and bool(scope.project)
+    session_days = scope.session_days().filter(project__in=scope.repositories) if narrowed else scope.session_days()
     from_sessions = (
-        scope.session_days().values("developer_id").annotate(n=Count("session_id", distinct=True))
+        session_days.values("developer_id").annotate(n=Count("session_id", distinct=True))
         .values_list("developer_id", "n").order_by()
     )
-    from_activity = (
+    from_activity = () if narrowed else (
         scope.daily_activity().values("developer_id").annotate(n=Sum("sessions"))
         .values_list("developer_id", "n").order_by()
     )
@@ -105,7 +114,8 @@ def session_counts(scope: Scope) -> dict[int, tuple[int, str]]:
 def developer_table(
     scope: Scope, *, ceiling: Decimal, sort: str = DEFAULT_SORT, descending: bool = True, charted: int = CHARTED
 ) -> dict:
-    """The Developers table, in six grouped queries whatever the number of developers.
+    """The Developers table, in six grouped queries whatever the number of developers (five under a
+    project filter); narrowed by the scope's project as the module says.
 
     Keys: developers (one row per developer with rollup rows in scope, sorted by sort_rows; keys
     of developer_days.developer_rows plus cache_hit_rate, main_model, sessions and sessions_from
@@ -113,9 +123,9 @@ def developer_table(
     (developer_days.daily_points of the ``charted`` top spenders), charted (how many that is) and
     folded (the developer_days fold it was built from, for callers that need more of it).
     """
-    folded = developer_days(scope, ceiling)
+    folded = developer_days(scope, ceiling, by_project=True)
     rows = developer_rows(folded)
-    models, sessions = _model_figures(scope), session_counts(scope)
+    models, sessions = _model_figures(scope), session_counts(scope, by_project=True)
     for row in rows:
         dev = row["developer_id"]
         row.update(models.get(dev, {"cache_hit_rate": None, "main_model": None}))
