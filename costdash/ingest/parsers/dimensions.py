@@ -44,6 +44,7 @@ WORKTREE_MARKS = ("/.worktrees/", "/.claude/worktrees/", "/.git/worktrees/")
 UNKNOWN_PROJECT = "unknown project"
 # Folders that hold checkouts, one per child: below one, the child is the checkout's root, so
 # ~/src/web.app/packages/ui is the web.app repository.
+HOMES = frozenset({"home", "Users", "users"})
 CODE_ROOTS = frozenset({"src", "git", "code", "repos", "projects", "dev", "workspace", "workspaces", "work",
                         "github", "gitlab", "Projects", "Developer", "Code", "source", "repositories"})
 
@@ -163,7 +164,12 @@ def repository_of(path: str) -> str:
             text = text[:at]
             break
     parts = text.rstrip("/").split("/")
-    for at in range(1, len(parts) - 1):
+    first = 1
+    for at in (1, 2):  # /home/<user>/…, /Users/<user>/…, C:/Users/<user>/…: a user's name is no code root
+        if at < len(parts) and parts[at] in HOMES:
+            first = at + 2
+            break
+    for at in range(first, len(parts) - 1):
         if parts[at] in CODE_ROOTS and parts[at + 1]:
             parts = parts[: at + 2]
             break
