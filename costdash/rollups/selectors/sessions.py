@@ -23,9 +23,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
+import operator
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from costdash.ingest.models import UsageEvent
 from costdash.ingest.parsers.dimensions import repository_of
@@ -74,12 +76,12 @@ def session_figures(row: dict) -> dict:
     }
 
 
+SUM_FIELDS = ("cost", "requests", "unpriced_requests", "input_tokens", "output_tokens", "cache_read_tokens",
+              "cache_write_tokens")
+
+
 def _sums():
-    return {
-        "cost": Sum("cost"), "requests": Sum("requests"), "unpriced_requests": Sum("unpriced_requests"),
-        "input_tokens": Sum("input_tokens"), "output_tokens": Sum("output_tokens"),
-        "cache_read_tokens": Sum("cache_read_tokens"), "cache_write_tokens": Sum("cache_write_tokens"),
-    }
+    return {name: Sum(name) for name in SUM_FIELDS}
 
 
 def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
@@ -87,18 +89,31 @@ def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
 
     Row keys: developer_id, session_id, first_at, last_at, last_day, project (the repository, or
     the first of several with ``projects`` > 1), projects, the SUMS, hit_rate, cost_per_turn,
-    priced_requests, flags ([Flag]), baseline (Baseline). Three queries whatever ``limit``.
+    priced_requests, flags ([Flag]), baseline (Baseline). Three queries whatever ``limit``: the
+    ranking groups every session in range on cost and requests alone (a hash aggregate, no sort of
+    every row), then only the ranked sessions' rows are read for their figures and baselines.
     """
     days = scope.session_days()
     if scope.project:  # SessionDay is per project: a session's part in the chosen project
         days = days.filter(project__in=scope.repositories)
-    rows = list(
-        days.values("developer_id", "session_id")
+    ranked = [
+        (row["developer_id"], row["session_id"]) for row in
+        days.values("developer_id", "session_id").annotate(cost=Sum("cost"), requests=Sum("requests"))
+        .order_by("-cost", "-requests", "session_id")[: min(limit, TOP_MAX)]
+    ]
+    if not ranked:
+        return []
+    wanted = set(ranked)
+    figures = {
+        (row["developer_id"], row["session_id"]): row for row in
+        days.filter(developer_id__in={dev for dev, _ in ranked}, session_id__in={sid for _, sid in ranked})
+        .values("developer_id", "session_id")
         .annotate(first_at=Min("first_at"), last_at=Max("last_at"), last_day=Max("day"),
                   repository=Max("project"), projects=Count("project", distinct=True), **_sums())
-        .order_by("-cost", "-requests", "session_id")[: min(limit, TOP_MAX)]
-    )
-    rows = [session_figures(row) for row in rows]
+        .order_by()
+        if (row["developer_id"], row["session_id"]) in wanted  # the two IN lists also match other pairs
+    }
+    rows = [session_figures(figures[key]) for key in ranked]
     for row in rows:
         row["project"] = row.pop("repository")
     sessions_flag(rows)
@@ -110,24 +125,39 @@ def sessions_flag(rows: list[dict]) -> None:
     session_figures of its sums): one query for all of them, none without rows."""
     if not rows:
         return
-    days = [row["last_day"] for row in rows]
-    history = baseline_history({row["developer_id"] for row in rows}, min(days) - timedelta(days=BASELINE_DAYS - 1),
-                               max(days))
+    windows: dict[int, list[date]] = defaultdict(list)
+    for row in rows:
+        windows[row["developer_id"]].append(row["last_day"])
+    history = baseline_history(windows)
     for row in rows:
         row["baseline"] = baseline_of(history.get(row["developer_id"], []), row["session_id"], row["last_day"])
         row["flags"] = flags(row, row["baseline"])
 
 
-def baseline_history(developer_ids, since: date, until: date) -> dict[int, list[dict]]:
-    """developer id -> their SessionDay rows (session_id, day, the sums) from ``since`` to ``until``."""
+def baseline_history(last_days: dict[int, list[date]]) -> dict[int, list[dict]]:
+    """developer id -> their SessionDay rows (session_id, day, the sums) on the BASELINE_DAYS days
+    ending on each of ``last_days[developer id]`` (overlapping windows merged): only the days a
+    baseline reads, not every day between a developer's first and last ranked session."""
+    spans = reduce(operator.or_, (Q(developer_id=dev, day__gte=since, day__lte=until)
+                                  for dev, ends in last_days.items() for since, until in _merged_windows(ends)))
     out: dict[int, list[dict]] = defaultdict(list)
-    rows = (
-        SessionDay.objects.filter(developer_id__in=developer_ids, day__gte=since, day__lte=until)
-        .values("developer_id", "session_id", "day").annotate(**_sums()).order_by()
-    )
+    rows = SessionDay.objects.filter(spans).values("developer_id", "session_id", "day").annotate(**_sums()).order_by()
     for row in rows:
         out[row.pop("developer_id")].append(row)
     return out
+
+
+def _merged_windows(ends: list[date]) -> list[tuple[date, date]]:
+    """The (since, until) spans covering the BASELINE_DAYS days up to each of ``ends``, overlapping
+    or touching windows merged."""
+    spans: list[tuple[date, date]] = []
+    for end in sorted(set(ends)):
+        since = end - timedelta(days=BASELINE_DAYS - 1)
+        if spans and since <= spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((since, end))
+    return spans
 
 
 def baseline_of(history: list[dict], session_id: str, last_day: date) -> Baseline:
@@ -138,7 +168,7 @@ def baseline_of(history: list[dict], session_id: str, last_day: date) -> Baselin
     for row in history:
         if row["session_id"] == session_id or not since <= row["day"] <= last_day:
             continue
-        held = sessions.setdefault(row["session_id"], dict.fromkeys(_sums(), 0))
+        held = sessions.setdefault(row["session_id"], dict.fromkeys(SUM_FIELDS, 0))
         for name in held:
             held[name] += row[name] or 0
     figures = [session_figures(s) for s in sessions.values()]
