@@ -84,7 +84,7 @@ def test_developers_by_project_add_up_to_the_unfiltered_list_and_match_projects(
     assert (api["Bo"]["cache_hit_rate"], shop["Bo"]["cache_hit_rate"]) == (0, Decimal(2) / Decimal(3))
     assert "does not apply on this page" not in shop_html and "days with usage in this project" in shop_html
     # The pages that do not narrow still say so.
-    for page in ("dashboard:overview", "dashboard:models", "dashboard:cache"):
+    for page in ("dashboard:overview", "dashboard:cache"):
         assert "does not apply on this page" in client.get(reverse(page), {**RANGE, "project": SHOP}).content.decode()
 
 

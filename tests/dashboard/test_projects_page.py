@@ -127,8 +127,11 @@ def test_project_filter_narrows_and_other_pages_say_they_do_not(client, usage, a
     assert list(rows(response)) == ["shop"]
     assert response.context["table"]["total"]["spend"] == Decimal("2.20")
     assert 'value="shop" selected' in response.content.decode()
-    models = client.get(reverse("dashboard:models"), {**RANGE, "project": "shop"}).content.decode()
-    assert "does not apply on this page" in models
+    cache = client.get(reverse("dashboard:cache"), {**RANGE, "project": "shop"}).content.decode()
+    assert "does not apply on this page" in cache
+    models = client.get(reverse("dashboard:models"), {**RANGE, "project": "shop"})
+    assert "does not apply on this page" not in models.content.decode()
+    assert sum(m["spend"] for m in models.context["mix"]["models"]) == Decimal("2.20")  # the project's, as above
     detail = client.get(reverse("dashboard:developer", args=[usage["ana"].pk]), {**RANGE, "project": "shop"})
     assert [(p["name"], p["spend"]) for p in detail.context["projects"]] == [("shop", Decimal("1.32"))]
 

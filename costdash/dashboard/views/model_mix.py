@@ -68,6 +68,7 @@ def models(request):
         {
             "scope": scope,
             "filters": filters,
+            "project_applies": "every figure on this page is that project's",
             "form": form,
             "mix": mix,
             "measure": measure,

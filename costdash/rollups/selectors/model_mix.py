@@ -39,7 +39,7 @@ def model_mix(scope: Scope) -> dict:
     models entries with unpriced requests).
     """
     grouped = (
-        scope.daily_costs()
+        scope.costs()
         .values("day", "model")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
                   **token_sums())
@@ -80,7 +80,7 @@ def what_if(scope: Scope, table: RateTable, from_model: str, to_model: str) -> d
     what_if, difference, unpriced_tokens}] most actual first). Money is None when nothing compared.
     """
     grouped = (
-        scope.daily_costs()
+        scope.costs()
         .filter(model=from_model)
         .annotate(period=rate_period(table, scope.since, scope.until, priced_as=[to_model]))
         .values("developer_id", "period")
