@@ -96,3 +96,16 @@ def test_developer_sees_their_own_share_and_the_api_narrows_alike(client, usage,
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=admin_user, name='tests')[1]}")
     body = api.get("/api/v1/developers/", {**RANGE, "project": SHOP}).json()
     assert {row["developer"]: row["spend"] for row in body["results"]} == {"Ana": "0.66", "Bo": "0.55"}
+
+
+def test_a_developers_figure_under_a_project_is_the_same_on_their_page(client, usage, admin_user):
+    """Drill-down keeps the project: the filtered list's figure equals the page its link opens."""
+    listed, _ = developers(client, admin_user, project=SHOP)
+    for name, row in listed.items():
+        dev = usage[name]
+        page = client.get(reverse("dashboard:developer", args=[dev.pk]), {**RANGE, "project": SHOP})
+        assert page.context["detail"]["summary"]["spend"] == row["spend"]
+    ana = reverse("dashboard:developer", args=[usage["Ana"].pk])
+    whole, shop, api = (client.get(ana, {**RANGE, **extra}) for extra in ({}, {"project": SHOP}, {"project": API}))
+    assert shop.context["detail"]["summary"]["spend"] + api.context["detail"]["summary"]["spend"] == (
+        whole.context["detail"]["summary"]["spend"])

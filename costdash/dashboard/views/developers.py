@@ -132,7 +132,9 @@ def developer_detail(request, pk: int):
         "failed_calls": developer_errors(developer.pk, scope.since, scope.until),  # failed calls: never billed
         "when": when_context(scope, org.time_zone, detail["summary"]["spend"]) if detail["summary"] else None,
         "projects": _projects(scope, developer.pk),
-        "project_applies": "the Projects table below shows it alone; the rest of the page shows every project",
+        "project_applies": ("the summary, the daily cost, cache and model charts and the Projects table are that "
+                            "project's (active days: days with usage in it); the heatmap, sessions, failed calls "
+                            "and activity show every project"),
     })
 
 

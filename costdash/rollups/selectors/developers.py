@@ -186,8 +186,8 @@ def developer_detail(scope: Scope, *, ceiling: Decimal) -> dict:
     cache_by_day, by_model (overview.priced_spend_by_day_and_model), model_mix, activity
     (activity_totals), unpriced_models (as spend.unpriced_models).
     """
-    folded = developer_days(scope, ceiling)
-    totals = day_model_totals(scope)
+    folded = developer_days(scope, ceiling, by_project=True)  # a chosen project's figures (Scope.costs)
+    totals = day_model_totals(scope, by_project=True)
     mix = model_mix(totals)
     summary, days = None, []
     if folded:
@@ -195,7 +195,7 @@ def developer_detail(scope: Scope, *, ceiling: Decimal) -> dict:
         (dev,) = folded.values()
         days = [{"day": day, "cost": cost} for day, cost in sorted(dev.days)]
         tokens = sum((row["tokens"] for row in totals), Tokens())
-        sessions = session_counts(scope).get(summary["developer_id"], (None, None))
+        sessions = session_counts(scope, by_project=True).get(summary["developer_id"], (None, None))
         summary |= {
             "cache_hit_rate": tokens.hit_rate, "main_model": mix[0]["model"] if mix else None,
             "sessions": sessions[0], "sessions_from": sessions[1],

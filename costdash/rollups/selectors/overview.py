@@ -32,20 +32,21 @@ MAX_BINS = 40
 TOP_SPENDERS = 10
 
 
-def day_model_totals(scope: Scope) -> list[dict]:
-    """One row per (day, model) in the scope, by day then model (one grouped query).
+def day_model_totals(scope: Scope, by_project: bool = False) -> list[dict]:
+    """One row per (day, model) in the scope, by day then model (one grouped query); ``by_project``:
+    the chosen project's only (Scope.costs).
 
     Keys: day, model, cost (Decimal; unpriced requests are not in it), requests,
     unpriced_requests, tokens (repricing.Tokens: the token sums).
     """
-    return _without_source(day_model_source_totals(scope))
+    return _without_source(day_model_source_totals(scope, by_project))
 
 
-def day_model_source_totals(scope: Scope) -> list[dict]:
+def day_model_source_totals(scope: Scope, by_project: bool = False) -> list[dict]:
     """day_model_totals with the source as well: one row per (day, model, source), by day then
     model (one grouped query; a day's model is almost always counted from one source)."""
     grouped = (
-        scope.daily_costs().values("day", "model", "source")
+        (scope.costs() if by_project else scope.daily_costs()).values("day", "model", "source")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
                   **token_sums())
         .order_by("day", "model")
