@@ -90,8 +90,9 @@ def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
     Row keys: developer_id, session_id, first_at, last_at, last_day, project (the repository, or
     the first of several with ``projects`` > 1), projects, the SUMS, hit_rate, cost_per_turn,
     priced_requests, flags ([Flag]), baseline (Baseline). Three queries whatever ``limit``: the
-    ranking groups every session in range on cost and requests alone (a hash aggregate, no sort of
-    every row), then only the ranked sessions' rows are read for their figures and baselines.
+    ranking groups every session in range on cost and requests alone (in the order of the
+    (developer, session_id, day) index: no sort of every row, a top-N heap for the LIMIT), then only
+    the ranked sessions' rows are read for their figures and baselines.
     """
     days = scope.session_days()
     if scope.project:  # SessionDay is per project: a session's part in the chosen project
