@@ -84,7 +84,7 @@ def test_developers_by_project_add_up_to_the_unfiltered_list_and_match_projects(
     assert (api["Bo"]["cache_hit_rate"], shop["Bo"]["cache_hit_rate"]) == (0, Decimal(2) / Decimal(3))
     assert "does not apply on this page" not in shop_html and "days with usage in this project" in shop_html
     # The pages that do not narrow still say so.
-    for page in ("dashboard:overview", "dashboard:cache"):
+    for page in ("dashboard:overview",):
         assert "does not apply on this page" in client.get(reverse(page), {**RANGE, "project": SHOP}).content.decode()
 
 
@@ -109,3 +109,11 @@ def test_a_developers_figure_under_a_project_is_the_same_on_their_page(client, u
     whole, shop, api = (client.get(ana, {**RANGE, **extra}) for extra in ({}, {"project": SHOP}, {"project": API}))
     assert shop.context["detail"]["summary"]["spend"] + api.context["detail"]["summary"]["spend"] == (
         whole.context["detail"]["summary"]["spend"])
+
+
+def test_the_cache_page_under_a_project_is_that_projects(client, usage, admin_user):
+    listed, _ = developers(client, admin_user, project=SHOP)
+    page = client.get(reverse("dashboard:cache"), {**RANGE, "project": SHOP})
+    assert "does not apply on this page" not in page.content.decode()
+    rates = {dev["developer"]: dev["hit_rate"] for dev in page.context["overview"]["developers"]}
+    assert rates == {name: row["cache_hit_rate"] for name, row in listed.items()}

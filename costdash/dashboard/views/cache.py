@@ -53,6 +53,7 @@ def cache(request):
         {
             "scope": scope,
             "filters": filters,
+            "project_applies": "every figure on this page is that project's",
             "target_form": target_form,
             "keep": [("target", request.GET["target"])] if request.GET.get("target") else [],
             "overview": overview,

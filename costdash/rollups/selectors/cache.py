@@ -76,7 +76,7 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
 def _days(scope: Scope) -> list[dict]:
     """The hit rate per day, from sums grouped by day alone (a hit rate needs no price)."""
     grouped = (
-        scope.daily_costs()
+        scope.costs()
         .values("day")
         .annotate(cache_read=Sum("cache_read_tokens"), all_input=Sum(
             F("input_tokens") + F("cache_write_5m_tokens") + F("cache_write_1h_tokens") + F("cache_read_tokens")))
@@ -116,7 +116,7 @@ def _developers(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> lis
     """One row per developer from the (developer, model, rate period) sums, priced per group.
     Adds the tokens of groups without a price to ``unpriced`` (model -> tokens)."""
     grouped = (
-        scope.daily_costs()
+        scope.costs()
         .annotate(period=rate_period(table, scope.since, scope.until))
         .values("developer_id", "model", "period")
         .annotate(**token_sums())
