@@ -83,9 +83,6 @@ def test_developers_by_project_add_up_to_the_unfiltered_list_and_match_projects(
     assert (shop["Bo"]["main_model"], api["Bo"]["main_model"]) == ("claude-opus-4-6", "claude-sonnet-4-6")
     assert (api["Bo"]["cache_hit_rate"], shop["Bo"]["cache_hit_rate"]) == (0, Decimal(2) / Decimal(3))
     assert "does not apply on this page" not in shop_html and "days with usage in this project" in shop_html
-    # The pages that do not narrow still say so.
-    for page in ("dashboard:overview",):
-        assert "does not apply on this page" in client.get(reverse(page), {**RANGE, "project": SHOP}).content.decode()
 
 
 def test_developer_sees_their_own_share_and_the_api_narrows_alike(client, usage, developer_user, admin_user):
@@ -117,3 +114,13 @@ def test_the_cache_page_under_a_project_is_that_projects(client, usage, admin_us
     assert "does not apply on this page" not in page.content.decode()
     rates = {dev["developer"]: dev["hit_rate"] for dev in page.context["overview"]["developers"]}
     assert rates == {name: row["cache_hit_rate"] for name, row in listed.items()}
+
+
+def test_the_overview_under_a_project_is_that_projects(client, usage, admin_user):
+    client.force_login(admin_user)
+    whole, shop, api = (client.get(reverse("dashboard:overview"), {**RANGE, **extra}).context["data"]
+                        for extra in ({}, {"project": SHOP}, {"project": API}))
+    assert shop["summary"]["spend"] == project_spend(client, SHOP)
+    assert shop["summary"]["spend"] + api["summary"]["spend"] == whole["summary"]["spend"]
+    assert shop["summary"]["requests"] + api["summary"]["requests"] == whole["summary"]["requests"]
+    assert sum(row["spend"] for row in shop["top_spenders"]) == shop["summary"]["spend"]

@@ -47,6 +47,8 @@ def overview(request):
         {
             "scope": scope,
             "filters": filters,
+            "project_applies": ("the figures and charts are that project's (active days: days with usage in it); "
+                                "the heatmap, failed calls and open alerts show every project"),
             "org": org,
             "data": data,
             "month": month,

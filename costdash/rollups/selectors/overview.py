@@ -108,7 +108,7 @@ def priced_spend_by_day_and_model(rows: list[dict]) -> list[dict]:
 
 def daily_spend(scope: Scope) -> dict[date, Decimal]:
     """{day: spend} of the scope's days with any rollup row (one grouped query)."""
-    grouped = scope.daily_costs().values("day").annotate(spend=Sum("cost")).values_list("day", "spend").order_by()
+    grouped = scope.costs().values("day").annotate(spend=Sum("cost")).values_list("day", "spend").order_by()
     return {day: spend or ZERO for day, spend in grouped}
 
 
@@ -170,14 +170,15 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
     cache_splits (splits.cache_splits' "by_source": rows recovered / assumed and reasons, per source),
     average, ceiling (the figures used).
     """
-    days = day_rows(scope, with_sources=not scope.model)
+    narrowed = bool(scope.model or scope.project)  # DeveloperDay is over every model and project
+    days = day_rows(scope, with_sources=not narrowed, by_project=True)
     folded = fold(days, ceiling)
     costs = active_costs(folded)
-    by_source = day_model_source_totals(scope)
+    by_source = day_model_source_totals(scope, by_project=True)
     totals = _without_source(by_source)
     spenders = [row for row in developer_rows(folded) if row["spend"] > 0]
-    if scope.model:  # DeveloperDay is over every model: count the model's developer-days per source
-        sources = sources_of(scope.daily_costs())["sources"]
+    if narrowed:  # count the model's (or project's) developer-days per source
+        sources = sources_of(scope.costs())["sources"]
     else:
         sources = source_totals(by_source, (row[4] for row in days))
     return {
