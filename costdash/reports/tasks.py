@@ -4,7 +4,8 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
-from kombu.exceptions import OperationalError
+
+from costdash.lib.queue import enqueue
 
 from . import services
 
@@ -31,13 +32,7 @@ def report_build_soon(report_id: int) -> None:
     report stays pending and the beat's sweep (reports_build_sweep) queues it later. With tasks
     in-process (the embedded default, no REDIS_URL) the build runs here, in the request."""
 
-    def send() -> None:
-        try:
-            report_build.delay(report_id)
-        except OperationalError as exc:
-            log.warning("could not queue report %s's build (%s); the beat sweep will", report_id, exc)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: enqueue(report_build, report_id, what=f"report {report_id}'s build"))
 
 
 @shared_task(acks_late=True)
