@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
@@ -118,12 +118,15 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
       main_model, share (of the total spend)}], most spend first;
     - total: spend, requests, unpriced_requests (their sum over projects: each request in one project);
     - developers, sessions: distinct over every project (a developer of two projects counts once).
-    Six queries however long the range; three without ``totals`` (developers per project 0, and
-    developers and sessions over every project None: a single developer's projects).
+    Four queries however long the range, each grouped in the database (the sums per project and
+    model; distinct developers, and distinct sessions, per project and over all in one query each);
+    three without ``totals`` (developers per project 0, and developers and sessions over every
+    project None: a single developer's projects).
     """
     aliases = project_aliases()
     costs = _costs(scope).annotate(shown=shown_project(aliases))
     projects: dict[str, dict] = {}
+    # One row per (repository, model): a few hundred at most, however many days and developers.
     for row in costs.values("shown", "project", "model").annotate(
         spend=Coalesce(Sum("cost"), Decimal(0)), n=Sum("requests"), unpriced=Sum("unpriced_requests"),
         **{t: Sum(t) for t in TOKENS},
@@ -138,12 +141,15 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
         m = p["by_model"].setdefault(row["model"], {"model": row["model"], "spend": Decimal(0), "requests": 0})
         m["spend"] += row["spend"]
         m["requests"] += row["n"] or 0
-    for row in costs.values("shown").annotate(n=Count("developer_id", distinct=True)).order_by() if totals else ():
-        projects[row["shown"]]["developers"] = row["n"]
-    sessions = _sessions(scope).annotate(shown=shown_project(aliases))
-    for row in sessions.values("shown").annotate(n=Count("session_id", distinct=True)).order_by():
-        if row["shown"] in projects:  # sessions of a model filtered out have no spend row here
-            projects[row["shown"]]["sessions"] = row["n"]
+    developers = None
+    if totals:
+        per_project, developers = _distinct_counts(costs, "developer_id")
+        for name, n in per_project.items():
+            projects[name]["developers"] = n
+    per_project, sessions = _distinct_counts(_sessions(scope).annotate(shown=shown_project(aliases)), "session_id")
+    for name, n in per_project.items():
+        if name in projects:  # sessions of a model filtered out have no spend row here
+            projects[name]["sessions"] = n
     total = sum((p["spend"] for p in projects.values()), Decimal(0))
     lines = [_finish(p, total) for p in projects.values()]
     lines.sort(key=lambda p: (-p["spend"], p["name"] == UNKNOWN_PROJECT, p["name"].lower()))
@@ -151,9 +157,36 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
         "projects": lines,
         "total": {"spend": total, "requests": sum(p["requests"] for p in lines),
                   "unpriced_requests": sum(p["unpriced_requests"] for p in lines)},
-        "developers": costs.aggregate(n=Count("developer_id", distinct=True))["n"] if totals else None,
-        "sessions": sessions.aggregate(n=Count("session_id", distinct=True))["n"] if totals else None,
+        "developers": developers,
+        "sessions": sessions if totals else None,
     }
+
+
+# Distinct values per shown project and over every project, in one statement: the (project, value)
+# pairs first (a hash of the rows in range down to a few per project and value), then both counts
+# from those pairs, so neither count sorts every row of the range (COUNT(DISTINCT) per group does).
+_DISTINCT_COUNTS = """
+WITH pairs AS MATERIALIZED ({pairs})
+SELECT shown, COUNT(*) FROM pairs GROUP BY shown
+UNION ALL
+SELECT NULL, COUNT(*) FROM (SELECT DISTINCT {column} FROM pairs) every_project
+"""
+
+
+def _distinct_counts(rows, column: str) -> tuple[dict[str, int], int]:
+    """({shown project: distinct ``column`` values}, distinct ``column`` values over all) of
+    ``rows`` (a queryset annotated with ``shown``). One query."""
+    pairs, params = rows.values("shown", column).distinct().order_by().query.sql_with_params()
+    per_project: dict[str, int] = {}
+    every = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_DISTINCT_COUNTS.format(pairs=pairs, column=connection.ops.quote_name(column)), params)
+        for shown, n in cursor.fetchall():
+            if shown is None:
+                every = n
+            else:
+                per_project[shown] = n
+    return per_project, every
 
 
 def _empty(name: str) -> dict:
@@ -186,11 +219,14 @@ def developer_projects(scope: Scope) -> list[dict]:
     ]
 
 
-def project_spend_outside(scope: Scope) -> Decimal:
+def project_spend_outside(scope: Scope, split: Decimal | None = None) -> Decimal:
     """Spend in ``scope`` (no project filter) not yet split by project: DailyCost less
-    DailyDimensionCost (days awaiting their recompute after an upgrade); 0 when they agree."""
+    DailyDimensionCost (days awaiting their recompute after an upgrade); 0 when they agree.
+    ``split``: the scope's DailyDimensionCost spend when already known (``project_table``'s total),
+    saving a second pass over the range's rows. One query (two without ``split``)."""
     daily = scope.daily_costs().aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
-    split = _costs(scope).aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
+    if split is None:
+        split = _costs(scope).aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
     return daily - split
 
 

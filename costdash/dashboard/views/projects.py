@@ -42,7 +42,7 @@ def project_list(request):
         "sees_all": filters.sees_all,
         "org": OrgSettings.get(),
         "table": table,
-        "outside": selectors.project_spend_outside(scope) if rows and not scope.project else 0,
+        "outside": selectors.project_spend_outside(scope, table["total"]["spend"]) if rows and not scope.project else 0,
         "figure": project_spend_figure(rows) if any(p["spend"] for p in rows) else None,
         "project_applies": "every figure on this page is that project's",
         "linked": bool(rows) or filters.sees_all or filters.visible.exists(),
