@@ -4,7 +4,7 @@ The core (``normalize_model``, ``Rate``, ``RateTable``, ``cost_of`` given a tabl
 Django, no database, no floats. ``RateTable.from_db`` and ``cost_of(..., table=None)`` are the only
 doors to the database, and both import Django lazily.
 
-The rules come from /work/shared/formats/pricing.md; the figures live in ``rates.toml``.
+The rules come from ../shared/formats/pricing.md; the figures live in ``rates.toml``.
 """
 from __future__ import annotations
 

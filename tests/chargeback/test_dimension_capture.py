@@ -93,7 +93,7 @@ def test_otel_resource_attributes_team_cost_center_department():
     ("", UNKNOWN_PROJECT),
     # A user named like a code root (dev, work, code) is not one: every repository would fold into one.
     ("/home/dev/src/shop/app", "/home/dev/src/shop"),
-    ("/Users/work/Developer/mobile/ios", "/Users/work/Developer/mobile"),
+    ("/Users/dev/Developer/mobile/ios", "/Users/dev/Developer/mobile"),
     ("C:\\Users\\code\\repos\\api\\x", "C:/Users/code/repos/api"),
 ])
 def test_repository_of_a_working_directory(cwd, repository):

@@ -28,7 +28,7 @@ from tests.factories import DeveloperFactory, UserFactory
 from tests.ingest.transcripts import write_jsonl
 
 RANGE = {"since": "2026-04-01", "until": "2026-04-30"}
-SHOP, API = "/work/shop", "/work/api"  # below a code root: /work/shop/web is in /work/shop
+SHOP, API = "/code/shop", "/code/api"  # below a code root: /code/shop/web is in /code/shop
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """cost_of against hand-computed figures. cost = tokens x rate / 1,000,000, exact Decimal.
 
-Rates are USD per MTok from /work/shared/formats/pricing.md; the arithmetic is written out in each
+Rates are USD per MTok from ../shared/formats/pricing.md; the arithmetic is written out in each
 test as (tokens x rate) summed in "micro-dollars" (USD x 1e6), then divided by 1e6.
 """
 from datetime import date, datetime, timedelta, timezone
