@@ -180,14 +180,18 @@ class ReportCloseApi(GenericAPIView):
                                "built on a worker (listed in files).",
                    responses={201: MonthCloseSerializer, **CLOSE_ERRORS})
     def post(self, request, month: str):
-        first_day = month_of(month)
+        return self._act(month_close, request, month, status.HTTP_201_CREATED)
+
+    def _act(self, action, request, month: str, status_code: int) -> Response:
+        """Close or reopen (``action``: closing.month_close / month_reopen) with the body's note; 409 with the
+        reason when the month cannot be."""
         body = MonthCloseRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            close = month_close(first_day, request.user, body.validated_data["note"])
+            close = action(month_of(month), request.user, body.validated_data["note"])
         except ClosingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return self._answer(close, status.HTTP_201_CREATED)
+        return self._answer(close, status_code)
 
 
 class ReportReopenApi(ReportCloseApi):
@@ -199,11 +203,4 @@ class ReportReopenApi(ReportCloseApi):
                    description="Billing and admins; recorded with who and why. Its report is live again.",
                    responses={200: MonthCloseSerializer, **CLOSE_ERRORS})
     def post(self, request, month: str):
-        first_day = month_of(month)
-        body = MonthCloseRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            close = month_reopen(first_day, request.user, body.validated_data["note"])
-        except ClosingError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return self._answer(close)
+        return self._act(month_reopen, request, month, status.HTTP_200_OK)
