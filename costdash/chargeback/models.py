@@ -83,6 +83,38 @@ class DailyDimensionCost(models.Model):
         return f"{self.developer_id} {self.day} {self.model} {self.dimensions} {self.cost}"
 
 
+class MonthlyDimensionCost(models.Model):
+    """DailyDimensionCost summed over one org-local month (``month``: its first day) per developer,
+    model and project: rebuilt with the month's daily rows in the same recompute
+    (rollup.dimension_costs_replace), so its figures equal the sum of those rows exactly. A long
+    range's whole months read these (a row a developer, model and project a month) instead of
+    every day (projects.project_table)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    model = models.CharField(max_length=120)
+    project = models.CharField(max_length=500, blank=True, default="")
+    cost = models.DecimalField(default=0, **MONEY)
+    requests = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "month", "model", "project"],
+                                    name="monthly_dimension_cost_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "developer"], name="monthly_dimension_month_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.month:%Y-%m} {self.model} {self.project} {self.cost}"
+
+
 class ProjectAlias(models.Model):
     """The name a repository is shown by. Several repositories (checkouts of one repository on
     different machines or paths) given the same ``name`` are one project everywhere projects are

@@ -13,18 +13,18 @@ every query here; the model filter narrows all but sessions (a session is not pe
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, F, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.repricing import token_sums
 
-from .models import DailyDimensionCost, ProjectAlias
+from .models import DailyDimensionCost, MonthlyDimensionCost, ProjectAlias
 
 AWAITING = "(awaiting recompute)"
 TOKENS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
@@ -92,14 +92,44 @@ def project_choices(developers=None) -> list[tuple[str, tuple[str, ...]]]:
     return sorted(((name, tuple(sorted(r))) for name, r in names.items()), key=lambda c: c[0].lower())
 
 
-def _costs(scope: Scope):
-    rows = DailyDimensionCost.objects.filter(developer__in=scope.developers, day__gte=scope.since,
-                                             day__lte=scope.until)
+def _narrowed(rows, scope: Scope):
     if scope.model:
         rows = rows.filter(model=scope.model)
     if scope.project:
         rows = rows.filter(project__in=scope.repositories)
     return rows
+
+
+def _costs(scope: Scope):
+    return _narrowed(DailyDimensionCost.objects.filter(developer__in=scope.developers, day__gte=scope.since,
+                                                       day__lte=scope.until), scope)
+
+
+def whole_months(since: date, until: date) -> tuple[date, date] | None:
+    """(first day of the first, first day of the last) of the calendar months lying wholly in
+    [since, until]; None when there is none."""
+    first = since if since.day == 1 else (since.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = until + timedelta(days=1)
+    last = after.replace(day=1) - timedelta(days=1)  # the last day of the last whole month
+    if last < first:
+        return None
+    return first, last.replace(day=1)
+
+
+def _cost_parts(scope: Scope) -> list:
+    """The scope's DailyDimensionCost figures as querysets with the same columns (developer_id,
+    model, project and the sums' fields): its whole months from MonthlyDimensionCost (a row a
+    developer, model and project a month), the days around them from DailyDimensionCost. Summed
+    together they are ``_costs(scope)``'s sums exactly."""
+    months = whole_months(scope.since, scope.until)
+    if months is None:
+        return [_costs(scope)]
+    first, last = months
+    following = (last + timedelta(days=32)).replace(day=1)
+    days = DailyDimensionCost.objects.filter(developer__in=scope.developers).filter(
+        Q(day__gte=scope.since, day__lt=first) | Q(day__gte=following, day__lte=scope.until))
+    monthly = MonthlyDimensionCost.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
+    return [_narrowed(monthly, scope), _narrowed(days, scope)]
 
 
 def _sessions(scope: Scope):
@@ -124,13 +154,14 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
     project None: a single developer's projects).
     """
     aliases = project_aliases()
-    costs = _costs(scope).annotate(shown=shown_project(aliases))
-    projects: dict[str, dict] = {}
-    # One row per (repository, model): a few hundred at most, however many days and developers.
-    for row in costs.values("shown", "project", "model").annotate(
+    parts = [rows.annotate(shown=shown_project(aliases)) for rows in _cost_parts(scope)]
+    sums = [rows.values("shown", "project", "model").annotate(
         spend=Coalesce(Sum("cost"), Decimal(0)), n=Sum("requests"), unpriced=Sum("unpriced_requests"),
         **{t: Sum(t) for t in TOKENS},
-    ).order_by():
+    ).order_by() for rows in parts]
+    projects: dict[str, dict] = {}
+    # One row per (repository, model) and part: a few hundred at most, however many days and developers.
+    for row in (sums[0].union(*sums[1:], all=True) if len(sums) > 1 else sums[0]):
         p = projects.setdefault(row["shown"], _empty(row["shown"]))
         p["repositories"].add(row["project"])
         p["spend"] += row["spend"]
@@ -143,10 +174,14 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
         m["requests"] += row["n"] or 0
     developers = None
     if totals:
-        per_project, developers = _distinct_counts(costs, "developer_id")
+        pairs = [rows.values("shown", "developer_id").distinct().order_by() for rows in parts]
+        per_project, developers = _distinct_counts(pairs[0].union(*pairs[1:]) if len(pairs) > 1 else pairs[0],
+                                                   "developer_id")
         for name, n in per_project.items():
             projects[name]["developers"] = n
-    per_project, sessions = _distinct_counts(_sessions(scope).annotate(shown=shown_project(aliases)), "session_id")
+    per_project, sessions = _distinct_counts(
+        _sessions(scope).annotate(shown=shown_project(aliases)).values("shown", "session_id").distinct().order_by(),
+        "session_id")
     for name, n in per_project.items():
         if name in projects:  # sessions of a model filtered out have no spend row here
             projects[name]["sessions"] = n
@@ -173,10 +208,10 @@ SELECT NULL, COUNT(*) FROM (SELECT DISTINCT {column} FROM pairs) every_project
 """
 
 
-def _distinct_counts(rows, column: str) -> tuple[dict[str, int], int]:
+def _distinct_counts(pairs, column: str) -> tuple[dict[str, int], int]:
     """({shown project: distinct ``column`` values}, distinct ``column`` values over all) of
-    ``rows`` (a queryset annotated with ``shown``). One query."""
-    pairs, params = rows.values("shown", column).distinct().order_by().query.sql_with_params()
+    ``pairs`` (a queryset of distinct (shown, ``column``) values). One query."""
+    pairs, params = pairs.query.sql_with_params()
     per_project: dict[str, int] = {}
     every = 0
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ its working directory: parsers.dimensions.repository_of) and, for aggregates, ``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 import math
@@ -26,7 +26,7 @@ import orjson
 
 from costdash.ingest.parsers.dimensions import canonical, repository_of
 
-from .models import DailyDimensionCost
+from .models import DailyDimensionCost, MonthlyDimensionCost
 
 TOKENS = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
@@ -148,3 +148,19 @@ def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict
          for p in merged.values() if p["day"] in days],
         batch_size=1000,
     )
+    monthly_costs_replace(developer_id, {day.replace(day=1) for day in days})
+
+
+def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
+    """Rebuild the developer's MonthlyDimensionCost rows of ``months`` (first days) from their
+    DailyDimensionCost rows: one grouped query a month. Same transaction and lock as the days."""
+    MonthlyDimensionCost.objects.filter(developer_id=developer_id, month__in=months).delete()
+    rows = []
+    for month in sorted(months):
+        following = (month + timedelta(days=32)).replace(day=1)
+        sums = (
+            DailyDimensionCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=following)
+            .values("model", "project").annotate(**{f: Sum(f) for f in FIGURES}).order_by()
+        )
+        rows += [MonthlyDimensionCost(developer_id=developer_id, month=month, **s) for s in sums]
+    MonthlyDimensionCost.objects.bulk_create(rows, batch_size=1000)

@@ -173,3 +173,59 @@ def test_api_project_field_and_filter(usage, admin_user):
     detail = client.get(f"/api/v1/developers/{usage['bo'].pk}/", RANGE).json()
     assert [(p["project"], p["spend"], p["sessions"]) for p in detail["projects"]] == [
         (SHOP_BO, "0.88", 1), ("unknown project", "0.33", 1)]
+
+
+def test_whole_months_come_from_the_month_rollup_and_agree_to_the_cent(client, usage, admin_user, tmp_path):
+    """A range holding whole months reads them from MonthlyDimensionCost and the days around them from
+    DailyDimensionCost: the same figures as the daily rows. Bo adds a cached sonnet request on 2 May
+    in shop ($0.33) and one on 31 March ($0.33), so the range 31 March - 2 May has both edges and April."""
+    from costdash.chargeback.models import DailyDimensionCost, MonthlyDimensionCost
+    from costdash.chargeback.projects import whole_months
+
+    lines = [request("b4", "2026-05-02T11:00:00Z", "b4", SHOP_BO), request("b5", "2026-03-31T11:00:00Z", "b5", SHOP_BO)]
+    assert usage_import([write_jsonl(tmp_path / "bo2" / "s.jsonl", lines)],
+                        developer_email="bo@example.com").status == "done"
+    daily_cost_recompute_dirty()
+    assert whole_months(date(2026, 3, 31), date(2026, 5, 2)) == (date(2026, 4, 1), date(2026, 4, 1))
+    assert whole_months(date(2026, 4, 2), date(2026, 5, 30)) is None
+    assert whole_months(date(2026, 4, 1), date(2026, 5, 31)) == (date(2026, 4, 1), date(2026, 5, 1))
+    # The month rows are the daily rows summed: Bo's April is $0.88 (sonnet $0.33, opus $0.55) + $0.33 unknown.
+    bo = usage["bo"]
+    april = {(r.model, r.project): (r.cost, r.requests) for r in
+             MonthlyDimensionCost.objects.filter(developer=bo, month=date(2026, 4, 1))}
+    assert april == {("claude-sonnet-4-6", SHOP_BO): (Decimal("0.33"), 1), ("claude-opus-4-6", SHOP_BO): (Decimal("0.55"), 1),
+                     ("claude-sonnet-4-6", "unknown project"): (Decimal("0.33"), 1)}
+    assert MonthlyDimensionCost.objects.get(developer=bo, month=date(2026, 5, 1)).cost == Decimal("0.33")
+    assert DailyDimensionCost.objects.filter(developer=bo, day=date(2026, 3, 31)).get().cost == Decimal("0.33")
+
+    response = page(client, admin_user, since="2026-03-31", until="2026-05-02")
+    found = rows(response)
+    table = response.context["table"]
+    assert (table["total"]["spend"], table["total"]["requests"], table["developers"], table["sessions"]) == (
+        Decimal("3.49"), 10, 2, 7)
+    assert (found[SHOP_BO]["spend"], found[SHOP_BO]["requests"], found[SHOP_BO]["developers"],
+            found[SHOP_BO]["sessions"]) == (Decimal("1.54"), 4, 1, 3)
+    assert found[SHOP_ANA]["spend"] == Decimal("1.32") and found[SHOP_ANA]["sessions"] == 2
+    assert response.context["outside"] == 0
+    # April alone, and May's first two days alone (no whole month), still agree.
+    assert page(client, admin_user, since="2026-04-01", until="2026-04-30").context["table"]["total"]["spend"] == \
+        Decimal("2.83")
+    may = page(client, admin_user, since="2026-05-01", until="2026-05-02").context["table"]
+    assert (may["total"]["spend"], may["developers"], may["sessions"]) == (Decimal("0.33"), 1, 1)
+    # A developer in both parts (April from the months, 2 May from the days) counts once.
+    bo_only = page(client, admin_user, since="2026-04-01", until="2026-05-02", developer=str(bo.pk)).context["table"]
+    assert (bo_only["total"]["spend"], bo_only["total"]["requests"]) == (Decimal("1.54"), 4)
+
+
+def test_month_rows_follow_a_recompute_and_go_with_their_developer(usage):
+    from costdash.chargeback.models import MonthlyDimensionCost
+    from costdash.rollups.services import daily_cost_mark_all_dirty
+
+    before = sorted(MonthlyDimensionCost.objects.values_list("developer_id", "month", "model", "project", "cost"))
+    daily_cost_mark_all_dirty()
+    daily_cost_recompute_dirty()
+    assert sorted(MonthlyDimensionCost.objects.values_list("developer_id", "month", "model", "project", "cost")) == before
+    bo = usage["bo"].pk
+    usage["bo"].delete()
+    assert not MonthlyDimensionCost.objects.filter(developer_id=bo).exists()
+    assert MonthlyDimensionCost.objects.filter(developer=usage["ana"]).exists()
