@@ -4,15 +4,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from costdash.accounts.models import Developer
 from costdash.lib.dates import day_bounds
 from costdash.lib.money import to_cents, usd
+from costdash.rollups import day_shape
 from costdash.rollups.models import DeveloperDay
+from costdash.rollups.selectors.day_shapes import day_shapes
 from costdash.rollups.thresholds import OVER_CEILING, classify_day
 
 from .base import Context, Finding, RuleKind, developer_day_link, developer_names, developer_scope
-
-# Too early in the day to extrapolate: a dollar spent at 00:30 is not a $48 day.
-PROJECTION_MIN_SHARE = Decimal(2) / Decimal(24)
 
 
 def day_costs(ctx: Context, above: Decimal, days: tuple[date, date] | None = None) -> dict[tuple[int, date], Decimal]:
@@ -57,9 +57,11 @@ class DailyCeiling(RuleKind):
 class ProjectedCeiling(RuleKind):
     key = "projected_ceiling"
     label = "On pace to cross the daily ceiling"
-    description = ("Today only: a developer's cost so far, extrapolated linearly over the share of the org's "
-                   "day that has passed, is over the threshold (not before 02:00; once over, the daily "
-                   "ceiling rule speaks instead).")
+    description = ("Today only: a developer's cost so far, divided by the share of their day usually done by "
+                   "now, is over the threshold. The share comes from the hours of their own last 56 days (at "
+                   "least 14 with spend), else their team's, else the org's, else a straight line from "
+                   "midnight; no projection before a tenth of their day is usually done (the straight line: "
+                   "not before 02:00). Once over, the daily ceiling rule speaks instead.")
     default_threshold = Decimal("30.00")
     scopes = ("org", "team", "developer")
     on_recompute = True
@@ -68,25 +70,56 @@ class ProjectedCeiling(RuleKind):
         if ctx.pairs is not None and not any(day == ctx.today for _, day in ctx.pairs):
             return
         start, end = day_bounds(ctx.today, ctx.tz)
-        share = Decimal((ctx.now - start).total_seconds()) / Decimal((end - start).total_seconds())
-        if not PROJECTION_MIN_SHARE <= share < 1:
+        # The straight line's share is of the day's real length (23 or 25 hours when clocks change).
+        linear = Decimal((ctx.now - start).total_seconds()) / Decimal((end - start).total_seconds())
+        if not 0 <= linear < 1:
             return
-        floor = min(rule.threshold for rule in rules) * share  # spend below this projects under every rule
+        # Spend below this projects under every rule, whatever the shape.
+        floor = min(rule.threshold for rule in rules) * min(linear, day_shape.MIN_SHARE)
         costs = day_costs(ctx, above=floor, days=(ctx.today, ctx.today))
-        names = developer_names(d for d, _ in costs)
+        if not costs:
+            return
         local = ctx.now.astimezone(ctx.tz)
+        shapes = ctx.shared("day_shapes", lambda: day_shapes(ctx.today))
+        people = developer_people(d for d, _ in costs)
         for rule in rules:
             covered = developer_scope(rule)
             for (developer_id, day), cost in costs.items():
-                projected = to_cents(cost / share)
                 if (covered is not None and developer_id not in covered) or cost > rule.threshold:
                     continue
-                if projected <= rule.threshold:
+                name, team_id, team_name = people[developer_id]
+                shape = shapes.shape(developer_id, team_id)
+                share = linear if shape.basis == day_shape.LINEAR else shape.share_done(local.time())
+                projected = day_shape.projected_day(cost, share, shape)
+                if projected is None or to_cents(projected) <= rule.threshold:
                     continue
+                projected = to_cents(projected)
                 yield Finding(
                     rule=rule, subject_key=f"developer:{developer_id}", day=day, developer_id=developer_id,
                     figure=projected, threshold=rule.threshold, link=developer_day_link(developer_id, day),
-                    summary=f"{names[developer_id]} has spent {usd(cost)} by {local:%H:%M} on {day:%Y-%m-%d}: "
-                            f"at that pace the day ends at {usd(projected)}, over the daily ceiling of "
-                            f"{usd(rule.threshold)}.",
+                    summary=f"{name} has spent {usd(cost)} by {local:%H:%M} on {day:%Y-%m-%d}; "
+                            f"{shape_said(shape, share, local, team_name)}: at that pace the day ends at "
+                            f"{usd(projected)}, over the daily ceiling of {usd(rule.threshold)}.",
                 )
+
+
+def developer_people(ids) -> dict[int, tuple[str, int | None, str]]:
+    """Developer id -> (name, team id, team name)."""
+    rows = Developer.objects.filter(pk__in=set(ids)).values_list("pk", "name", "email", "team_id", "team__name")
+    return {pk: (name or email, team_id, team_name or "") for pk, name, email, team_id, team_name in rows}
+
+
+def shape_said(shape: day_shape.DayShape, share: Decimal, local, team_name: str) -> str:
+    """What the projection assumed, in words: whose hours, and how much of the day they put before now."""
+    percent = f"{(share * 100).quantize(Decimal(1))}%"
+    if shape.basis == day_shape.DEVELOPER:
+        return (f"usually {percent} of their day is done by {local:%H:%M} "
+                f"(their hours on {shape.days} days of the last {day_shape.HISTORY_DAYS})")
+    if shape.basis == day_shape.TEAM:
+        return (f"usually {percent} of a {team_name} developer's day is done by {local:%H:%M} (the team's hours "
+                f"on {shape.days} developer-days of the last {day_shape.HISTORY_DAYS}; too few of their own)")
+    if shape.basis == day_shape.ORG:
+        return (f"usually {percent} of a developer's day here is done by {local:%H:%M} (the org's hours on "
+                f"{shape.days} developer-days of the last {day_shape.HISTORY_DAYS}; too few of their own or "
+                f"their team's)")
+    return f"{percent} of the day has passed (a straight line from midnight: too little history of hours)"
