@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "costdash.chargeback",
     "costdash.reports",
     "costdash.alerts",
+    "costdash.planning",
     "costdash.api",
     "axes",  # login throttling (the AXES_ block below)
     "csp",  # Content-Security-Policy (the CONTENT_SECURITY_POLICY block below)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
     path("chargeback/", include("costdash.chargeback.urls")),
+    path("plans/", include("costdash.planning.urls")),
     path("reports/", include("costdash.reports.urls")),
     path("alerts/", include("costdash.alerts.urls")),
     path("api/", include("costdash.api.urls")),

@@ -155,6 +155,9 @@ MATRIX = [
     Url("alerts:rule_edit", "/alerts/rules/{rule}/", ADMINS),
     Url("alerts:rule_delete", "/alerts/rules/{rule}/delete/", ADMINS),
     Url("alerts:rule_delete", "/alerts/rules/{rule}/delete/", succeeds(ADMINS, 302), POST),
+    # Plan advice: everyone their own (admins and billing every developer); the plan table for all.
+    Url("planning:advice", "/plans/", EVERYONE),
+    Url("planning:developer", "/plans/developers/{ana}/", OWN),
     # Imports: history for all (their own unless admin or billing); uploads and push for admins and
     # developers; ingest tokens admins only; the push script is public (it holds no secret).
     Url("ingest:history", "/imports/", EVERYONE),
@@ -198,6 +201,9 @@ MATRIX = [
     Url("api:developers", "/api/v1/developers/", API_EVERYONE),
     Url("api:developer", "/api/v1/developers/{ana}/", API_OWN),
     Url("api:developer_sessions", "/api/v1/developers/{ana}/sessions/", API_OWN),
+    Url("api:plan_prices", "/api/v1/plans/", API_EVERYONE),
+    Url("api:plan_advice", "/api/v1/plans/advice/", API_EVERYONE),
+    Url("api:plan_advice_developer", "/api/v1/plans/advice/developers/{ana}/", API_OWN),
     Url("api:alerts", "/api/v1/alerts/", API_EVERYONE),
     Url("api:alert", "/api/v1/alerts/{alert}/", API_OWN),
     Url("api:alert_acknowledge", "/api/v1/alerts/{alert}/acknowledge/", API_OWN, POST, {"note": "seen"}),

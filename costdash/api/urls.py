@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from costdash.planning import api as planning
+
 from .views import alerts, focus, reports, spend, tokens
 
 app_name = "api"
@@ -16,6 +18,10 @@ urlpatterns = [
     path("v1/developers/", spend.DeveloperListApi.as_view(), name="developers"),
     path("v1/developers/<int:pk>/", spend.DeveloperDetailApi.as_view(), name="developer"),
     path("v1/developers/<int:pk>/sessions/", spend.DeveloperSessionListApi.as_view(), name="developer_sessions"),
+    path("v1/plans/", planning.PlanPriceListApi.as_view(), name="plan_prices"),
+    path("v1/plans/advice/", planning.PlanAdviceApi.as_view(), name="plan_advice"),
+    path("v1/plans/advice/developers/<int:pk>/", planning.PlanAdviceDeveloperApi.as_view(),
+         name="plan_advice_developer"),
     path("v1/alerts/", alerts.AlertListApi.as_view(), name="alerts"),
     path("v1/alerts/<int:pk>/", alerts.AlertDetailApi.as_view(), name="alert"),
     path("v1/alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert_acknowledge"),
