@@ -1,12 +1,15 @@
-"""Delivery: every event to every channel it is meant for, once, recording each attempt.
+"""Delivery: every event to every channel it is meant for (alerts.routing), once, recording each attempt.
 
 Channel.notify's counterpart here is ``notification_send(event, channel)``, the one delivery path:
 it claims (event, channel) by inserting a Notification in state "sending" (a partial unique
 constraint lets only one such row, or a "sent" one, exist per pair), sends through the channel's
 transport, and records the outcome on that row. A transient error is retried by the task with
 backoff; a permanent one disables the channel with the reason. After MAX_ATTEMPTS the pair is
-given up. An event goes to the channels that were enabled when it was raised or made since
-(``created_at`` not after the event's) and still are.
+given up. An event goes to the channels routing gives it (the rule's choice, team scope; made
+before the event was raised and enabled), except digest channels (alerts.digests sends those).
+A non-urgent event is held from a channel in its quiet hours: not tried, not settled, so the
+sweeper queues it again every COSTDASH_ALERT_RESEND_SECONDS and it goes out at the first sweep
+after they end.
 
 An attempt that timed out after sending (or whose worker stopped mid-send) is recorded as
 "unknown", not "failed": the receiver may have it. It is retried like a failure, and every attempt
@@ -32,6 +35,7 @@ from costdash.lib.encryption import SecretUnreadable
 
 from .messages import event_message, test_message
 from .models import AlertEvent, Channel, Notification
+from .routing import channel_takes, event_routes, is_held
 from .transports import TRANSPORTS, Message, TransportError
 
 log = logging.getLogger(__name__)
@@ -48,13 +52,15 @@ def retry_delay(retries: int) -> float:
     return min(settings.COSTDASH_ALERT_RETRY_SECONDS * 2**retries, RETRY_CAP_SECONDS)
 
 
-def event_channels(event: AlertEvent):
-    return Channel.objects.filter(enabled=True, created_at__lte=event.created_at).order_by("pk")
+def event_channels(event: AlertEvent) -> list[Channel]:
+    """The channels the event is sent to one by one: its routes but the digest channels."""
+    return [channel for channel in event_routes(event) if not channel.digest]
 
 
-def pending_channels(event: AlertEvent, quiet_since=None) -> list[Channel]:
+def pending_channels(event: AlertEvent, quiet_since=None, now=None) -> list[Channel]:
     """The event's channels still to be tried: not sent, no attempt in flight, not given up (a
-    permanent error, or MAX_ATTEMPTS made). With ``quiet_since``, only those with no attempt after it."""
+    permanent error, or MAX_ATTEMPTS made). With ``quiet_since``, only those with no attempt after it.
+    With ``now``, not those holding it in their quiet hours at ``now``."""
     attempts: dict[int, list[Notification]] = {}
     for note in Notification.objects.filter(event=event).order_by("pk"):
         attempts.setdefault(note.channel_id, []).append(note)
@@ -65,20 +71,22 @@ def pending_channels(event: AlertEvent, quiet_since=None) -> list[Channel]:
             continue
         if quiet_since is not None and notes and notes[-1].created_at > quiet_since:
             continue
+        if now is not None and is_held(channel, event, now):
+            continue
         pending.append(channel)
     return pending
 
 
-def event_deliver(event_id: int, quiet_since=None) -> list[int]:
-    """Queue a notification task per pending channel of the event (or mark it done when none is
-    left); returns the channel ids queued."""
+def event_deliver(event_id: int, quiet_since=None, now=None) -> list[int]:
+    """Queue a notification task per pending channel of the event not in its quiet hours at
+    ``now`` (default: now), or mark it done when none is left; returns the channel ids queued."""
     from .tasks import alert_notify
 
-    event = AlertEvent.objects.filter(pk=event_id, delivery_done_at=None).first()
+    event = AlertEvent.objects.select_related("rule", "developer").filter(pk=event_id, delivery_done_at=None).first()
     if event is None:
         return []
     AlertEvent.objects.filter(pk=event.pk).update(enqueued_at=timezone.now())
-    channels = pending_channels(event, quiet_since)
+    channels = pending_channels(event, quiet_since, now=now or timezone.now())
     if not channels:
         event_settle(event)
     for channel in channels:
@@ -87,7 +95,7 @@ def event_deliver(event_id: int, quiet_since=None) -> list[int]:
 
 
 def event_settle(event: AlertEvent) -> bool:
-    """Mark the event delivered when no channel is left to try and no attempt is in flight."""
+    """Mark the event delivered when no channel is left to try (held ones are left) and no attempt is in flight."""
     in_flight = Notification.objects.filter(event=event, status=Notification.Status.SENDING).exists()
     if in_flight or pending_channels(event):
         return False
@@ -97,11 +105,12 @@ def event_settle(event: AlertEvent) -> bool:
 def notification_send(event_id: int, channel_id: int) -> str:
     """Deliver one event to one channel, if nobody has or is: SENT, RETRY (a transient error with
     attempts left), FAILED (permanent, or out of attempts) or SKIPPED (claimed elsewhere, already
-    sent, channel disabled or gone)."""
+    sent, channel disabled or gone, or not one routing gives the event). Quiet hours are decided when
+    the send is queued (event_deliver), not here: a retry of a send that began goes on."""
     channel = Channel.objects.filter(pk=channel_id, enabled=True).first()
     event = AlertEvent.objects.select_related("rule", "developer").filter(pk=event_id).first()
-    if channel is None or event is None:
-        return SKIPPED
+    if channel is None or event is None or channel.digest or not channel_takes(channel, event):
+        return SKIPPED  # routing may have changed since it was queued: a digest channel, another team
     note = _claim(event, channel)
     if note is None:
         return SKIPPED
@@ -173,6 +182,6 @@ def alerts_sweep(now=None) -> int:
         Q(enqueued_at=None) | Q(enqueued_at__lte=quiet)).order_by("pk").values_list("pk", flat=True)
     requeued = 0
     for event_id in waiting[:1000]:
-        if event_deliver(event_id, quiet_since=quiet):
+        if event_deliver(event_id, quiet_since=quiet, now=now):
             requeued += 1
     return requeued

@@ -62,7 +62,23 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["name", "enabled", "notify_developer"]
+        fields = ["name", "enabled", "notify_developer", "team", "digest", "quiet_start", "quiet_end"]
+        labels = {"notify_developer": "Also to the developer", "team": "Only this team's alerts",
+                  "digest": "Send", "quiet_start": "Quiet hours from", "quiet_end": "Quiet hours until"}
+        widgets = {"quiet_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                   "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+        help_texts = {
+            "notify_developer": "Each alert about a developer also goes to that developer (in Cc). With no addresses "
+                                "above, the channel writes to the developer concerned alone. Not with a digest.",
+            "team": "A team's channel gets only its own alerts: about a developer in the team, or about the team "
+                    "itself (its average). Org-wide alerts (limits, imports, models) do not reach it. "
+                    "Empty: every alert.",
+            "digest": "A digest replaces single alerts on this channel: the day's (or the Monday-to-Sunday week's) "
+                      "spend, who crossed what, the open alerts and the top sessions, once per period, sent after "
+                      "COSTDASH_ALERT_DIGEST_HOUR o'clock (org time) and outside the quiet hours.",
+            "quiet_start": "In the org's time zone. During quiet hours only urgent alerts are sent; the others wait "
+                           "until they end. Leave both empty for none; 22:00 to 07:00 spans midnight.",
+        }
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +100,10 @@ class ChannelForm(forms.ModelForm):
             self.fields["signing_secret"].help_text += " Leave empty to keep the stored one."
         if kind != Channel.Kind.EMAIL:
             del self.fields["notify_developer"]
+        else:
+            target.help_text += " May be empty when it also writes to the developer: then only to them."
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        self.fields["team"].empty_label = "Every team (and org-wide alerts)"
 
     def _stored_config(self) -> dict | None:
         if not self.instance.pk:
@@ -95,27 +115,56 @@ class ChannelForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        to_developer = bool(data.get("notify_developer"))
+        extra = {"allow_none": to_developer} if self.instance.kind == Channel.Kind.EMAIL else {}
         try:
             self.config = self.transport.config_from(
-                data.get("target", ""), data.get("signing_secret", ""), self._stored_config())
+                data.get("target", ""), data.get("signing_secret", ""), self._stored_config(), **extra)
         except forms.ValidationError as exc:
             self.add_error(None, exc)
+        if to_developer and data.get("digest"):
+            self.add_error("digest", "A digest goes to the channel's addresses only: untick “Also to the developer”, "
+                                     "or make a separate channel that writes to developers.")
+        start, end = data.get("quiet_start"), data.get("quiet_end")
+        if (start is None) != (end is None):
+            missing = "quiet_end" if end is None else "quiet_start"
+            self.add_error(missing, "Give both ends of the quiet hours, or neither.")
+        elif start is not None and start == end:
+            self.add_error("quiet_end", "The quiet hours must end at another time than they start.")
         return data
 
 
+URGENCY_CHOICES = [("", "The kind's default"), ("true", "Urgent: sent even in quiet hours"),
+                   ("false", "Not urgent: waits for a channel's quiet hours to end")]
+
+
 class RuleForm(forms.ModelForm):
+    urgent = forms.TypedChoiceField(
+        choices=URGENCY_CHOICES, required=False, empty_value=None,
+        coerce=lambda value: {"true": True, "false": False}.get(value), label="Urgency",
+        help_text="The default is urgent for a line crossed: the daily ceiling, and a spend limit share of 100% or "
+                  "more (or a budget reached); not urgent for the rest (projections, 50% and 80% shares, the team "
+                  "average, the operational kinds).",
+    )
+
     class Meta:
         model = AlertRule
-        fields = ["kind", "name", "threshold", "scope", "team", "developer", "window_days", "enabled"]
-        widgets = {"scope": forms.RadioSelect}
+        fields = ["kind", "name", "threshold", "scope", "team", "developer", "window_days", "channels", "urgent",
+                  "enabled"]
+        widgets = {"scope": forms.RadioSelect, "channels": forms.SelectMultiple(attrs={"size": 6})}
         help_texts = {
             "threshold": "Dollars for the daily ceiling, its projection and the team average; percent of the "
                          "limit for the spend limit kinds; not used by the operational kinds.",
+            "channels": "None chosen: every channel, as before (channels added later included). A team's channel "
+                        "still gets only that team's alerts.",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"] = forms.ChoiceField(choices=[(k.key, k.label) for k in KINDS.values()])
+        self.fields["channels"].queryset = Channel.objects.order_by("name", "pk")
+        if self.instance.pk and self.instance.urgent is not None:
+            self.initial["urgent"] = "true" if self.instance.urgent else "false"
         self.fields["team"].queryset = Team.objects.order_by("name")
         self.fields["developer"].queryset = Developer.objects.order_by("name", "email")
         self.fields["window_days"].help_text = "Team average only: the full days before today it averages (1-90)."

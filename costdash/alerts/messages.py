@@ -73,4 +73,5 @@ def test_message(channel: Channel, user) -> Message:
     payload = {"event": None, "kind": "test", "summary": line, "url": url, "created_at": when.isoformat(),
                "test": True}
     return Message(subject=f"[costdash] Test of {channel.name}", text=f"{line}\n\nChannels: {url}", headline=line,
-                   url=url, payload=payload, idempotency_key=f"costdash-test-{uuid.uuid4().hex}")  # each test its own
+                   url=url, payload=payload, developer_email=user.email or "",  # the sender, as the developer
+                   idempotency_key=f"costdash-test-{uuid.uuid4().hex}")  # each test its own

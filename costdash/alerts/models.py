@@ -35,6 +35,15 @@ class AlertRule(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     window_days = models.PositiveSmallIntegerField(default=7, help_text="Team average: the days averaged")
+    channels = models.ManyToManyField(
+        "Channel", blank=True, related_name="rules",
+        help_text="Where its alerts go. None chosen: every channel (as before), channels added later included",
+    )
+    urgent = models.BooleanField(
+        null=True, blank=True,
+        help_text="Urgent alerts are sent during a channel's quiet hours; others wait for them to end. "
+                  "Empty: the kind's default (alerts.routing.urgent_by_default)",
+    )
     enabled = models.BooleanField(default=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -65,6 +74,12 @@ class AlertRule(models.Model):
         from .kinds import kind_of
 
         return kind_of(self.kind)
+
+    @property
+    def is_urgent(self) -> bool:
+        from .routing import urgent_by_default
+
+        return urgent_by_default(self) if self.urgent is None else self.urgent
 
     @property
     def scope_label(self) -> str:
@@ -122,7 +137,16 @@ class Channel(models.Model):
     """Where alerts go: e-mail, a Slack incoming webhook or a signed generic webhook
     (alerts.transports). Its settings are stored encrypted (``config_ciphertext``, a JSON object)
     because webhook URLs and signing secrets are secrets; ``hint`` is what pages show of them.
-    A permanent delivery error disables it, with ``disabled_reason``."""
+    A permanent delivery error disables it, with ``disabled_reason``.
+
+    Routing (alerts.routing): ``team`` narrows it to that team's alerts; ``quiet_start``..``quiet_end``
+    (org time, wrapping midnight when start > end) holds non-urgent alerts until they end; ``digest``
+    daily or weekly sends one digest per period (alerts.digests) instead of each alert."""
+
+    class Digest(models.TextChoices):
+        NONE = "", "Each alert as it is raised"
+        DAILY = "daily", "A daily digest (yesterday)"
+        WEEKLY = "weekly", "A weekly digest (last week, Monday to Sunday)"
 
     class Kind(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -136,6 +160,13 @@ class Channel(models.Model):
     notify_developer = models.BooleanField(
         default=False, help_text="E-mail only: also send a developer's own alerts to the developer",
     )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Only this team's alerts: about its developers, or about the team itself. Empty: everyone's",
+    )
+    quiet_start = models.TimeField(null=True, blank=True, help_text="Quiet hours start (the org's time zone)")
+    quiet_end = models.TimeField(null=True, blank=True, help_text="Quiet hours end (the org's time zone)")
+    digest = models.CharField(max_length=10, choices=Digest.choices, default=Digest.NONE, blank=True)
     enabled = models.BooleanField(default=True)
     disabled_reason = models.TextField(blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +180,12 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="channel_quiet_hours_both_or_neither",
+                condition=Q(quiet_start=None, quiet_end=None) | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -165,11 +202,13 @@ class Channel(models.Model):
 
 
 class Notification(models.Model):
-    """One delivery attempt of an event (or of a test message: no event) to a channel.
+    """One delivery attempt of an event, of a digest (``digest_period`` and ``digest_start`` set; no
+    event) or of a test message (neither) to a channel.
 
     A row in state sending or sent is the claim on (event, channel): the partial unique constraint
     lets one worker at a time hold it and none take it once sent. A failed attempt leaves it, so
-    the next attempt (a Celery retry, or the sweeper) can claim it again. An attempt whose outcome is
+    the next attempt (a Celery retry, or the sweeper) can claim it again. A digest is claimed the
+    same way, once per (channel, period, period start). An attempt whose outcome is
     unknown (the message went out and no answer came in time, or its worker stopped mid-send: the
     receiver may have it) is tried again like a failed one, with the same idempotency key."""
 
@@ -187,6 +226,8 @@ class Notification(models.Model):
     permanent = models.BooleanField(default=False, help_text="The error will not go away by trying again")
     error = models.TextField(blank=True)
     response_code = models.IntegerField(null=True, blank=True, help_text="HTTP status or SMTP reply code")
+    digest_period = models.CharField(max_length=10, blank=True, default="", help_text="daily or weekly")
+    digest_start = models.DateField(null=True, blank=True, help_text="The digest's first day (org time)")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -196,6 +237,11 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["event", "channel"], condition=Q(status__in=["sending", "sent"], event__isnull=False),
                 name="notification_one_claim_per_event_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "digest_period", "digest_start"],
+                condition=Q(status__in=["sending", "sent"], digest_start__isnull=False),
+                name="notification_one_claim_per_channel_digest",
             ),
         ]
 

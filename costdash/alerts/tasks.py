@@ -31,3 +31,11 @@ def alert_notify(self, event_id: int, channel_id: int) -> str:
     if outcome == delivery.RETRY and not self.request.is_eager:
         raise self.retry(countdown=delivery.retry_delay(self.request.retries))
     return outcome
+
+
+@shared_task(acks_late=True)
+def alerts_digests() -> dict[int, str]:
+    """The beat entry "alerts-digests": each digest channel's latest period, once (alerts.digests)."""
+    from . import digests
+
+    return digests.digests_send()

@@ -17,7 +17,8 @@ from .forms import AcknowledgeForm, AlertFilterForm, ChannelForm, RuleForm
 from .kinds import KINDS
 from .kinds.base import format_figure
 from .models import AlertRule, Channel
-from .selectors import alerts_visible_to, delivery_summaries
+from .routing import event_is_urgent, quiet_label
+from .selectors import alerts_visible_to, delivery_summaries, event_routing
 from .services import channel_save, event_acknowledge, rule_save
 from .transports import TRANSPORTS
 
@@ -58,6 +59,7 @@ def alert_detail(request, event_id: int):
     kind = event.rule.kind_def
     return render(request, "alerts/detail.html", {
         "event": event, "form": form, "notifications": notifications, "kind": kind,
+        "routes": event_routing(event), "urgent": event_is_urgent(event),
         "figure": format_figure(event.figure, kind.figure_unit),
         "threshold": format_figure(event.threshold, kind.figure_unit),
     })
@@ -66,9 +68,13 @@ def alert_detail(request, event_id: int):
 @login_required
 def channel_list(request):
     roles.require_admin(request.user, CHANNELS_ADMINS_ONLY)
-    channels = list(Channel.objects.all())
+    channels = list(Channel.objects.select_related("team").prefetch_related("rules"))
+    every_channel = list(AlertRule.objects.filter(channels=None).order_by("kind", "pk"))
     for channel in channels:
         channel.recent = list(channel.notifications.select_related("event").order_by("-pk")[:5])
+        channel.quiet = quiet_label(channel)
+        channel.chosen_by = list(channel.rules.all())
+        channel.every_rule = every_channel
     return render(request, "alerts/channels.html", {"channels": channels, "transports": TRANSPORTS.values()})
 
 
@@ -114,7 +120,7 @@ def channel_test(request, channel_id: int):
 @login_required
 def rule_list(request):
     roles.require_sees_all_spend(request.user, "Alert rules are the org's settings: only admins and billing see them.")
-    rules = AlertRule.objects.select_related("team", "developer", "owner")
+    rules = AlertRule.objects.select_related("team", "developer", "owner").prefetch_related("channels")
     return render(request, "alerts/rules.html", {"rules": rules, "kinds": KINDS.values(),
                                                  "is_admin": roles.is_admin(request.user)})
 
@@ -127,6 +133,7 @@ def rule_edit(request, rule_id: int | None = None):
     form = RuleForm(request.POST or None, instance=rule, initial=initial)
     if request.method == "POST" and form.is_valid():
         saved = rule_save(form.save(commit=False), request.user)
+        form.save_m2m()  # the channels it goes to
         messages.success(request, f"The rule {saved} is saved.")
         return redirect("alerts:rules")
     return render(request, "alerts/form.html", {"form": form, "title": f"Edit {rule}" if rule else "New alert rule",

@@ -29,6 +29,11 @@ class Message:
     developer_email: str = ""
     event_id: int | None = None
     idempotency_key: str = ""
+    label: str = "test"  # what X-Costdash-Event says when there is no event: "test" or "digest"
+
+    @property
+    def event_header(self) -> str:
+        return str(self.event_id) if self.event_id else self.label
 
 
 class TransportError(Exception):

@@ -1,5 +1,11 @@
 """E-mail through Django's mail (EMAIL_* settings from the environment): to the channel's addresses,
-and, when the channel says so, to the developer an alert is about."""
+and, when the channel says so (``notify_developer``), to the developer an alert is about.
+
+The developer's copy is the same message in the same SMTP transaction (one attempt, one claim:
+exactly once holds per alert and channel), with the developer in Cc so they see it is theirs. A
+channel that notifies developers may have no addresses of its own: it then writes to the developer
+alone, and routing gives it only alerts about a developer. A digest never goes to a developer; a
+test goes to its sender in the developer's place, to show what a developer receives."""
 from __future__ import annotations
 
 import smtplib
@@ -36,10 +42,12 @@ class EmailTransport(Transport):
     target_help = "One or more e-mail addresses, separated by commas."
     target_is_secret = False
 
-    def config_from(self, target, signing_secret, current):
+    def config_from(self, target, signing_secret, current, allow_none: bool = False):
+        """``allow_none``: the channel notifies the developer, so it may have no addresses of its own."""
         addresses = [a.strip() for a in target.replace(";", ",").split(",") if a.strip()]
-        if not addresses:
-            raise forms.ValidationError({"target": "Enter at least one e-mail address."})
+        if not addresses and not allow_none:
+            raise forms.ValidationError({"target": "Enter at least one e-mail address (or tick “also to the "
+                                                   "developer” for a channel that writes to developers only)."})
         if len(addresses) > MAX_ADDRESSES:
             raise forms.ValidationError({"target": f"At most {MAX_ADDRESSES} addresses."})
         for address in addresses:
@@ -50,15 +58,19 @@ class EmailTransport(Transport):
         return {"to": addresses}
 
     def hint(self, config):
-        return ", ".join(config["to"])
+        return ", ".join(config["to"]) or "the developer concerned only"
 
     def send(self, channel, config, message: Message):
-        recipients = list(config["to"])
-        if channel.notify_developer and message.developer_email and message.developer_email not in recipients:
-            recipients.append(message.developer_email)
+        to, cc = list(config["to"]), []
+        developer = message.developer_email if channel.notify_developer else ""
+        if developer and developer not in to:
+            (cc if to else to).append(developer)
+        if not to:
+            raise TransportError("This channel writes to the developer concerned only, and this message is about "
+                                 "no developer.", permanent=False)
         email = EmailMessage(
-            subject=message.subject, body=message.text, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
-            headers={"X-Costdash-Event": str(message.event_id) if message.event_id else "test"},
+            subject=message.subject, body=message.text, from_email=settings.DEFAULT_FROM_EMAIL, to=to, cc=cc,
+            headers={"X-Costdash-Event": message.event_header},
             connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
         )
         try:

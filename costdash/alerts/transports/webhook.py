@@ -60,6 +60,6 @@ class WebhookTransport(Transport):
         headers = {
             SIGNATURE_HEADER: signature(config["secret"], body),
             TIMESTAMP_HEADER: str(sent_at),
-            "X-Costdash-Event": str(message.event_id) if message.event_id else "test",
+            "X-Costdash-Event": message.event_header,
         }
         return post_json(config["url"], body, headers, label=f"webhook {url_hint(config['url'])}", message=message)
