@@ -99,8 +99,9 @@ def digest_content(channel: Channel, period: Period, tz) -> dict:
         "crossed": list(crossed[:LISTED]), "crossed_count": crossed.count(),
         "open": list(still_open[:LISTED]), "open_count": still_open.count(),
         "sessions": [{"developer_id": s["developer_id"], "name": session_names[s["developer_id"]],
-                      "session_id": s["session_id"], "project": s["project"] or "", "cost": s["cost"],
-                      "requests": s["requests"]} for s in sessions],
+                      "session_id": s["session_id"], "project": s["project"] or "",
+                      "cost": s["cost"] if s["priced_requests"] else None,  # unknown, never $0
+                      "requests": s["requests"], "unpriced_requests": s["unpriced_requests"]} for s in sessions],
     }
 
 
@@ -116,10 +117,10 @@ def digest_message(channel: Channel, content: dict) -> Message:
     period: Period = content["period"]
     team = f" ({content['team']})" if content["team"] else ""
     subject = f"[costdash] {period.label}{team}: {usd(content['spend'])}"
-    unpriced = (f", plus {content['unpriced_requests']} requests with no known price (not in the figure)"
+    unpriced = (f" ({_of(content['unpriced_requests'], 'request')} with no known price: not in the figure)"
                 if content["unpriced_requests"] else "")
-    headline = (f"Spend {usd(content['spend'])} over {content['requests']} requests{unpriced}. "
-                f"{content['crossed_count']} alerts raised, {content['open_count']} open.")
+    headline = (f"Spend {usd(content['spend'])} over {_of(content['requests'], 'request')}{unpriced}. "
+                f"{_of(content['crossed_count'], 'alert')} raised, {content['open_count']} open.")
     lines = [headline, "", "Top spenders:"]
     lines += [f"- {r['name']}: {usd(r['cost'])}" for r in content["spenders"]] or ["- nobody spent anything"]
     lines += ["", f"Who crossed what ({content['crossed_count']}):"]
@@ -129,8 +130,7 @@ def digest_message(channel: Channel, content: dict) -> Message:
     lines += [_alert_line(e) for e in content["open"]] or ["- none"]
     lines += _more(content["open_count"], content["open"])
     lines += ["", "Top sessions:"]
-    lines += [f"- {s['name']}, {s['session_id']}{' (' + s['project'] + ')' if s['project'] else ''}: "
-              f"{usd(s['cost'])}, {s['requests']} requests" for s in content["sessions"]] or ["- none"]
+    lines += [_session_line(s) for s in content["sessions"]] or ["- none"]
     url = absolute(reverse("alerts:list"))
     lines += ["", f"Alerts: {url}"]
     payload = {
@@ -143,11 +143,24 @@ def digest_message(channel: Channel, content: dict) -> Message:
         "crossed": [e.pk for e in content["crossed"]], "crossed_count": content["crossed_count"],
         "open": [e.pk for e in content["open"]], "open_count": content["open_count"],
         "top_sessions": [{"developer": s["developer_id"], "session_id": s["session_id"], "project": s["project"],
-                          "cost": decimal_str(s["cost"]), "requests": s["requests"]} for s in content["sessions"]],
+                          "cost": decimal_str(s["cost"]), "requests": s["requests"],
+                          "unpriced_requests": s["unpriced_requests"]} for s in content["sessions"]],
         "url": url, "test": False,
     }
     return Message(subject=subject, text="\n".join(lines), headline="\n".join(lines[:-2]), url=url,
                    payload=payload, label="digest", idempotency_key=digest_idempotency_key(channel, period))
+
+
+def _of(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _session_line(session: dict) -> str:
+    where = f" ({session['project']})" if session["project"] else ""
+    cost = "price unknown" if session["cost"] is None else usd(session["cost"])
+    unpriced = session["unpriced_requests"]
+    extra = f", {unpriced} with no known price" if unpriced and session["cost"] is not None else ""
+    return f"- {session['name']}, {session['session_id']}{where}: {cost}, {_of(session['requests'], 'request')}{extra}"
 
 
 def _more(count: int, listed: list) -> list[str]:
