@@ -236,6 +236,11 @@ COSTDASH_ALERT_LOOKBACK_DAYS = env_int("COSTDASH_ALERT_LOOKBACK_DAYS", 7)  # old
 COSTDASH_ALERT_RETRY_SECONDS = env_int("COSTDASH_ALERT_RETRY_SECONDS", 30)  # first retry; doubles each time
 COSTDASH_ALERT_RESEND_SECONDS = env_int("COSTDASH_ALERT_RESEND_SECONDS", 300)  # sweeper re-queues after this
 COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS = env_int("COSTDASH_ALERT_HTTP_TIMEOUT_SECONDS", 10)  # webhook/Slack POST
+# Digest channels get yesterday's (or last week's) digest at the first check on or after this hour, org time.
+COSTDASH_ALERT_DIGEST_HOUR = env_int("COSTDASH_ALERT_DIGEST_HOUR", 8)
+if not 0 <= COSTDASH_ALERT_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"COSTDASH_ALERT_DIGEST_HOUR must be an hour from 0 to 23, not {COSTDASH_ALERT_DIGEST_HOUR}")
 # Admin API connections: https only; plain http to a loopback host (127.0.0.0/8, ::1, localhost) only when
 # this is on (tests and local stand-ins). lib/http.py refuses to send a credential header otherwise.
 COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = env_bool("COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK", False)
@@ -302,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-sweep": {
         "task": "costdash.alerts.tasks.alerts_sweep",
         "schedule": env_int("COSTDASH_ALERT_SWEEP_SECONDS", 60),
+    },
+    # Daily and weekly digests of the channels that ask for one, once per channel and period (alerts.digests).
+    "alerts-digests": {
+        "task": "costdash.alerts.tasks.alerts_digests",
+        "schedule": env_int("COSTDASH_ALERT_DIGEST_CHECK_SECONDS", 600),
     },
     # Last month's report e-mailed to the billing group (reports.tasks), at this hour UTC on the 1st and again on
     # the 2nd for org time zones where the month had not ended yet; a month already sent is never sent again.
