@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "costdash.chargeback",
     "costdash.reports",
     "costdash.alerts",
+    "costdash.ratelimits",
     "costdash.planning",
     "costdash.api",
     "axes",  # login throttling (the AXES_ block below)

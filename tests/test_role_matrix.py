@@ -110,6 +110,11 @@ MATRIX = [
         {"scope": "org", "amount": "900", "warning_share": "0.8"}),
     Url("limits:delete", "/limits/{limit}/delete/", ADMINS),
     Url("limits:delete", "/limits/{limit}/delete/", succeeds(ADMINS, 302), POST),
+    # Rate limits: billing reads, admins enter the org's limits.
+    Url("ratelimits:page", "/rate-limits/", SPEND),
+    Url("ratelimits:edit", "/rate-limits/limits/", ADMINS),
+    Url("ratelimits:edit", "/rate-limits/limits/", succeeds(ADMINS, 302), POST,
+        {"itpm": "400000", "otpm": "80000", "rpm": "2000", "note": "Tier 4"}),
     # Chargeback rules: billing reads, admins change.
     Url("chargeback:list", "/chargeback/", SPEND),
     Url("chargeback:create", "/chargeback/new/", ADMINS),
@@ -218,6 +223,8 @@ MATRIX = [
     Url("api:report_reopen", "/api/v1/reports/{closed_month}/reopen/", API_SPEND, POST, {"note": "late import"}),
     Url("api:report_file", "/api/v1/reports/files/{report}/", API_SPEND),
     Url("api:report_file_download", "/api/v1/reports/files/{report}/download/", API_SPEND),
+    Url("api:rate_limits", "/api/v1/rate-limits/", API_SPEND),
+    Url("api:rate_limit_settings", "/api/v1/rate-limits/limits/", API_SPEND),
 ]
 
 

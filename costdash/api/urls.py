@@ -3,6 +3,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from costdash.planning import api as planning
+from costdash.ratelimits import api as ratelimits_api
 
 from .views import alerts, focus, reports, spend, tokens
 
@@ -33,4 +34,6 @@ urlpatterns = [
     path("v1/reports/<str:month>/files/", reports.ReportFileListApi.as_view(), name="report_files"),
     path("v1/reports/<str:month>/close/", reports.ReportCloseApi.as_view(), name="report_close"),
     path("v1/reports/<str:month>/reopen/", reports.ReportReopenApi.as_view(), name="report_reopen"),
+    path("v1/rate-limits/", ratelimits_api.RatePlanApi.as_view(), name="rate_limits"),
+    path("v1/rate-limits/limits/", ratelimits_api.OrgRateLimitApi.as_view(), name="rate_limit_settings"),
 ]

@@ -20,6 +20,7 @@ from costdash.chargeback import rollup as chargeback_rollup
 from costdash.ingest.models import ActivityRecord, FailedCall, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 from costdash.pricing.services import rate_table, rate_table_invalidate
+from costdash.ratelimits.rollup import minute_usage_replace
 
 from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
@@ -206,6 +207,9 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DailyError.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyError.objects.bulk_create(_daily_errors(developer_id, start, end, days, tz), batch_size=1000)
         chargeback_rollup.dimension_costs_replace(developer_id, days, parts)
+        # Requests and tokens per minute, for rate-limit planning (ratelimits.rollup).
+        minute_usage_replace(developer_id, days, events=events, mixed=mixed, counted=counted, start=start, end=end,
+                             tz=tz)
     return len(rows)
 
 
