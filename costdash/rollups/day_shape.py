@@ -13,9 +13,14 @@ The rules:
   developer-days; else the org's with as many; else a straight line from midnight (1/24 an hour).
 - The share done by a time is the whole hours before it plus the elapsed part of its hour (spend
   within an hour taken as even).
-- A shape's projection is spend so far / share done, made only once the share done reaches
-  MIN_SHARE (before that a few dollars would project anything); the straight line keeps its own
-  floor (LINEAR_MIN_SHARE: not before 02:00).
+- The projection with a shape: spend so far plus the rest of the day (1 - share done) at a day's
+  rate that counts today so far together with one usual day of the history (their average day):
+  rate = (spent + average) / (share done + 1), projected = spent + (1 - share done) x rate.
+  Today's pace alone (spent / share done) swings wildly on a day's first sessions: on the benchmark
+  data it doubled the false alarms of the straight line (benchmarks/README.md, "On pace"). Made once
+  there is spend today and the share done reaches MIN_SHARE.
+- The straight line (no history): spent / the share of the clock's day passed, not before 02:00
+  (LINEAR_MIN_SHARE).
 - Weekdays and weekends share one shape; a day the clocks change has the hours it has.
 """
 from __future__ import annotations
@@ -61,6 +66,7 @@ class DayShape:
     basis: str
     days: int
     hourly: tuple[Decimal, ...]
+    average: Decimal | None = None  # a usual day's spend: the history's spend / its days (None: LINEAR)
 
     def share_done(self, at: time) -> Decimal:
         """The share of the day usually done by the local time ``at``."""
@@ -82,14 +88,14 @@ def shape_of(totals: HourTotals, basis: str) -> DayShape | None:
     total = totals.total
     if total <= 0:
         return None
-    return DayShape(basis, totals.days, tuple(cost / total for cost in totals.costs))
+    return DayShape(basis, totals.days, tuple(cost / total for cost in totals.costs), total / totals.days)
 
 
 def shape_choose(own: HourTotals | None, team: HourTotals | None, org: HourTotals | None) -> DayShape:
     """The developer's own shape, else their team's, else the org's, else the straight line (the rules above)."""
     for basis, totals, minimum in ((DEVELOPER, own, MIN_OWN_DAYS), (TEAM, team, MIN_POOLED_DAYS),
                                    (ORG, org, MIN_POOLED_DAYS)):
-        if totals is not None and totals.days >= minimum:
+        if totals is not None and totals.days >= max(minimum, 1):
             shape = shape_of(totals, basis)
             if shape is not None:
                 return shape
@@ -97,8 +103,20 @@ def shape_choose(own: HourTotals | None, team: HourTotals | None, org: HourTotal
 
 
 def projected_day(spent: Decimal, share: Decimal, shape: DayShape) -> Decimal | None:
-    """Where a day with ``spent`` so far ends when ``share`` of it is usually done; None when too
-    little of the day is done to say (or the day is over)."""
+    """Where a day with ``spent`` so far ends when ``share`` of it is usually done (the rules above);
+    None when too little of the day is done to say, or the day is over."""
+    if not shape.min_share <= share < 1:
+        return None
+    if shape.basis == LINEAR:
+        return spent / share
+    if spent <= 0:
+        return None
+    return spent + (1 - share) * ((spent + shape.average) / (share + 1))
+
+
+def paced_day(spent: Decimal, share: Decimal, shape: DayShape) -> Decimal | None:
+    """Today's pace alone, spent / share done (with the same floors): what projected_day is measured
+    against (benchmarks/projection_accuracy.py), not what the alert uses."""
     if not shape.min_share <= share < 1:
         return None
     return spent / share

@@ -64,8 +64,8 @@ def test_projected_from_the_share_of_the_day_passed(rules, evaluate):
     assert raised("daily_ceiling") == [("Cy", today, Decimal("31.00"))]
     projected = next(e for e in events if e.rule.kind == "projected_ceiling")
     assert projected.summary == (f"Ana has spent $15.00 by 10:00 on {today:%Y-%m-%d}; 42% of the day has passed (a "
-                                 "straight line from midnight: too little history of hours): at that pace the day "
-                                 "ends at $36.00, over the daily ceiling of $30.00.")
+                                 "straight line from midnight, at today's pace: too little history of hours): the "
+                                 "day ends at about $36.00, over the daily ceiling of $30.00.")
 
 
 def test_no_projection_in_the_first_two_hours(rules, evaluate):

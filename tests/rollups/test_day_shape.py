@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from costdash.lib.money import to_cents
 from costdash.rollups.day_shape import (
     DEVELOPER,
     HISTORY_DAYS,
@@ -14,6 +15,7 @@ from costdash.rollups.day_shape import (
     TEAM,
     HourTotals,
     day_shapes_build,
+    paced_day,
     projected_day,
     shape_choose,
     shape_of,
@@ -59,13 +61,25 @@ def test_own_shape_then_the_teams_then_the_orgs_then_the_straight_line():
     assert shape_choose(totals(13, h9="1"), team, org).share_done(time(11)) == 1  # the team's: all by 11:00
 
 
+def test_the_projection_counts_today_so_far_with_one_usual_day():
+    # $100 over 20 days: a usual day is $5. At 10:15, 17.5% done.
+    shape = shape_of(totals(20, h9="10", h10="30", h14="60"), DEVELOPER)
+    assert shape.average == D("5")
+    share = shape.share_done(time(10, 15))
+    # $9 so far: 9 + 0.825 x (9 + 5) / 1.175 = 9 + 9.83 (today's pace alone would say 9 / 0.175 = $51.43).
+    assert to_cents(projected_day(D("9"), share, shape)) == D("18.83")
+    assert to_cents(paced_day(D("9"), share, shape)) == D("51.43")
+    # A runaway morning still shows: $25 -> 25 + 0.825 x 30 / 1.175 = $46.06.
+    assert to_cents(projected_day(D("25"), share, shape)) == D("46.06")
+    assert to_cents(projected_day(D("9"), D("0.10"), shape)) == D("20.45")  # 9 + 0.9 x 14 / 1.1
+    assert projected_day(D("0"), share, shape) is None  # nothing spent today: no projection
+
+
 def test_the_projection_waits_for_a_tenth_of_the_day_and_the_line_for_two_hours():
     shape = shape_of(totals(20, h9="10", h10="30", h14="60"), DEVELOPER)
-    assert projected_day(D("9"), shape.share_done(time(10, 15)), shape) == D("9") / D("0.175")  # $51.43
     assert projected_day(D("9"), shape.share_done(time(9, 59)), shape) is None  # 9.8% done: too early
-    assert projected_day(D("9"), D("0.10"), shape) == D("90")
     assert projected_day(D("5"), D(1) / 24, LINEAR_SHAPE) is None  # 01:00
-    assert projected_day(D("5"), D(2) / 24, LINEAR_SHAPE) == D("60")  # 02:00
+    assert projected_day(D("5"), D(2) / 24, LINEAR_SHAPE) == D("60")  # 02:00: the straight line is today's pace
     assert projected_day(D("5"), D(1), shape) is None  # the day is over
 
 

@@ -57,11 +57,12 @@ class DailyCeiling(RuleKind):
 class ProjectedCeiling(RuleKind):
     key = "projected_ceiling"
     label = "On pace to cross the daily ceiling"
-    description = ("Today only: a developer's cost so far, divided by the share of their day usually done by "
-                   "now, is over the threshold. The share comes from the hours of their own last 56 days (at "
-                   "least 14 with spend), else their team's, else the org's, else a straight line from "
-                   "midnight; no projection before a tenth of their day is usually done (the straight line: "
-                   "not before 02:00). Once over, the daily ceiling rule speaks instead.")
+    description = ("Today only: a developer's cost so far plus the rest of their usual day is over the "
+                   "threshold. The rest is the share of their day usually still to come by now, at a rate that "
+                   "counts today so far with one usual day; the share and the usual day come from the hours of "
+                   "their own last 56 days (at least 14 with spend), else their team's, else the org's. With "
+                   "no such history: a straight line from midnight, not before 02:00. No projection before a "
+                   "tenth of their day is usually done. Once over, the daily ceiling rule speaks instead.")
     default_threshold = Decimal("30.00")
     scopes = ("org", "team", "developer")
     on_recompute = True
@@ -74,9 +75,8 @@ class ProjectedCeiling(RuleKind):
         linear = Decimal((ctx.now - start).total_seconds()) / Decimal((end - start).total_seconds())
         if not 0 <= linear < 1:
             return
-        # Spend below this projects under every rule, whatever the shape.
-        floor = min(rule.threshold for rule in rules) * min(linear, day_shape.MIN_SHARE)
-        costs = day_costs(ctx, above=floor, days=(ctx.today, ctx.today))
+        # Any spend today may project over: a usual day of history can carry a small start past a rule.
+        costs = day_costs(ctx, above=Decimal(0), days=(ctx.today, ctx.today))
         if not costs:
             return
         local = ctx.now.astimezone(ctx.tz)
@@ -98,7 +98,7 @@ class ProjectedCeiling(RuleKind):
                     rule=rule, subject_key=f"developer:{developer_id}", day=day, developer_id=developer_id,
                     figure=projected, threshold=rule.threshold, link=developer_day_link(developer_id, day),
                     summary=f"{name} has spent {usd(cost)} by {local:%H:%M} on {day:%Y-%m-%d}; "
-                            f"{shape_said(shape, share, local, team_name)}: at that pace the day ends at "
+                            f"{shape_said(shape, share, local, team_name)}: the day ends at about "
                             f"{usd(projected)}, over the daily ceiling of {usd(rule.threshold)}.",
                 )
 
@@ -110,16 +110,21 @@ def developer_people(ids) -> dict[int, tuple[str, int | None, str]]:
 
 
 def shape_said(shape: day_shape.DayShape, share: Decimal, local, team_name: str) -> str:
-    """What the projection assumed, in words: whose hours, and how much of the day they put before now."""
+    """What the projection assumed, in words: whose hours, how much of the day they put before now, and
+    the usual day the rest is projected with."""
     percent = f"{(share * 100).quantize(Decimal(1))}%"
-    if shape.basis == day_shape.DEVELOPER:
-        return (f"usually {percent} of their day is done by {local:%H:%M} "
-                f"(their hours on {shape.days} days of the last {day_shape.HISTORY_DAYS})")
-    if shape.basis == day_shape.TEAM:
-        return (f"usually {percent} of a {team_name} developer's day is done by {local:%H:%M} (the team's hours "
-                f"on {shape.days} developer-days of the last {day_shape.HISTORY_DAYS}; too few of their own)")
-    if shape.basis == day_shape.ORG:
-        return (f"usually {percent} of a developer's day here is done by {local:%H:%M} (the org's hours on "
-                f"{shape.days} developer-days of the last {day_shape.HISTORY_DAYS}; too few of their own or "
-                f"their team's)")
-    return f"{percent} of the day has passed (a straight line from midnight: too little history of hours)"
+    if shape.basis == day_shape.LINEAR:
+        return (f"{percent} of the day has passed (a straight line from midnight, at today's pace: too little "
+                f"history of hours)")
+    window = f"{shape.days} {{}} of the last {day_shape.HISTORY_DAYS}"
+    whose = {
+        day_shape.DEVELOPER: (f"their day is done by {local:%H:%M}, and their days average",
+                              f"their hours on {window.format('days')}"),
+        day_shape.TEAM: (f"a {team_name} developer's day is done by {local:%H:%M}, and their days average",
+                         f"the team's hours on {window.format('developer-days')}; too few of their own"),
+        day_shape.ORG: (f"a developer's day here is done by {local:%H:%M}, and their days average",
+                        f"the org's hours on {window.format('developer-days')}; too few of their own or "
+                        f"their team's"),
+    }[shape.basis]
+    return (f"usually {percent} of {whose[0]} {usd(shape.average)} ({whose[1]}); with the rest of the day at "
+            f"a rate counting today so far with one usual day")
