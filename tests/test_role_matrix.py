@@ -212,6 +212,7 @@ MATRIX = [
     Url("api:alerts", "/api/v1/alerts/", API_EVERYONE),
     Url("api:alert", "/api/v1/alerts/{alert}/", API_OWN),
     Url("api:alert_acknowledge", "/api/v1/alerts/{alert}/acknowledge/", API_OWN, POST, {"note": "seen"}),
+    Url("api:alert_rules", "/api/v1/alert-rules/", API_SPEND),
     Url("api:report_months", "/api/v1/reports/", API_SPEND),
     Url("api:report_month", "/api/v1/reports/{month}/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),

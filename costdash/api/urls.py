@@ -26,6 +26,7 @@ urlpatterns = [
     path("v1/alerts/", alerts.AlertListApi.as_view(), name="alerts"),
     path("v1/alerts/<int:pk>/", alerts.AlertDetailApi.as_view(), name="alert"),
     path("v1/alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert_acknowledge"),
+    path("v1/alert-rules/", alerts.AlertRuleListApi.as_view(), name="alert_rules"),
     path("v1/reports/", reports.ReportMonthListApi.as_view(), name="report_months"),
     path("v1/reports/files/<int:pk>/", reports.ReportFileApi.as_view(), name="report_file"),
     path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),

@@ -1,16 +1,19 @@
-"""Alerts: the list (a developer sees only alerts about themself; admins and billing all), one alert,
-and acknowledging it (anyone who sees it may, as on its page)."""
+"""Alerts: the list (a developer sees only alerts about themself; admins and billing all), one alert
+with the channels it goes to, and acknowledging it (anyone who sees it may, as on its page); the
+rules with their channels (admins and billing read; admins change them on the pages)."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from costdash.alerts.models import AlertRule
 from costdash.alerts.selectors import alerts_visible_to
 from costdash.alerts.services import event_acknowledge
 
 from ..filters import ALERT_PARAMETERS, api_alert_filters
-from ..serializers.alerts import AcknowledgeSerializer, AlertSerializer
+from ..permissions import SeesAllSpend
+from ..serializers.alerts import AcknowledgeSerializer, AlertRuleSerializer, AlertSerializer
 
 
 class AlertListApi(ListAPIView):
@@ -48,3 +51,16 @@ class AlertAcknowledgeApi(GenericAPIView):
         done = event_acknowledge(event.pk, request.user, body.validated_data["note"])
         event.refresh_from_db()
         return Response(AlertSerializer(event).data, status=status.HTTP_200_OK if done else status.HTTP_409_CONFLICT)
+
+
+class AlertRuleListApi(ListAPIView):
+    serializer_class = AlertRuleSerializer
+    permission_classes = [SeesAllSpend]
+
+    @extend_schema(summary="Alert rules and the channels each goes to",
+                   description="Admins and billing. A rule that chose no channel goes to every channel "
+                               "(`every_channel`); a team's channel still takes only that team's alerts.")
+    def get(self, request):
+        rules = AlertRule.objects.select_related("team", "developer").prefetch_related("channels__team")
+        page = self.paginate_queryset(rules.order_by("kind", "pk"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
