@@ -1,9 +1,10 @@
 """How often the "on pace" projection is wrong about the end of the day: a straight line from midnight
 against the developer's hour-of-day shape (costdash.rollups.day_shape), replayed on real rollups.
 
-Three methods: ``linear`` (before: spent / the share of the clock's day passed), ``shape pace``
-(spent / the share of their day usually done by then) and ``shape + usual day`` (what the alert
-uses: spent plus the rest of the day at a rate counting today so far with one usual day).
+Four methods: ``linear`` (before: spent / the share of the clock's day passed), ``shape pace``
+(spent / the share of their day usually done by then), ``shape + usual day`` (what the alert uses:
+spent plus the rest of the day at a rate counting today so far with one usual day) and, to show
+what the hours add, ``line + usual day`` (the same with the clock's share instead of their hours).
 
     python benchmarks/projection_accuracy.py --db postgres://postgres@127.0.0.1:5432/costdash_bench5m
     python benchmarks/projection_accuracy.py --db ... --checkpoints 6,9,12,15 --ceiling 30
@@ -26,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 import os
 from pathlib import Path
+import statistics
 import sys
 import time as clock
 
@@ -71,11 +74,15 @@ class Tally:
 
     def __init__(self) -> None:
         self.days = self.ended_over = self.alarms = self.false_alarms = self.misses = self.too_early = 0
+        self.errors: list[Decimal] = []
 
-    def count(self, projected: Decimal | None, total: Decimal, ceiling: Decimal) -> None:
+    def count(self, projected: Decimal | None, total: Decimal, ceiling: Decimal, error: bool = True) -> None:
+        """One developer-day; ``error``: its projection's error counts in the median (some spend so far)."""
         over = projected is not None and projected > ceiling
         self.days += 1
         self.too_early += projected is None
+        if projected is not None and error:
+            self.errors.append(abs(projected - total))
         self.ended_over += total > ceiling
         self.alarms += over
         self.false_alarms += over and total <= ceiling
@@ -86,13 +93,14 @@ class Tally:
         fp = self.false_alarms / under if under else 0.0
         fdr = self.false_alarms / self.alarms if self.alarms else 0.0
         miss = self.misses / self.ended_over if self.ended_over else 0.0
+        error = f"${statistics.median(self.errors):.2f}" if self.errors else "-"
         return (f"{label:<26} {self.days:>7} {self.ended_over:>6} {self.alarms:>7} {self.false_alarms:>7} "
-                f"{fp:>7.1%} {fdr:>8.1%} {self.misses:>6} {miss:>7.1%} {self.too_early:>7}")
+                f"{fp:>7.1%} {fdr:>8.1%} {self.misses:>6} {miss:>7.1%} {self.too_early:>7} {error:>8}")
 
 
-METHODS = ("linear", "shape pace", "shape + usual day")
+METHODS = ("linear", "shape pace", "shape + usual day", "line + usual day")
 HEADER = (f"{'checkpoint / method':<26} {'days':>7} {'ended':>6} {'alarms':>7} {'false':>7} {'FP rate':>7} "
-          f"{'false/al':>8} {'missed':>6} {'miss %':>7} {'no proj':>7}")
+          f"{'false/al':>8} {'missed':>6} {'miss %':>7} {'no proj':>7} {'med err':>8}")
 
 
 def replay(hours, totals, teams, checkpoints: list[int], ceiling: Decimal):
@@ -136,6 +144,8 @@ def replay(hours, totals, teams, checkpoints: list[int], ceiling: Decimal):
                 team_id = teams.get(developer_id)
                 shape = shape_choose(own.get(developer_id), team_totals.get(team_id) if team_id else None, org)
                 bases[shape.basis] += 1
+                # The clock's hours with their usual day (the straight line itself when there is no history).
+                line = replace(LINEAR_SHAPE, basis=shape.basis, average=shape.average)
                 costs = hours.get(developer_id, {}).get(day)
                 alarmed = dict.fromkeys(METHODS, False)
                 for hour in checkpoints:
@@ -146,12 +156,13 @@ def replay(hours, totals, teams, checkpoints: list[int], ceiling: Decimal):
                     share = linear_share if shape.basis == LINEAR else shape.share_done(time(hour))
                     for method, projected in (("linear", projected_day(spent, linear_share, LINEAR_SHAPE)),
                                               ("shape pace", paced_day(spent, share, shape)),
-                                              ("shape + usual day", projected_day(spent, share, shape))):
+                                              ("shape + usual day", projected_day(spent, share, shape)),
+                                              ("line + usual day", projected_day(spent, linear_share, line))):
                         projected = None if projected is None else to_cents(projected)
-                        tallies[(hour, method)].count(projected, total, ceiling)
+                        tallies[(hour, method)].count(projected, total, ceiling, error=spent > 0)
                         alarmed[method] |= projected is not None and projected > ceiling
                 for method, alarm in alarmed.items():
-                    tallies[(None, method)].count(ceiling + 1 if alarm else Decimal(0), total, ceiling)
+                    tallies[(None, method)].count(ceiling + 1 if alarm else Decimal(0), total, ceiling, error=False)
         day += timedelta(days=1)
     return tallies, bases, (first + timedelta(days=HISTORY_DAYS), last - timedelta(days=1))
 
@@ -197,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{clock.perf_counter() - started:.1f} s; ceiling {args.ceiling}, shape floor {day_shape.MIN_SHARE}")
     print("shapes used: " + ", ".join(f"{basis} {n:,}" for basis, n in bases.most_common()))
     print("days: not over yet at the checkpoint; ended: of them, over at the end of the day; FP rate: false "
-          "alarms / days that ended under; false/al: false alarms / alarms; miss %: missed / ended over")
+          "alarms / days that ended under; false/al: false alarms / alarms; miss %: missed / ended over; "
+          "no proj: too early to project (counted as under); med err: median |projected - real total| of the days "
+          "it projects with some spend so far")
     print(HEADER)
     for hour in checkpoints:
         for method in METHODS:

@@ -117,7 +117,7 @@ def projected_day(spent: Decimal, share: Decimal, shape: DayShape) -> Decimal | 
 def paced_day(spent: Decimal, share: Decimal, shape: DayShape) -> Decimal | None:
     """Today's pace alone, spent / share done (with the same floors): what projected_day is measured
     against (benchmarks/projection_accuracy.py), not what the alert uses."""
-    if not shape.min_share <= share < 1:
+    if share <= 0 or not shape.min_share <= share < 1:
         return None
     return spent / share
 
