@@ -203,3 +203,19 @@ def test_each_scope_against_its_recommendation_and_at_twice_its_size(team_world)
     assert (alpha.recommendation.tpm_low, alpha.at_double.tpm_low, alpha.at_double.tpm_high) == (400_000, 800_000,
                                                                                                   1_200_000)
     assert (beta.recommendation.tpm_low, beta.at_double.tpm_low) == (200_000, 400_000)
+
+
+def test_the_migration_marks_the_days_already_imported_for_their_minutes(team_world):
+    import importlib
+
+    from django.apps import apps
+
+    from costdash.rollups.models import DirtyDay
+
+    MinuteUsage.objects.all().delete()  # as before the upgrade
+    importlib.import_module("costdash.ratelimits.migrations.0003_mark_request_days_dirty").mark(apps, None)
+    assert set(DirtyDay.objects.values_list("developer_id", "day")) == {
+        (team_world[name].pk, DAY) for name in ("a1", "a2", "b1")
+    }
+    daily_cost_recompute_dirty()
+    assert MinuteUsage.objects.filter(requests__gt=0).count() == 8  # the eight developer-minutes of the table
