@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "costdash.demo",
     "costdash.connectors",
     "costdash.limits",
+    "costdash.budgets",
     "costdash.chargeback",
     "costdash.reports",
     "costdash.alerts",
@@ -245,6 +246,9 @@ if not 0 <= COSTDASH_ALERT_DIGEST_HOUR <= 23:
 # Admin API connections: https only; plain http to a loopback host (127.0.0.0/8, ::1, localhost) only when
 # this is on (tests and local stand-ins). lib/http.py refuses to send a credential header otherwise.
 COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK = env_bool("COSTDASH_CONNECTOR_ALLOW_HTTP_LOOPBACK", False)
+# Budgets: an admin may push a developer's or a team's budget to a LiteLLM proxy (its address and master key are
+# entered on the Budgets page, the key stored encrypted). Off by default.
+COSTDASH_LITELLM_ENFORCEMENT = env_bool("COSTDASH_LITELLM_ENFORCEMENT", False)
 
 # E-mail (alert channels, monthly reports, password reset): Django's SMTP backend.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

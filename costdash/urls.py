@@ -21,6 +21,7 @@ urlpatterns = [
     path("people/", include("costdash.accounts.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
+    path("budgets/", include("costdash.budgets.urls")),
     path("rate-limits/", include("costdash.ratelimits.urls")),
     path("chargeback/", include("costdash.chargeback.urls")),
     path("plans/", include("costdash.planning.urls")),

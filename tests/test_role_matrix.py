@@ -32,6 +32,7 @@ from costdash.accounts.models import Developer, Identity
 from costdash.alerts.models import AlertEvent, AlertRule, Channel
 from costdash.alerts.services import channel_save
 from costdash.api.services import api_token_create
+from costdash.budgets.models import Budget
 from costdash.chargeback.models import ChargebackRule, DailyDimensionCost, ProjectAlias
 from costdash.connectors.models import AdminApiConnection
 from costdash.connectors.services import connection_save
@@ -64,6 +65,7 @@ PUBLIC = rule(anon=200)
 API_EVERYONE = rule(anon=401)
 API_OWN = rule(anon=401, other=404)
 API_SPEND = rule(anon=401, owner=403, other=403)
+API_ADMINS = rule(anon=401, owner=403, other=403, billing=403)
 INGEST = rule(anon=401, owner=401, other=401, billing=401, admin=401)  # a token only, never a session
 NOT_GET = rule(anon=405, owner=405, other=405, billing=405, admin=405)
 
@@ -110,6 +112,20 @@ MATRIX = [
         {"scope": "org", "amount": "900", "warning_share": "0.8"}),
     Url("limits:delete", "/limits/{limit}/delete/", ADMINS),
     Url("limits:delete", "/limits/{limit}/delete/", succeeds(ADMINS, 302), POST),
+    # Budgets: everyone sees their own (admins and billing all); admins change them and push them to LiteLLM.
+    Url("budgets:list", "/budgets/", EVERYONE),
+    Url("budgets:create", "/budgets/new/", ADMINS),
+    Url("budgets:create", "/budgets/new/", succeeds(ADMINS, 302), POST,
+        {"scope": "team", "team": "{team}", "period": "week", "amount": "400", "alert_shares": "50, 100"}),
+    Url("budgets:edit", "/budgets/{budget}/", ADMINS),
+    Url("budgets:edit", "/budgets/{budget}/", succeeds(ADMINS, 302), POST,
+        {"scope": "developer", "developer": "{ana}", "period": "month", "amount": "250", "alert_shares": "80"}),
+    Url("budgets:delete", "/budgets/{budget}/delete/", ADMINS),
+    Url("budgets:delete", "/budgets/{budget}/delete/", succeeds(ADMINS, 302), POST),
+    Url("budgets:enforce", "/budgets/{budget}/enforce/", succeeds(ADMINS, 302), POST),  # off: a message says so
+    Url("budgets:release", "/budgets/{budget}/release/", succeeds(ADMINS, 302), POST),
+    Url("budgets:litellm", "/budgets/litellm/", ADMINS),
+    Url("budgets:litellm", "/budgets/litellm/", ADMINS, POST, {"base_url": "https://litellm.example.com"}),
     # Rate limits: billing reads, admins enter the org's limits.
     Url("ratelimits:page", "/rate-limits/", SPEND),
     Url("ratelimits:edit", "/rate-limits/limits/", ADMINS),
@@ -212,6 +228,12 @@ MATRIX = [
     Url("api:alerts", "/api/v1/alerts/", API_EVERYONE),
     Url("api:alert", "/api/v1/alerts/{alert}/", API_OWN),
     Url("api:alert_acknowledge", "/api/v1/alerts/{alert}/acknowledge/", API_OWN, POST, {"note": "seen"}),
+    Url("api:budgets", "/api/v1/budgets/", API_EVERYONE),
+    Url("api:budgets", "/api/v1/budgets/", succeeds(API_ADMINS, 201), POST,
+        {"scope": "team", "team": "{team}", "period": "week", "amount": "400"}),
+    Url("api:my_budgets", "/api/v1/budgets/mine/", API_EVERYONE),
+    Url("api:budget", "/api/v1/budgets/{budget}/", API_OWN),
+    Url("api:budget", "/api/v1/budgets/{budget}/", succeeds(API_ADMINS, 204), "delete"),
     Url("api:alert_rules", "/api/v1/alert-rules/", API_SPEND),
     Url("api:report_months", "/api/v1/reports/", API_SPEND),
     Url("api:report_month", "/api/v1/reports/{month}/", API_SPEND),
@@ -256,6 +278,8 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
         "closed_month": f"{closed_month:%Y-%m}",
         "channel": channel_save(Channel(kind="email", name="Finance"), {"to": ["finance@example.com"]}).pk,
         "limit": SpendLimit.objects.create(scope="org", amount=Decimal("1000")).pk,
+        "budget": Budget.objects.create(scope="developer", developer=ana, period="month", amount=Decimal("300")).pk,
+        "team": ana.team_id,
         "chargeback_rule": ChargebackRule.objects.create(dimension="project", pattern="*/payments",
                                                          cost_center="CC-PAY").pk,
         "project_alias": ProjectAlias.objects.create(repository="/home/ana/src/shop", name="shop").pk,

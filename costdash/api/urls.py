@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from costdash.planning import api as planning
 from costdash.ratelimits import api as ratelimits_api
 
-from .views import alerts, focus, reports, spend, tokens
+from .views import alerts, budgets, focus, reports, spend, tokens
 
 app_name = "api"
 urlpatterns = [
@@ -26,6 +26,9 @@ urlpatterns = [
     path("v1/alerts/", alerts.AlertListApi.as_view(), name="alerts"),
     path("v1/alerts/<int:pk>/", alerts.AlertDetailApi.as_view(), name="alert"),
     path("v1/alerts/<int:pk>/acknowledge/", alerts.AlertAcknowledgeApi.as_view(), name="alert_acknowledge"),
+    path("v1/budgets/", budgets.BudgetListApi.as_view(), name="budgets"),
+    path("v1/budgets/mine/", budgets.MyBudgetsApi.as_view(), name="my_budgets"),
+    path("v1/budgets/<int:pk>/", budgets.BudgetDetailApi.as_view(), name="budget"),
     path("v1/alert-rules/", alerts.AlertRuleListApi.as_view(), name="alert_rules"),
     path("v1/reports/", reports.ReportMonthListApi.as_view(), name="report_months"),
     path("v1/reports/files/<int:pk>/", reports.ReportFileApi.as_view(), name="report_file"),

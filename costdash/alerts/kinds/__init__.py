@@ -6,6 +6,7 @@ evaluation (alerts.evaluation) raises an AlertEvent for each, once per (rule, su
 read rollups and other apps' state; they never write.
 """
 from .base import Context, Finding, RuleKind
+from .budgets import BudgetShare
 from .developer_day import DailyCeiling, ProjectedCeiling
 from .limits import LimitProjected, LimitShare
 from .operational import ConnectorFailed, ImportFailed, RequestConflictKind, RollupFailed, UnpricedModel
@@ -15,7 +16,7 @@ KINDS: dict[str, RuleKind] = {
     kind.key: kind
     for kind in (
         DailyCeiling(), ProjectedCeiling(), TeamAverage(), LimitShare(), LimitProjected(), ImportFailed(),
-        ConnectorFailed(), UnpricedModel(), RollupFailed(), RequestConflictKind(),
+        ConnectorFailed(), UnpricedModel(), RollupFailed(), RequestConflictKind(), BudgetShare(),
     )
 }
 

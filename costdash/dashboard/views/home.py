@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 from costdash.accounts import roles
 from costdash.accounts.models import Developer, OrgSettings
+from costdash.budgets.selectors import budgets_of_developer
 from costdash.rollups import selectors
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.today import USUAL_DAYS, developer_today
@@ -60,5 +61,6 @@ def developer_home(request):
                 developer.pk, today, average=org.average_daily_cost, ceiling=org.daily_ceiling
             ),
             "sessions": recent_sessions(developer, today),
+            "budgets": budgets_of_developer(developer, today),
         }
     return render(request, "dashboard/home.html", context)
