@@ -26,11 +26,13 @@ $(FOCUS_STAMP): requirements-focus.lock
 
 install: $(STAMP) $(FOCUS_STAMP)
 
-# The embedded default: SQLite in var/, tasks in-process, a demo team, an admin login printed.
+# The embedded default: SQLite in var/, a demo team, an admin login printed; then the web server (its tasks
+# in-process) beside a Celery worker with embedded beat on a folder broker in var/celery/, which runs the
+# schedule (alerts, sweeps, the monthly report) as production does. Ctrl-C stops both.
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py demo_load
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py run_embedded $(HOST):$(PORT)
 
 check-services: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

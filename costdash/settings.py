@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "costdash.rollups",
     "costdash.dashboard",
     "costdash.demo",
+    "costdash.embedded",  # manage.py run_embedded: `make run`'s web server + worker with embedded beat
     "costdash.connectors",
     "costdash.limits",
     "costdash.budgets",
@@ -153,6 +154,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Under `make run` the web server and the embedded worker (run_embedded) are two processes writing one
+    # file: a writer waits this long for the other's transaction to end before "database is locked".
+    DATABASES["default"]["OPTIONS"]["timeout"] = env_int("COSTDASH_SQLITE_BUSY_SECONDS", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -273,11 +277,31 @@ COSTDASH_IMPORT_STALE_SECONDS = env_int("COSTDASH_IMPORT_STALE_SECONDS", 600)
 if COSTDASH_IMPORT_STALE_SECONDS < 4 * COSTDASH_IMPORT_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("COSTDASH_IMPORT_STALE_SECONDS must be at least 4 x COSTDASH_IMPORT_HEARTBEAT_SECONDS")
 
-# Celery: Redis when REDIS_URL is set; otherwise tasks run in-process.
+# Celery: Redis when REDIS_URL is set. Without it (the embedded default) tasks queued by the web server and by
+# commands run in-process, and the broker is a folder under DATA_DIR (kombu's filesystem transport, no server):
+# `make run` (manage.py run_embedded) starts a Celery worker with embedded beat on it beside the web server, so
+# CELERY_BEAT_SCHEDULE runs as in production. A worker never runs tasks in-process (costdash.celery).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"  # the host is a name only
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+if not REDIS_URL:
+    # The embedded worker's beat keeps its schedule's state (each entry's last run) here.
+    CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
+    _queue_folder = DATA_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_folder),  # one folder: what beat and tasks publish, the worker takes
+        "data_folder_out": str(_queue_folder),
+        "control_folder": str(DATA_DIR / "celery" / "control"),
+        "polling_interval": 1,  # seconds between looks at an empty queue
+    }
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # one worker, nobody to broadcast to
+    _queue_folder.mkdir(parents=True, exist_ok=True)
+# run_embedded's worker logs at this level: WARNING keeps `make run`'s terminal quiet; INFO shows each task it takes.
+COSTDASH_WORKER_LOG_LEVEL = os.environ.get("COSTDASH_WORKER_LOG_LEVEL", "WARNING").strip().upper()
+if COSTDASH_WORKER_LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"COSTDASH_WORKER_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {COSTDASH_WORKER_LOG_LEVEL!r}")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")

@@ -23,6 +23,7 @@ from costdash.ingest.models import IngestToken, UsageEvent
 from costdash.ingest.parsers import otel_logs
 from costdash.rollups.models import DailyCost, DirtyDay
 from costdash.rollups.services import daily_cost_recompute, daily_cost_recompute_dirty
+from tests.celery_workers import use_broker_settings
 from tests.conftest import SAMPLES
 
 RECORD_COST = Decimal("0.00276519")
@@ -75,10 +76,12 @@ def test_a_token_revoked_by_another_process_works_here_only_within_the_cache_win
 
 @pytest.fixture
 def broker_without_worker():
-    """Recomputes queued (to the in-memory broker here), not run."""
-    app.conf.task_always_eager = False
+    """Recomputes queued (to an in-memory broker: not the embedded default's folder, which `make run`'s
+    worker would read), not run."""
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
+    use_broker_settings(task_always_eager=False, broker_url="memory://localhost/")
     yield
-    app.conf.task_always_eager = True
+    use_broker_settings(**saved)
 
 
 @pytest.mark.django_db
