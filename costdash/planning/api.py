@@ -19,7 +19,7 @@ from costdash.dashboard.filters import org_today
 from .forms import AdviceWindowForm
 from .prices import plan_table
 from .selectors import LIMITS_NOT_MODELLED, plan_advice, window_months
-from .serializers import AdviceSerializer, DeveloperAdviceResponseSerializer, PlanPriceSerializer
+from .serializers import AdviceSerializer, DeveloperAdviceResponseSerializer, PlanTableSerializer
 
 WINDOW_PARAMETERS = [
     OpenApiParameter("month", str, description="The window's last month, YYYY-MM (default: last month)"),
@@ -36,14 +36,14 @@ def _window(request) -> tuple[AdviceWindowForm, list]:
 
 
 class PlanPriceListApi(GenericAPIView):
-    serializer_class = PlanPriceSerializer
+    serializer_class = PlanTableSerializer
     pagination_class = None
 
     @extend_schema(summary="The plan table", description="Every dated row, by plan then date, with its source, "
                    "as-of date and confidence. monthly_price null: no published price (left out of the advice).")
     def get(self, request):
-        return Response({"limits_not_modelled": LIMITS_NOT_MODELLED,
-                         "plans": self.get_serializer(plan_table(), many=True).data})
+        return Response(self.get_serializer({"limits_not_modelled": LIMITS_NOT_MODELLED,
+                                             "plans": plan_table()}).data)
 
 
 class PlanAdviceApi(GenericAPIView):

@@ -20,6 +20,11 @@ class PlanPriceSerializer(serializers.Serializer):
     from_seed = serializers.BooleanField(help_text="Seeded from the published figures (read-only)")
 
 
+class PlanTableSerializer(serializers.Serializer):
+    limits_not_modelled = serializers.CharField()
+    plans = PlanPriceSerializer(many=True)
+
+
 class OptionSerializer(serializers.Serializer):
     option = serializers.CharField(source="key", help_text='"api" (stay on the API) or a plan')
     label = serializers.CharField()
@@ -43,14 +48,14 @@ class DeveloperMonthSerializer(serializers.Serializer):
     cheapest = OptionSerializer()
 
 
-class DeveloperRefSerializer(serializers.Serializer):
+class PlanDeveloperRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="display_name")
     team = serializers.CharField(source="team.name", default=None, allow_null=True)
 
 
 class DeveloperAdviceSerializer(serializers.Serializer):
-    developer = DeveloperRefSerializer()
+    developer = PlanDeveloperRefSerializer()
     spend = MoneyField()
     unpriced_requests = serializers.IntegerField()
     totals = OptionSerializer(many=True, help_text="The API, then each plan priced in every month of the window")
