@@ -35,6 +35,8 @@ from .periods import period_bounds, period_label
 OK, NEAR, PROJECTED, OVER = "ok", "near", "projected", "over"
 STATUS_LABELS = {OK: "Within budget", NEAR: "Near the budget", PROJECTED: "Projected over", OVER: "Over budget"}
 NEAR_SHARE = Decimal("0.8")
+SCOPE_ORDER = (Budget.Scope.DEVELOPER, Budget.Scope.TEAM, Budget.Scope.DEFAULT)
+PERIOD_ORDER = (Budget.Period.DAY, Budget.Period.WEEK, Budget.Period.MONTH)
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,13 @@ def _spend_by_developer(developer_ids, today: date) -> dict[int, dict[date, Deci
 def budgets_status(today: date | None = None, budgets=None, developer_ids=None) -> list[BudgetStatus]:
     """Every budget (or those given) in the period holding ``today`` (default: the org's today). A
     default budget gives one status per developer it covers (of ``developer_ids`` when given).
-    In the order of ``budgets`` (a default budget's developers by name). Three queries."""
+    In the order of ``budgets`` (default: developers', teams', then the defaults; a default budget's
+    developers by name). Three queries."""
     today = today or org_today()
-    budgets = list(budgets if budgets is not None else Budget.objects.select_related("developer", "team"))
+    if budgets is None:  # a developer's, a team's, then the defaults; by period, day first
+        budgets = sorted(Budget.objects.select_related("developer", "team"), key=lambda b: (
+            SCOPE_ORDER.index(b.scope), PERIOD_ORDER.index(b.period), b.subject_label, b.pk))
+    budgets = list(budgets)
     developers = {d.pk: d for d in Developer.objects.select_related("team").order_by("name", "email")
                   if developer_ids is None or d.pk in developer_ids}
     spend = _spend_by_developer(set(developers), today)
