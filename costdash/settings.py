@@ -380,6 +380,41 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# Members (accounts.members): an invite link (to choose a password) works once, for this many days.
+COSTDASH_INVITE_DAYS = env_int("COSTDASH_INVITE_DAYS", 7)
+if COSTDASH_INVITE_DAYS < 1:
+    raise ImproperlyConfigured("COSTDASH_INVITE_DAYS must be 1 or more")
+
+# The cache: Redis (REDIS_URL) when set, so what the web processes count together (the per-token request rates
+# below) is counted once for all of them; otherwise each process's memory, right for `make run`'s one web process.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "costdash"}}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate, "<count>/<second|minute|hour|day>" (the unit may be cut to s, m, h or d)."""
+    raw = os.environ.get(name, "") or default
+    count, _, unit = raw.strip().partition("/")
+    if not (count.isdigit() and int(count) > 0 and unit[:1] in ("s", "m", "h", "d")):
+        raise ImproperlyConfigured(f"{name} must be a rate like 600/minute, not {raw!r}")
+    return raw.strip()
+
+
+# API tokens (costdash.api): a new token lasts this many days unless its maker picks another expiry ("never" is for
+# admins only); each token may make COSTDASH_API_TOKEN_RATE requests (429 with Retry-After past it).
+COSTDASH_API_TOKEN_DAYS = env_int("COSTDASH_API_TOKEN_DAYS", 90)
+COSTDASH_API_TOKEN_RATE = env_rate("COSTDASH_API_TOKEN_RATE", "600/minute")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["costdash.api.throttling.ApiTokenRateThrottle"]
+# Ingest tokens (the OTLP, LiteLLM, transcript push and file receivers): requests per token, by kind, before 429
+# with Retry-After. Generous: one OTLP token may serve a whole org's Claude Code (logs every 5 s per developer).
+COSTDASH_INGEST_RATES = {
+    "otlp": env_rate("COSTDASH_INGEST_RATE_OTLP", "30000/minute"),
+    "litellm": env_rate("COSTDASH_INGEST_RATE_LITELLM", "30000/minute"),
+    "transcripts": env_rate("COSTDASH_INGEST_RATE_TRANSCRIPTS", "600/minute"),
+    "files": env_rate("COSTDASH_INGEST_RATE_FILES", "120/minute"),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from costdash.accounts import password_reset
+from costdash.accounts import members_views, password_reset
 from costdash.ingest import files_api, push, receivers
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *password_reset.urlpatterns,
+    *members_views.urlpatterns,  # invite/<uid>/<token>/: an invited login chooses its password
     path("admin/", admin.site.urls),
     # OTLP/HTTP's standard paths, so an exporter's endpoint can be this site's root.
     path("v1/logs", receivers.otlp_logs, name="otlp_logs"),

@@ -93,6 +93,7 @@ MATRIX = [
     Url("password_reset_done", "/password-reset/sent/", PUBLIC),
     Url("password_reset_confirm", "/password-reset/Mg/bad-token/", PUBLIC),  # "this link does not work"
     Url("password_reset_complete", "/password-reset/done/", PUBLIC),
+    Url("invite_accept", "/invite/Mg/bad-token/", PUBLIC),  # an invite's link: "this invite link does not work"
     # Dashboard: every login, narrowed to what it may see.
     Url("dashboard:overview", "/", EVERYONE),
     Url("dashboard:developers", "/developers/", EVERYONE),
@@ -204,6 +205,16 @@ MATRIX = [
     Url("accounts:identity_map", "/people/identities/{identity}/map/", succeeds(ADMINS, 302), POST,
         {"email": "bo@example.com"}),
     Url("accounts:merge", "/people/merge/", succeeds(ADMINS, 302), POST, {"duplicate": "{cy}", "into": "{bo}"}),
+    # Members: admins invite, change roles, link developers, deactivate and reactivate logins.
+    Url("accounts:members", "/people/members/", ADMINS),
+    Url("accounts:member_invite", "/people/members/invite/", succeeds(ADMINS, 302), POST,
+        {"email": "dee@example.com", "role": "billing", "developer": "new"}),
+    Url("accounts:member_role", "/people/members/{bo_user}/role/", succeeds(ADMINS, 302), POST, {"role": "billing"}),
+    Url("accounts:member_developer", "/people/members/{bo_user}/developer/", succeeds(ADMINS, 302), POST,
+        {"developer": "{cy}"}),
+    Url("accounts:member_deactivate", "/people/members/{bo_user}/deactivate/", succeeds(ADMINS, 302), POST),
+    Url("accounts:member_reactivate", "/people/members/{bo_user}/reactivate/", succeeds(ADMINS, 302), POST),
+    Url("accounts:member_invite_resend", "/people/members/{bo_user}/resend/", succeeds(ADMINS, 302), POST),
     Url("connectors:list", "/connectors/", ADMINS),
     Url("connectors:create", "/connectors/new/", ADMINS),
     Url("connectors:edit", "/connectors/{connection}/", ADMINS),
@@ -213,6 +224,8 @@ MATRIX = [
     # API tokens: everyone their own; admins revoke anyone's.
     Url("api:tokens", "/api/tokens/", EVERYONE),
     Url("api:tokens", "/api/tokens/", EVERYONE, POST, {"name": "script"}),
+    Url("api:tokens", "/api/tokens/", rule(owner=400, other=400, billing=400), POST,  # "never": admins only
+        {"name": "forever", "expires": "never"}),
     Url("api:token_revoke", "/api/tokens/{api_token}/revoke/", rule(owner=302, other=404, billing=404, admin=302),
         POST),
     # The API: a token or a session; developers their own, reports admins and billing.
@@ -274,7 +287,7 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
     month_close(closed_month, billing_user)
     return {
         "users": {ANON: None, OWNER: developer_user, OTHER: bo.user, BILLING: billing_user, ADMIN: admin_user},
-        "ana": ana.pk, "bo": bo.pk, "cy": cy.pk, "alert": alert.pk, "rule": rule_.pk, "month": f"{month:%Y-%m}",
+        "ana": ana.pk, "bo": bo.pk, "cy": cy.pk, "bo_user": bo.user.pk, "alert": alert.pk, "rule": rule_.pk, "month": f"{month:%Y-%m}",
         "closed_month": f"{closed_month:%Y-%m}",
         "channel": channel_save(Channel(kind="email", name="Finance"), {"to": ["finance@example.com"]}).pk,
         "limit": SpendLimit.objects.create(scope="org", amount=Decimal("1000")).pk,

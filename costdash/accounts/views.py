@@ -2,7 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -42,7 +42,19 @@ def unassigned(request):
         .order_by("-spend", "source", "external_id")
     )
     developers = Developer.objects.order_by("email")
-    return render(request, "accounts/unassigned.html", {"identities": identities, "developers": developers})
+    return render(request, "accounts/unassigned.html", {"identities": identities, "developers": developers,
+                                                        "loginless": developers_without_login()})
+
+
+LOGINLESS_SHOWN = 200
+
+
+def developers_without_login() -> list[Developer]:
+    """Developers the usage data names (any daily cost) who have no login: invitable in one click."""
+    from costdash.rollups.models import DailyCost
+
+    used = DailyCost.objects.filter(developer=OuterRef("pk"))
+    return list(Developer.objects.filter(user=None).filter(Exists(used)).order_by("email")[:LOGINLESS_SHOWN])
 
 
 @login_required

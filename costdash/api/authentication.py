@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .services import api_token_check
+from .services import ApiTokenExpired, api_token_check
 
 KEYWORDS = ("bearer", "token")
 
@@ -17,11 +17,16 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Give the token as: Authorization: Bearer cdk_…")
-        token = api_token_check(parts[1].decode("latin-1"))
+        try:
+            token = api_token_check(parts[1].decode("latin-1"))
+        except ApiTokenExpired as exc:
+            raise exceptions.AuthenticationFailed(
+                f"This API token expired on {exc.token.expires_at:%Y-%m-%d %H:%M} UTC: make a new one on the "
+                "API tokens page (/api/tokens/).") from None
         if token is None:
             raise exceptions.AuthenticationFailed("This API token is unknown or revoked.")
         if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("This API token's user is inactive.")
+            raise exceptions.AuthenticationFailed("This API token's user is inactive (deactivated by an admin).")
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -25,7 +25,7 @@ from .batch_summary import public_errors, without_server_paths
 from .failed_calls import failed_calls_label
 from .forms import ACCEPTED
 from .models import ImportBatch, IngestToken, Source
-from .receivers import _refuse, _token
+from .receivers import _refuse, _token, rate_refusal
 from .services import upload_batch_create
 
 CHUNK = 1024 * 1024
@@ -53,6 +53,8 @@ def files_import(request: HttpRequest) -> HttpResponse:
     token = _token(request, IngestToken.Kind.FILES)
     if token is None:
         return _refuse(401, "a valid file-import token is required (Authorization: Bearer cdi_…)")
+    if too_many := rate_refusal(token):
+        return too_many
     limit = settings.COSTDASH_UPLOAD_MAX_BYTES
     try:
         if request.content_type == "multipart/form-data":
@@ -127,6 +129,8 @@ def files_import_status(request: HttpRequest, batch_id: int) -> HttpResponse:
     token = _token(request, IngestToken.Kind.FILES)
     if token is None:
         return _refuse(401, "a valid file-import token is required (Authorization: Bearer cdi_…)")
+    if too_many := rate_refusal(token):
+        return too_many
     batch = ImportBatch.objects.filter(pk=batch_id, created_by_id=token.created_by_id).first()
     if batch is None or token.created_by_id is None:
         return _refuse(404, f"no import {batch_id} made with this token's owner")

@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 import threading
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from costdash.accounts.models import OrgSettings
 from costdash.accounts.services import IdentityMap
+from costdash.lib.rates import rate_hit
 from costdash.lib.tokens import PREFIX_SHOWN, secret_digest, secret_new
 from costdash.pricing.services import rate_table
 from costdash.rollups.models import DirtyDay
@@ -68,20 +70,30 @@ def ingest_token_create(*, name: str, kind: str, developer=None, user=None) -> t
 
 def ingest_token_check(raw: str, kind: str) -> IngestToken | None:
     """The active token of this kind that ``raw`` is, or None. A token found is remembered for
-    TOKEN_CACHE_SECONDS: revoked elsewhere, it is still accepted here that long at most."""
+    TOKEN_CACHE_SECONDS: revoked elsewhere, it is still accepted here that long at most. A push token whose
+    developer's login is deactivated (accounts.members) is not active."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     key, now = (secret_digest(raw), kind), time.monotonic()
     held = _tokens.get(key)
     if held is not None and now - held[0] < TOKEN_CACHE_SECONDS:
         return held[1]
-    token = IngestToken.objects.filter(digest=key[0], kind=kind, revoked_at=None).first()
+    token = (IngestToken.objects.filter(digest=key[0], kind=kind, revoked_at=None)
+             .exclude(developer__user__is_active=False).first())
     with _lock:
         if token is None:
             _tokens.pop(key, None)
         else:
             _tokens[key] = (now, token)
     return token
+
+
+def ingest_token_rate_wait(token: IngestToken) -> int | None:
+    """Count one request of ``token``: None while within its kind's rate (settings.COSTDASH_INGEST_RATES), else
+    the seconds until it may send again (costdash.lib.rates: counted across processes when the cache is Redis)."""
+    rate = settings.COSTDASH_INGEST_RATES.get(token.kind)
+    # The digest, not the id: ids start again in a new database, a counter must not be inherited.
+    return None if rate is None else rate_hit(f"ingest:{token.digest[:24]}", rate)
 
 
 def ingest_token_revoke(token: IngestToken) -> None:

@@ -21,7 +21,7 @@ import orjson
 from costdash.lib.bodies import BodyError, Caps, request_body, structure_check
 
 from .failed_calls import failed_calls_label
-from .live import ingest_token_check, live_records_write
+from .live import ingest_token_check, ingest_token_rate_wait, live_records_write
 from .live_metrics import live_metrics_write
 from .models import IngestToken
 from .parsers import litellm_payload, otel_logs, otel_metrics
@@ -46,6 +46,18 @@ def _token(request: HttpRequest, kind: str) -> IngestToken | None:
     header = request.headers.get("Authorization", "")
     raw = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-Costdash-Token", "")
     return ingest_token_check(raw, kind)
+
+
+def rate_refusal(token: IngestToken) -> JsonResponse | None:
+    """Counts the request on its token; past the kind's rate (settings.COSTDASH_INGEST_RATES), the 429 to answer,
+    with Retry-After. Checked before the body is read: a flood costs a counter, not a parse."""
+    wait = ingest_token_rate_wait(token)
+    if wait is None:
+        return None
+    response = _refuse(429, f"this ingest token sent more than {settings.COSTDASH_INGEST_RATES[token.kind]} "
+                            f"requests: send again in {wait} s (batch more records per request)")
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _body(request: HttpRequest, *, json_objects: bool = True) -> bytes:
@@ -127,6 +139,8 @@ def accepted_body(request: HttpRequest, kind: str, label: str, expected: str):
     token = _token(request, kind)
     if token is None:
         return None, _refuse(401, f"a valid {label} token is required (Authorization: Bearer cdi_…)")
+    if too_many := rate_refusal(token):
+        return None, too_many
     try:
         data = _body(request)
     except BadBody as exc:
@@ -141,6 +155,8 @@ def _otlp(request: HttpRequest, signal: str):
     token = _token(request, IngestToken.Kind.OTLP)
     if token is None:
         return None, _refuse(401, "a valid OTLP ingest token is required (Authorization: Bearer cdi_…)")
+    if too_many := rate_refusal(token):
+        return None, too_many
     content_type = request.content_type or ""
     try:
         if content_type == "application/json":
