@@ -173,10 +173,10 @@ def load(args, label: str) -> None:
 # ---- 2. the rollups ----
 
 def rollups() -> None:
+    from django.apps import apps
     from django.db import connection
 
-    from costdash.chargeback.models import DailyDimensionCost
-    from costdash.rollups.models import DailyActivity, DailyCost, SessionDay
+    from costdash.rollups.models import DailyCost, SessionDay
     from costdash.rollups.services import daily_cost_mark_all_dirty, daily_cost_recompute_dirty
 
     started = time.perf_counter()
@@ -186,13 +186,23 @@ def rollups() -> None:
     recomputed = daily_cost_recompute_dirty()
     recompute_s = time.perf_counter() - started
     with connection.cursor() as cursor:
-        # DailyDimensionCost too: unanalyzed (autovacuum may be off), the planner expects a few dozen
-        # rows and sorts the Projects page's groups on disk instead of hashing them.
-        for model in (DailyCost, DailyActivity, SessionDay, DailyDimensionCost):
+        # Every rollup table: unanalyzed (autovacuum may be off), the planner expects a few dozen rows
+        # and sorts a page's groups on disk instead of hashing them (seen on the Projects page and the
+        # on-pace rule's HourlyCost read).
+        for model in (*apps.get_app_config("rollups").get_models(), *apps.get_app_config("chargeback").get_models()):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    statistics_refresh()
     print(f"rollups:       marked {marked:,} developer-days dirty in {mark_s:.1f} s; recomputed {recomputed:,} in "
           f"{recompute_s:.1f} s ({recompute_s / max(recomputed, 1) * 1000:.1f} ms each): "
           f"{DailyCost.objects.count():,} DailyCost, {SessionDay.objects.count():,} SessionDay rows")
+
+
+def statistics_refresh() -> None:
+    """ANALYZE every table (tables a migration added since the load have no statistics yet)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 # ---- 3. the pages ----
@@ -398,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         rollups()
     else:
         print(f"reusing:       {label}")
+        statistics_refresh()
     org_limit_ensure()
     print_header()
     results = pages(args.runs)

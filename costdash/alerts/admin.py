@@ -9,7 +9,7 @@ from .models import AlertEvent, AlertRule, Channel, Notification
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "kind", "threshold", "scope", "enabled", "owner", "updated_at")
+    list_display = ("__str__", "kind", "threshold", "scope", "urgent", "enabled", "owner", "updated_at")
     list_filter = ("kind", "enabled")
 
 
@@ -22,11 +22,13 @@ class AlertEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Channel)
 class ChannelAdmin(ReadOnlyAdmin):
-    list_display = ("name", "kind", "hint", "enabled", "last_success_at", "last_error_at")
+    list_display = ("name", "kind", "hint", "team", "digest", "quiet_start", "quiet_end", "enabled", "last_success_at",
+                    "last_error_at")
     exclude = ("config_ciphertext",)
 
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "event", "channel", "attempt", "status", "response_code", "created_at")
+    list_display = ("pk", "event", "digest_period", "digest_start", "channel", "attempt", "status", "response_code",
+                    "created_at")
     list_filter = ("status", "channel")

@@ -17,7 +17,7 @@ The rules:
   rate that counts today so far together with one usual day of the history (their average day):
   rate = (spent + average) / (share done + 1), projected = spent + (1 - share done) x rate.
   Today's pace alone (spent / share done) swings wildly on a day's first sessions: on the benchmark
-  data it doubled the false alarms of the straight line (benchmarks/README.md, "On pace"). Made once
+  data it made 2.5 times the straight line's false alarms (benchmarks/README.md, "On pace"). Made once
   there is spend today and the share done reaches MIN_SHARE.
 - The straight line (no history): spent / the share of the clock's day passed, not before 02:00
   (LINEAR_MIN_SHARE).
