@@ -18,7 +18,8 @@ from costdash.lib.encryption import secret_decrypt, secret_encrypt
 
 DEFAULT_SHARES = "50,80,100"
 MAX_SHARES = 10
-BUDGET_EXISTS = "There is already a budget for this and period: edit it instead of adding a second one."
+BUDGET_EXISTS = ("There is already a budget for this developer, team or default and period: edit it instead of "
+                 "adding a second one.")
 
 
 def parse_shares(text: str) -> list[Decimal]:

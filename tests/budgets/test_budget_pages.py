@@ -96,7 +96,7 @@ def test_the_form_refuses_a_second_budget_and_bad_figures(march, admin_user):
     budget(developer=march["ana"], period="week")
     page = client.post("/budgets/new/", {"scope": "developer", "developer": march["ana"].pk, "period": "week",
                                          "amount": "10", "alert_shares": "50"}).content.decode()
-    assert "There is already a budget for this and period" in page
+    assert "There is already a budget for this developer, team or default and period" in page
     page = client.post("/budgets/new/", {"scope": "developer", "period": "week", "amount": "0",
                                          "alert_shares": "50, 2000"}).content.decode()
     assert "Choose the developer this budget is for." in page

@@ -73,15 +73,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='budget',
-            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'developer')), fields=('developer', 'period'), name='budget_one_per_developer_period', violation_error_message='There is already a budget for this and period: edit it instead of adding a second one.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'developer')), fields=('developer', 'period'), name='budget_one_per_developer_period', violation_error_message='There is already a budget for this developer, team or default and period: edit it instead of adding a second one.'),
         ),
         migrations.AddConstraint(
             model_name='budget',
-            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'team')), fields=('team', 'period'), name='budget_one_per_team_period', violation_error_message='There is already a budget for this and period: edit it instead of adding a second one.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'team')), fields=('team', 'period'), name='budget_one_per_team_period', violation_error_message='There is already a budget for this developer, team or default and period: edit it instead of adding a second one.'),
         ),
         migrations.AddConstraint(
             model_name='budget',
-            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'default')), fields=('period',), name='budget_one_default_per_period', violation_error_message='There is already a budget for this and period: edit it instead of adding a second one.'),
+            constraint=models.UniqueConstraint(condition=models.Q(('scope', 'default')), fields=('period',), name='budget_one_default_per_period', violation_error_message='There is already a budget for this developer, team or default and period: edit it instead of adding a second one.'),
         ),
         migrations.AddConstraint(
             model_name='budget',
