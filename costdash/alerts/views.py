@@ -100,8 +100,12 @@ def channel_edit(request, channel_id: int | None = None):
 def channel_delete(request, channel_id: int):
     roles.require_admin(request.user, CHANNELS_ADMINS_ONLY)
     channel = get_object_or_404(Channel, pk=channel_id)
-    return _delete(request, channel, f"the channel {channel}", "Its delivery history goes with it; alerts stay.",
-                   "alerts:channels")
+    consequence = "Its delivery history goes with it; alerts stay."
+    only_here = [str(rule) for rule in channel.rules.all() if rule.channels.count() == 1]
+    if only_here:  # a rule with no channel chosen goes to every channel
+        consequence += (f" These rules go to this channel only, and will go to every channel once it is deleted: "
+                        f"{', '.join(only_here)}. Choose their channels again first if that is not what you want.")
+    return _delete(request, channel, f"the channel {channel}", consequence, "alerts:channels")
 
 
 @login_required

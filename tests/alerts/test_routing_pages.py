@@ -121,3 +121,15 @@ def test_the_api_says_where_an_alert_goes_and_where_each_rule_goes(routed, billi
     assert sorted(c["name"] for c in ceiling["channels"]) == ["Data hook", "Digest", "Ops", "Platform hook"]
     assert rules["import_failed"]["every_channel"] is True and rules["import_failed"]["channels"] == []
     assert rules["import_failed"]["urgent"] is False
+
+
+def test_deleting_a_rules_only_channel_warns_that_the_rule_will_go_everywhere(client, admin_user, default_rules):
+    ops, finance = webhook("Ops"), webhook("Finance")
+    default_rules["daily_ceiling"].channels.set([ops])
+    default_rules["team_average"].channels.set([ops, finance])
+    client.force_login(admin_user)
+    page = client.get(f"/alerts/channels/{ops.pk}/delete/").content.decode()
+    assert "These rules go to this channel only, and will go to every channel once it is deleted: " \
+           "Daily ceiling crossed." in page
+    other = client.get(f"/alerts/channels/{finance.pk}/delete/").content.decode()  # the average has Ops too
+    assert "These rules go to this channel only" not in other
