@@ -2,8 +2,9 @@
 every web process counts into the same counter; each process's memory otherwise, as under `make run`).
 
 A window is ``period`` seconds long and numbered from the epoch; its counter's key holds the number, so a new
-window starts at 0 without anyone resetting it. The first request of a window creates the counter (cache.add,
-atomic), later ones increment it (cache.incr: Redis INCR, atomic across processes). The counter outlives its
+window starts at 0 without anyone resetting it. A request increments its window's counter (cache.incr: Redis INCR,
+atomic across processes); the window's first creates it (cache.add: SET NX, so of two first requests one creates
+and the other increments). The counter outlives its
 window by a margin, so it never expires while its window is still counting. A fixed window lets a client
 spend its allowance at the end of one window and again at the start of the next: at most twice the rate over
 one period, a bound fine for "a source could flood" and cheaper than a sliding log (DRF's default throttle,
@@ -34,14 +35,10 @@ def rate_hit(key: str, rate: str, now: float | None = None) -> int | None:
     now = time.time() if now is None else now
     window = int(now // period)
     counter = f"rate:{key}:{period}:{window}"
-    if cache.add(counter, 1, period + MARGIN_SECONDS):
-        seen = 1
-    else:
-        try:
-            seen = cache.incr(counter)
-        except ValueError:  # evicted in between: start it again
-            cache.add(counter, 1, period + MARGIN_SECONDS)
-            seen = 1
+    try:
+        seen = cache.incr(counter)  # the common case: the window's counter exists
+    except ValueError:  # the window's first request (or its counter was evicted)
+        seen = 1 if cache.add(counter, 1, period + MARGIN_SECONDS) else cache.incr(counter)  # add lost a race
     if seen <= allowed:
         return None
     return max(1, math.ceil((window + 1) * period - now))
