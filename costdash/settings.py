@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "costdash.ratelimits",
     "costdash.planning",
     "costdash.api",
+    "costdash.sso",  # single sign-on with OpenID Connect (the OIDC_ block below)
     "axes",  # login throttling (the AXES_ block below)
     "csp",  # Content-Security-Policy (the CONTENT_SECURITY_POLICY block below)
 ]
@@ -168,8 +169,10 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out username+address before any password is checked (needs the request,
     # which Django's login views and the admin's pass; a bare authenticate() without one is refused).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, refused to all but break-glass superusers when COSTDASH_PASSWORD_LOGIN is off.
+    "costdash.sso.backends.PasswordBackend",
     "costdash.accounts.admin_site.AdminRoleBackend",  # the admin role holds every permission
+    "costdash.sso.backends.SsoBackend",  # OpenID Connect sign-in (the block below); signs no one in while off
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:overview"
@@ -196,6 +199,45 @@ COSTDASH_PROXY_COUNT = env_int("COSTDASH_PROXY_COUNT", 0)
 if COSTDASH_PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = COSTDASH_PROXY_COUNT
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# Single sign-on with OpenID Connect (costdash/sso, on mozilla-django-oidc): on when COSTDASH_OIDC_ISSUER is set.
+# The issuer (or its /.well-known/openid-configuration URL) gives the endpoints by discovery; the provider's client
+# must allow the redirect URI <COSTDASH_BASE_URL>/sso/callback/. A sign-in needs a verified e-mail
+# (email_verified true); its role comes from the groups claim through the admins' mapping (SSO -> Roles).
+COSTDASH_OIDC_ISSUER = os.environ.get("COSTDASH_OIDC_ISSUER", "").strip().removesuffix(
+    "/.well-known/openid-configuration").rstrip("/")
+COSTDASH_OIDC_CLIENT_ID = os.environ.get("COSTDASH_OIDC_CLIENT_ID", "")
+COSTDASH_OIDC_CLIENT_SECRET = os.environ.get("COSTDASH_OIDC_CLIENT_SECRET", "")
+COSTDASH_OIDC_NAME = os.environ.get("COSTDASH_OIDC_NAME", "") or "single sign-on"  # "Sign in with <name>"
+COSTDASH_OIDC_SCOPES = os.environ.get("COSTDASH_OIDC_SCOPES", "") or "openid email profile"
+COSTDASH_OIDC_GROUPS_CLAIM = os.environ.get("COSTDASH_OIDC_GROUPS_CLAIM", "") or "groups"
+COSTDASH_OIDC_DISCOVERY_SECONDS = env_int("COSTDASH_OIDC_DISCOVERY_SECONDS", 3600)  # discovery document kept
+COSTDASH_SSO_ENABLED = bool(COSTDASH_OIDC_ISSUER)
+if COSTDASH_SSO_ENABLED and not (COSTDASH_OIDC_CLIENT_ID and COSTDASH_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured("COSTDASH_OIDC_ISSUER is set: COSTDASH_OIDC_CLIENT_ID and COSTDASH_OIDC_CLIENT_SECRET "
+                               "must be set too")
+if COSTDASH_SSO_ENABLED and not COSTDASH_OIDC_ISSUER.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"COSTDASH_OIDC_ISSUER must be an http(s) URL, not {COSTDASH_OIDC_ISSUER!r}")
+if "openid" not in COSTDASH_OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"COSTDASH_OIDC_SCOPES must include openid, not {COSTDASH_OIDC_SCOPES!r}")
+# Off: only the superusers named in COSTDASH_BREAK_GLASS_USERNAMES sign in with a password (everyone else through
+# the identity provider), on the login page and in the Django admin alike.
+COSTDASH_PASSWORD_LOGIN = env_bool("COSTDASH_PASSWORD_LOGIN", True)
+COSTDASH_BREAK_GLASS_USERNAMES = env_list("COSTDASH_BREAK_GLASS_USERNAMES", "")
+if not COSTDASH_PASSWORD_LOGIN and not COSTDASH_SSO_ENABLED:
+    raise ImproperlyConfigured("COSTDASH_PASSWORD_LOGIN is off but single sign-on is not configured "
+                               "(COSTDASH_OIDC_ISSUER): no one but a break-glass superuser could sign in")
+# mozilla-django-oidc's own settings, from the above (the endpoints come from discovery: costdash.sso.config).
+OIDC_RP_CLIENT_ID = COSTDASH_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = COSTDASH_OIDC_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = os.environ.get("COSTDASH_OIDC_SIGN_ALGO", "") or "RS256"
+OIDC_RP_SCOPES = COSTDASH_OIDC_SCOPES
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("COSTDASH_OIDC_TIMEOUT_SECONDS", 10)  # each call to the provider
+# The provider's redirect back carries no password to guess (the provider signed the person in and throttles its
+# own logins): django-axes neither counts nor locks it, so refused sign-ins cannot lock an office's address out.
+AXES_WHITELIST_CALLABLE = "costdash.sso.backends.axes_skips_sso_callback"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"  # storage and server time; the org's reporting zone is OrgSettings.time_zone

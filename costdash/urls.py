@@ -4,9 +4,10 @@ from django.urls import include, path
 
 from costdash.accounts import members_views, password_reset
 from costdash.ingest import files_api, push, receivers
+from costdash.sso.forms import LoginForm
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *password_reset.urlpatterns,
     *members_views.urlpatterns,  # invite/<uid>/<token>/: an invited login chooses its password
@@ -20,6 +21,7 @@ urlpatterns = [
     path("ingest/files/<int:batch_id>", files_api.files_import_status, name="files_import_status"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
+    path("sso/", include("costdash.sso.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
     path("budgets/", include("costdash.budgets.urls")),

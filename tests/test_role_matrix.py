@@ -44,6 +44,7 @@ from costdash.reports.closing import month_close
 from costdash.reports.selectors import last_month
 from costdash.reports.services import report_generate
 from costdash.rollups.models import SessionDay
+from costdash.sso.models import GroupRoleMapping
 from tests.factories import DailyCostFactory, DeveloperFactory, UserFactory
 
 ANON, OWNER, OTHER, BILLING, ADMIN = "anonymous", "developer", "other developer", "billing", "admin"
@@ -215,6 +216,14 @@ MATRIX = [
     Url("accounts:member_deactivate", "/people/members/{bo_user}/deactivate/", succeeds(ADMINS, 302), POST),
     Url("accounts:member_reactivate", "/people/members/{bo_user}/reactivate/", succeeds(ADMINS, 302), POST),
     Url("accounts:member_invite_resend", "/people/members/{bo_user}/resend/", succeeds(ADMINS, 302), POST),
+    # Single sign-on: the group -> role mapping is admins'; signing in through the provider is 404 while SSO is
+    # off, as it is here (tests/sso and tests/e2e/test_sso_browser.py sign in with it on).
+    Url("sso:start", "/sso/login/", rule(anon=404, owner=404, other=404, billing=404, admin=404)),
+    Url("sso:callback", "/sso/callback/?code=x&state=y", rule(anon=404, owner=404, other=404, billing=404, admin=404)),
+    Url("sso:mappings", "/sso/roles/", ADMINS),
+    Url("sso:mappings", "/sso/roles/", succeeds(ADMINS, 302), POST, {"claim_value": "finance", "role": "billing"}),
+    Url("sso:mapping_update", "/sso/roles/{role_mapping}/", succeeds(ADMINS, 302), POST, {"role": "admin"}),
+    Url("sso:mapping_delete", "/sso/roles/{role_mapping}/delete/", succeeds(ADMINS, 302), POST),
     Url("connectors:list", "/connectors/", ADMINS),
     Url("connectors:create", "/connectors/new/", ADMINS),
     Url("connectors:edit", "/connectors/{connection}/", ADMINS),
@@ -304,6 +313,7 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
         "ingest_token": ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[0].pk,
         "api_token": api_token_create(user=developer_user, name="ana's script")[0].pk,
         "identity": Identity.objects.create(source="litellm", external_id="key-alias-7").pk,
+        "role_mapping": GroupRoleMapping.objects.create(claim_value="engineering", role="developer").pk,
         "connection": connection_save(connection, admin_key="sk-ant-admin01-" + "x" * 40).pk,
         "report": report_generate(month, "csv", sheet="developers").pk,
     }
