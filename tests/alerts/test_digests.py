@@ -186,3 +186,15 @@ def test_an_org_time_zone_decides_the_digests_day_and_hour(receiver, db, setting
     assert digests_send(now=now + timedelta(minutes=30)) == {channel.pk: "sent"}
     assert json.loads(hook.received[0].body)["since"] == "2026-12-08"
     assert timezone.is_aware(now)
+
+
+def test_a_slack_digest_carries_the_whole_digest(receiver, yesterday_usage):
+    u = yesterday_usage
+    hook = receiver()
+    make_channel("slack", "Chat", {"url": f"{hook.url}/services/x"}, digest="daily", team=u["data"])
+    digests_send(now=at(u["today"], 9))
+    text = json.loads(hook.received[0].body)["text"]
+    assert text.startswith(f"*[costdash] Daily digest, {u['yesterday']:%Y-%m-%d} (Data): $15.00*\n")
+    assert "Spend $15.00 over 1 request. 0 alerts raised, 1 open." in text  # Data's average, raised before
+    assert "- Bo Chen: $15.00" in text and f"- #{u['average'].pk} Team average" in text
+    assert hook.received[0].headers["Idempotency-Key"].startswith("costdash-digest-")

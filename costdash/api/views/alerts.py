@@ -21,7 +21,7 @@ class AlertListApi(ListAPIView):
 
     @extend_schema(parameters=ALERT_PARAMETERS, summary="Alerts, newest first")
     def get(self, request):
-        events = api_alert_filters(request).apply(alerts_visible_to(request.user))
+        events = api_alert_filters(request).apply(alerts_visible_to(request.user)).prefetch_related("rule__channels")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
