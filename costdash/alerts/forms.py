@@ -92,8 +92,8 @@ class ChannelForm(forms.ModelForm):
             target.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
             if stored:
                 target.help_text += f" Stored: {self.instance.hint}. Leave empty to keep it."
-        elif stored:
-            target.initial = self.transport.hint(stored)
+        elif stored:  # e-mail: the addresses themselves (its hint for none is a sentence, not an address)
+            target.initial = ", ".join(stored["to"]) if kind == Channel.Kind.EMAIL else self.transport.hint(stored)
         if not self.transport.needs_signing_secret:
             del self.fields["signing_secret"]
         elif stored:

@@ -89,3 +89,14 @@ def test_the_form_refuses_a_digest_that_would_write_to_developers(db):
     assert not both.is_valid()
     assert "A digest goes to the channel's addresses only" in both.errors["digest"][0]
     assert Channel.objects.count() == 0
+
+
+def test_a_developers_only_channel_is_edited_and_saved_again_as_it_was(client, admin_user):
+    channel = make_channel("email", "Developers", {"to": []}, notify_developer=True)
+    client.force_login(admin_user)
+    page = client.get(f"/alerts/channels/{channel.pk}/").content.decode()
+    assert 'name="target" value="the developer' not in page
+    assert client.post(f"/alerts/channels/{channel.pk}/", {"name": "Devs", "target": "", "notify_developer": "on",
+                                                           "enabled": "on"}).status_code == 302
+    channel.refresh_from_db()
+    assert (channel.name, channel.config(), channel.hint) == ("Devs", {"to": []}, "the developer concerned only")
