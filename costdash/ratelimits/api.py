@@ -38,7 +38,8 @@ COUNTING = {
     "itpm_all": "all input tokens per minute: uncached input + cache writes + cache reads",
     "otpm": "output tokens per minute",
     "tpm": "itpm + otpm: set against the recommendations' TPM",
-    "percentiles": "over the active minutes (at least one request), percentile_cont (linear interpolation)",
+    "percentiles": "over a day's active minutes (at least one request), percentile_cont (linear interpolation)",
+    "overall": "over the range: minutes and 429s summed, each figure the worst day's",
 }
 
 
@@ -63,8 +64,10 @@ class GroupDaySerializer(serializers.Serializer):
     day = serializers.DateField(allow_null=True)
     active_minutes = serializers.IntegerField(source="stats.minutes")
     rate_limited = serializers.IntegerField(source="stats.rate_limited", help_text="429s seen, any source")
-    throttled_minutes = serializers.IntegerField(source="stats.throttled", allow_null=True,
-                                                 help_text="Minutes over any limit entered; null: none entered")
+    throttled_minutes = serializers.IntegerField(
+        source="stats.throttled", allow_null=True,
+        help_text="The org's minutes over any limit entered; null: none entered, or a team",
+    )
     minutes_over = serializers.DictField(source="stats.over", child=serializers.IntegerField())
     metrics = serializers.SerializerMethodField()
 

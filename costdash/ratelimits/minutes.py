@@ -1,33 +1,39 @@
-"""Per-minute stats of the org and of each team, by day and over the range, from MinuteUsage.
+"""Per-minute figures of the org and of each team, by day and over a range.
 
-``scope_minute_stats(since, until, limits)`` answers ``{(group, day): GroupDay}`` where group is
-ORG (-1), a team's id, or NO_TEAM (0) for developers without one, and day is None for the whole
-range. On PostgreSQL it is one query (percentile_cont, FILTER, GROUPING SETS); elsewhere the
-minutes' totals are read and folded in Python (ratelimits.percentiles) to the same figures.
+Two steps. 1. A day whose MinuteUsage changed is marked stale (ratelimits.rollup); when a range is
+read, its stale days are computed again into MinuteDay rows, one per scope and day: p50, p95, p99
+(percentile_cont) and the peak minute of each figure, in one grouped query on PostgreSQL, from the
+minutes' totals in Python elsewhere (the same arithmetic, ratelimits.percentiles). 2. The range is
+read from those rows: a few per day, whatever the team's size.
 
 Only minutes with at least one request count (an "active minute"): over every minute of a day the
-median would be 0 for any team that sleeps. A minute is "over" a limit when its total passes it;
-Anthropic's limits are token buckets refilled continuously, so a burst inside a minute can be
-refused below a minute's total and a steady minute above it may pass: an estimate, per minute.
+median would be 0 for any team that sleeps. Over a range, each figure is the worst day's (the
+highest p50, p95, p99 and peak of its days). A minute is over a limit when its total passes it;
+Anthropic refills its limits continuously, so a burst inside a minute can be refused below a
+minute's total and a steady minute above it may pass: an estimate. Only the org's minutes are
+compared with the limits entered (they are the org's).
+
+A team is its developers' team when the day was computed: moving a developer to another team changes
+the days computed after it.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, IntegerField, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from costdash.accounts.models import Developer
 
-from .models import MinuteUsage
+from .models import MinuteDay, MinuteDayStale, MinuteUsage
 from .percentiles import METRICS, PERCENTILES, MetricStats, rounded, stats_of
 
 ORG, NO_TEAM = -1, 0
-# The limits a minute is compared with, and the figure each applies to.
-LIMITED = {"rpm": "rpm", "itpm": "itpm", "otpm": "otpm"}
+LIMITED = ("rpm", "itpm", "otpm")  # the figures a limit can be entered for, in MinuteDay.minutes' order
 
 
 @dataclass
@@ -35,83 +41,75 @@ class GroupDay:
     minutes: int = 0  # active minutes
     rate_limited: int = 0  # 429s seen
     metrics: dict[str, MetricStats] = field(default_factory=dict)
-    over: dict[str, int] = field(default_factory=dict)  # minutes over each entered limit
-    throttled: int | None = None  # minutes over any entered limit; None when none is entered
+    over: dict[str, int] = field(default_factory=dict)  # the org's minutes over each entered limit
+    throttled: int | None = None  # the org's minutes over any entered limit; None: none entered, or a team
 
 
-def _sql(limits: dict[str, int | None]) -> tuple[str, list]:
-    mu, dev = MinuteUsage._meta.db_table, Developer._meta.db_table
+TEAM_MINUTES = """
+    SELECT COALESCE(d.team_id, {no_team}) AS grp, mu.day, mu.minute,
+           SUM(mu.requests) AS rpm,
+           SUM(mu.input_tokens + mu.cache_write_tokens) AS itpm,
+           SUM(mu.input_tokens + mu.cache_write_tokens + mu.cache_read_tokens) AS itpm_all,
+           SUM(mu.output_tokens) AS otpm,
+           SUM(mu.input_tokens + mu.cache_write_tokens + mu.output_tokens) AS tpm,
+           SUM(mu.rate_limited) AS limited
+    FROM {mu} mu JOIN {dev} d ON d.id = mu.developer_id
+    WHERE mu.day = ANY(%s)
+    GROUP BY 1, 2, 3
+"""
+
+
+def _stats_sql() -> str:
     fractions = ", ".join(str(f) for f in PERCENTILES)
-    stats = []
-    for metric in METRICS:
-        stats.append(
-            f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {metric}::float8) FILTER (WHERE rpm > 0), "
-            f"MAX({metric}) FILTER (WHERE rpm > 0), "
-            f"(ARRAY_AGG(minute ORDER BY {metric} DESC, minute) FILTER (WHERE rpm > 0))[1]"
-        )
-    params: list = []
-    over = []
-    for metric in LIMITED:
-        over.append(f"COUNT(*) FILTER (WHERE {metric} > %s)")
-        params.append(limits.get(metric))
-    any_over = " OR ".join(f"{metric} > %s" for metric in LIMITED)
-    params += [limits.get(metric) for metric in LIMITED]
-    sql = f"""
-        WITH team_minutes AS (
-            SELECT COALESCE(d.team_id, {NO_TEAM}) AS grp, mu.day, mu.minute,
-                   SUM(mu.requests) AS rpm,
-                   SUM(mu.input_tokens + mu.cache_write_tokens) AS itpm,
-                   SUM(mu.input_tokens + mu.cache_write_tokens + mu.cache_read_tokens) AS itpm_all,
-                   SUM(mu.output_tokens) AS otpm,
-                   SUM(mu.input_tokens + mu.cache_write_tokens + mu.output_tokens) AS tpm,
-                   SUM(mu.rate_limited) AS limited
-            FROM {mu} mu JOIN {dev} d ON d.id = mu.developer_id
-            WHERE mu.day BETWEEN %s AND %s
-            GROUP BY 1, 2, 3
-        ), minutes AS (
+    stats = ", ".join(
+        f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {m}::float8) FILTER (WHERE rpm > 0), "
+        f"MAX({m}) FILTER (WHERE rpm > 0), (ARRAY_AGG(minute ORDER BY {m} DESC, minute) FILTER (WHERE rpm > 0))[1]"
+        for m in METRICS
+    )
+    team_minutes = TEAM_MINUTES.format(no_team=NO_TEAM, mu=MinuteUsage._meta.db_table, dev=Developer._meta.db_table)
+    return f"""
+        WITH team_minutes AS MATERIALIZED ({team_minutes}), minutes AS (
             SELECT grp, day, minute, rpm, itpm, itpm_all, otpm, tpm, limited FROM team_minutes
             UNION ALL
             SELECT {ORG}, day, minute, SUM(rpm), SUM(itpm), SUM(itpm_all), SUM(otpm), SUM(tpm), SUM(limited)
             FROM team_minutes GROUP BY day, minute
         )
-        SELECT grp, day, COUNT(*) FILTER (WHERE rpm > 0), SUM(limited),
-               {", ".join(stats)}, {", ".join(over)}, COUNT(*) FILTER (WHERE {any_over})
-        FROM minutes
-        GROUP BY GROUPING SETS ((grp, day), (grp))
+        SELECT grp, day, COUNT(*) FILTER (WHERE rpm > 0), SUM(limited), {stats}
+        FROM minutes GROUP BY grp, day
     """
-    return sql, params
 
 
-def _in_database(since: date, until: date, limits: dict) -> dict[tuple, GroupDay]:
-    sql, params = _sql(limits)
+def _stats_json(s: MetricStats) -> list:
+    return [str(s.p50), str(s.p95), str(s.p99), s.peak, s.peak_minute.isoformat()]
+
+
+def _days_in_database(days: list[date]) -> dict[tuple, MinuteDay]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since, until, *params])
+        cursor.execute(_stats_sql(), [days])
         rows = cursor.fetchall()
     out = {}
-    entered = [m for m in LIMITED if limits.get(m) is not None]
     for row in rows:
-        grp, day, minutes, limited = row[:4]
-        result = GroupDay(minutes=minutes, rate_limited=int(limited or 0))
-        at = 4
-        for metric in METRICS:
-            fractions, peak, peak_minute = row[at : at + 3]
-            at += 3
-            if minutes:
+        grp, day, active, limited = row[:4]
+        stats = {}
+        for i, metric in enumerate(METRICS):
+            fractions, peak, peak_minute = row[4 + 3 * i : 7 + 3 * i]
+            if active:
                 p50, p95, p99 = (rounded(v) for v in fractions)
-                result.metrics[metric] = MetricStats(p50=p50, p95=p95, p99=p99, peak=int(peak), peak_minute=peak_minute)
-        for metric in LIMITED:
-            if metric in entered:
-                result.over[metric] = row[at]
-            at += 1
-        result.throttled = row[at] if entered else None
-        out[(grp, day)] = result
+                stats[metric] = _stats_json(MetricStats(p50, p95, p99, int(peak), peak_minute))
+        out[(grp, day)] = MinuteDay(scope=grp, day=day, active_minutes=active, rate_limited=int(limited or 0),
+                                    stats=stats)
+    org = MinuteUsage.objects.filter(day__in=days, requests__gt=0).values("day", "minute").annotate(
+        rpm=Sum("requests"), itpm=Sum(F("input_tokens") + F("cache_write_tokens")), otpm=Sum("output_tokens"),
+    ).order_by("day", "minute")
+    for row in org:
+        out[(ORG, row["day"])].minutes.append([row["rpm"], row["itpm"], row["otpm"]])
     return out
 
 
-def _minute_rows(since: date, until: date) -> list[dict]:
-    """Each team's totals per minute (the team_minutes of the SQL above)."""
+def _minute_rows(days: list[date]) -> list[dict]:
+    """Each team's totals per minute (TEAM_MINUTES), through the ORM."""
     return list(
-        MinuteUsage.objects.filter(day__gte=since, day__lte=until)
+        MinuteUsage.objects.filter(day__in=days)
         .values("day", "minute", grp=Coalesce("developer__team_id", Value(NO_TEAM), output_field=IntegerField()))
         .annotate(
             rpm=Sum("requests"), itpm=Sum(F("input_tokens") + F("cache_write_tokens")),
@@ -122,8 +120,8 @@ def _minute_rows(since: date, until: date) -> list[dict]:
     )
 
 
-def _in_python(since: date, until: date, limits: dict) -> dict[tuple, GroupDay]:
-    teams = _minute_rows(since, until)
+def _days_in_python(days: list[date]) -> dict[tuple, MinuteDay]:
+    teams = _minute_rows(days)
     org: dict[tuple, dict] = {}
     for row in teams:
         row["tpm"] = row["itpm"] + row["otpm"]
@@ -134,24 +132,75 @@ def _in_python(since: date, until: date, limits: dict) -> dict[tuple, GroupDay]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in [*teams, *org.values()]:
         groups[(row["grp"], row["day"])].append(row)
-        groups[(row["grp"], None)].append(row)
-    entered = [m for m in LIMITED if limits.get(m) is not None]
     out = {}
-    for key, rows in groups.items():
-        active = [r for r in rows if r["rpm"] > 0]
-        result = GroupDay(minutes=len(active), rate_limited=sum(r["limited"] for r in rows))
-        if active:
-            result.metrics = {m: stats_of([(r["minute"], r[m]) for r in active]) for m in METRICS}
-        result.over = {m: sum(1 for r in rows if r[m] > limits[m]) for m in entered}
-        if entered:
-            result.throttled = sum(1 for r in rows if any(r[m] > limits[m] for m in entered))
-        out[key] = result
+    for (grp, day), rows in groups.items():
+        active = sorted((r for r in rows if r["rpm"] > 0), key=lambda r: r["minute"])
+        stats = {m: _stats_json(stats_of([(r["minute"], r[m]) for r in active])) for m in METRICS} if active else {}
+        out[(grp, day)] = MinuteDay(
+            scope=grp, day=day, active_minutes=len(active), rate_limited=sum(r["limited"] for r in rows), stats=stats,
+            minutes=[[r[m] for m in LIMITED] for r in active] if grp == ORG else [],
+        )
+    return out
+
+
+def minute_days_refresh(since: date, until: date) -> int:
+    """Compute the stale days in [since, until] again; returns how many. Concurrent refreshes of the
+    same days queue on the stale rows' lock; the second finds nothing left to do."""
+    claimed_at = timezone.now()
+    with transaction.atomic():
+        stale = list(
+            MinuteDayStale.objects.select_for_update()
+            .filter(day__gte=since, day__lte=until, marked_at__lte=claimed_at).values_list("day", flat=True)
+        )
+        if not stale:
+            return 0
+        rows = (_days_in_database if connection.vendor == "postgresql" else _days_in_python)(stale)
+        MinuteDay.objects.filter(day__in=stale).delete()
+        MinuteDay.objects.bulk_create(rows.values(), batch_size=1000)
+        MinuteDayStale.objects.filter(day__in=stale, marked_at__lte=claimed_at).delete()
+    return len(stale)
+
+
+def _metric(values: list) -> MetricStats:
+    p50, p95, p99, peak, minute = values
+    return MetricStats(p50=rounded(p50), p95=rounded(p95), p99=rounded(p99), peak=peak,
+                       peak_minute=datetime.fromisoformat(minute))
+
+
+def _worst(days: list[GroupDay]) -> GroupDay:
+    """The range of a scope: minutes and 429s summed, each figure the worst day's."""
+    out = GroupDay(minutes=sum(d.minutes for d in days), rate_limited=sum(d.rate_limited for d in days))
+    for metric in METRICS:
+        stats = [d.metrics[metric] for d in days if metric in d.metrics]
+        if stats:
+            peak = max(stats, key=lambda s: (s.peak, -s.peak_minute.timestamp()))
+            out.metrics[metric] = MetricStats(p50=max(s.p50 for s in stats), p95=max(s.p95 for s in stats),
+                                              p99=max(s.p99 for s in stats), peak=peak.peak,
+                                              peak_minute=peak.peak_minute)
+    if any(d.throttled is not None for d in days):
+        out.throttled = sum(d.throttled or 0 for d in days)
+        for d in days:
+            for metric, n in d.over.items():
+                out.over[metric] = out.over.get(metric, 0) + n
     return out
 
 
 def scope_minute_stats(since: date, until: date, limits: dict[str, int | None]) -> dict[tuple, GroupDay]:
-    """{(group, day or None): GroupDay} for the org (ORG), each team (its id) and NO_TEAM, over the
-    org-local days [since, until]. ``limits``: {"rpm", "itpm", "otpm"} (None: not entered)."""
-    if connection.vendor == "postgresql":
-        return _in_database(since, until, limits)
-    return _in_python(since, until, limits)
+    """{(scope, day): GroupDay} for the org (ORG), each team (its id) and NO_TEAM over the org-local
+    days [since, until], and {(scope, None): the range}. ``limits``: {"rpm", "itpm", "otpm"} as
+    entered (None: not compared)."""
+    minute_days_refresh(since, until)
+    entered = [(i, m, limits[m]) for i, m in enumerate(LIMITED) if limits.get(m) is not None]
+    out: dict[tuple, GroupDay] = {}
+    by_scope: dict[int, list[GroupDay]] = defaultdict(list)
+    for row in MinuteDay.objects.filter(day__gte=since, day__lte=until).order_by("day"):
+        day = GroupDay(minutes=row.active_minutes, rate_limited=row.rate_limited,
+                       metrics={m: _metric(v) for m, v in row.stats.items()})
+        if row.scope == ORG and entered:
+            day.over = {m: sum(1 for minute in row.minutes if minute[i] > limit) for i, m, limit in entered}
+            day.throttled = sum(1 for minute in row.minutes if any(minute[i] > limit for i, _, limit in entered))
+        out[(row.scope, row.day)] = day
+        by_scope[row.scope].append(day)
+    for scope, days in by_scope.items():
+        out[(scope, None)] = _worst(days)
+    return out

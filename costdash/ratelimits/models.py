@@ -96,3 +96,34 @@ class OrgRateLimit(models.Model):
     def get(cls) -> "OrgRateLimit":
         row = cls.objects.order_by("pk").first()
         return row or cls()
+
+
+class MinuteDay(models.Model):
+    """One scope's per-minute figures on one org-local day, computed from MinuteUsage when the day
+    is read after a change (ratelimits.minutes): reading a quarter for the org and every team is
+    then a few hundred rows, not a sort of every minute of it.
+
+    ``scope``: -1 the org, 0 developers without a team, else the team's id (as it was when the day
+    was computed). ``stats``: {figure: [p50, p95, p99, peak, peak minute ISO]} over the active
+    minutes. ``minutes``: the org's only, [rpm, itpm, otpm] of each active minute, to count the
+    minutes over whatever limits are entered when the page is read.
+    """
+
+    scope = models.BigIntegerField()
+    day = models.DateField()
+    active_minutes = models.IntegerField(default=0)
+    rate_limited = models.IntegerField(default=0)
+    stats = models.JSONField(default=dict)
+    minutes = models.JSONField(default=list)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "scope"], name="minute_day_unique")]
+
+
+class MinuteDayStale(models.Model):
+    """A day whose MinuteUsage changed since its MinuteDay rows were computed (marked by the recompute).
+    A mark newer than a refresh's claim survives it, as rollups.DirtyDay's does."""
+
+    day = models.DateField(unique=True)
+    marked_at = models.DateTimeField()

@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate, TruncMinute
+from django.utils import timezone
 
 from costdash.ingest.models import FailedCall
 
-from .models import MinuteUsage
+from .models import MinuteDayStale, MinuteUsage
 
 # What a counted event needs for its minute: all in rollups.sessions.SESSION_FIELDS.
 MINUTE_FIELDS = ("timestamp", "local_day", "input_tokens", "output_tokens", "cache_write_5m_tokens",
@@ -91,3 +92,13 @@ def minute_usage_replace(developer_id: int, days: set[date], *, events, mixed: s
     rate_limited_of(developer_id, start, end, days, tz, rows)
     MinuteUsage.objects.filter(developer_id=developer_id, day__in=days).delete()
     MinuteUsage.objects.bulk_create(rows.values(), batch_size=2000)
+    minute_days_mark_stale(days)
+
+
+def minute_days_mark_stale(days: Iterable[date]) -> None:
+    """The org's and teams' figures of ``days`` are to be computed again (ratelimits.minutes)."""
+    now = timezone.now()
+    MinuteDayStale.objects.bulk_create(
+        [MinuteDayStale(day=day, marked_at=now) for day in sorted(days)],
+        update_conflicts=True, unique_fields=["day"], update_fields=["marked_at"],
+    )
