@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "costdash.planning",
     "costdash.api",
     "costdash.sso",  # single sign-on with OpenID Connect (the OIDC_ block below)
+    "auditlog",  # django-auditlog: the audit trail's LogEntry rows (costdash.audit registers what it follows)
+    "costdash.audit",  # the audit trail: who changed what, when, before and after (the AUDITLOG_ block below)
     "axes",  # login throttling (the AXES_ block below)
     "csp",  # Content-Security-Policy (the CONTENT_SECURITY_POLICY block below)
 ]
@@ -114,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "costdash.audit.actor.AuditMiddleware",  # the audit trail's actor: the request's login, read at each change
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -421,6 +424,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# The audit trail (costdash.audit, on django-auditlog): changes as JSON, a related object by its name, secrets
+# masked by costdash.audit.tracked.secret_mask (never a part of them). Actors come from costdash.audit.actor.
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+AUDITLOG_MASK_CALLABLE = "costdash.audit.tracked.secret_mask"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # loaddata and fixtures are not a person's change
 
 # Members (accounts.members): an invite link (to choose a password) works once, for this many days.
 COSTDASH_INVITE_DAYS = env_int("COSTDASH_INVITE_DAYS", 7)

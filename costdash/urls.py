@@ -30,6 +30,7 @@ urlpatterns = [
     path("plans/", include("costdash.planning.urls")),
     path("reports/", include("costdash.reports.urls")),
     path("alerts/", include("costdash.alerts.urls")),
+    path("audit/", include("costdash.audit.urls")),
     path("api/", include("costdash.api.urls")),
     path("", include("costdash.dashboard.urls")),
 ]

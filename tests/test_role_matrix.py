@@ -230,6 +230,10 @@ MATRIX = [
     Url("connectors:delete", "/connectors/{connection}/delete/", ADMINS),
     Url("connectors:delete", "/connectors/{connection}/delete/", succeeds(ADMINS, 302), POST),
     Url("connectors:pull", "/connectors/{connection}/pull/", succeeds(ADMINS, 302), POST),
+    # The audit trail: admins only, on the page and in the API.
+    Url("audit:list", "/audit/", ADMINS),
+    Url("audit:list", "/audit/?actor=admin&kind=limits.SpendLimit&event=changed&since=2026-01-01&until=2026-12-31",
+        ADMINS),
     # API tokens: everyone their own; admins revoke anyone's.
     Url("api:tokens", "/api/tokens/", EVERYONE),
     Url("api:tokens", "/api/tokens/", EVERYONE, POST, {"name": "script"}),
@@ -257,6 +261,7 @@ MATRIX = [
     Url("api:budget", "/api/v1/budgets/{budget}/", API_OWN),
     Url("api:budget", "/api/v1/budgets/{budget}/", succeeds(API_ADMINS, 204), "delete"),
     Url("api:alert_rules", "/api/v1/alert-rules/", API_SPEND),
+    Url("api:audit", "/api/v1/audit/", API_ADMINS),
     Url("api:report_months", "/api/v1/reports/", API_SPEND),
     Url("api:report_month", "/api/v1/reports/{month}/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),

@@ -32,6 +32,9 @@ from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
 
+from costdash.audit.events import DEACTIVATED, REACTIVATED
+from costdash.audit.services import audit_record
+
 from .models import Developer
 from .roles import ADMIN, BILLING, DEVELOPER
 from .services import clean_email, developer_by_email
@@ -128,7 +131,9 @@ def member_developer_link(user, developer: Developer | None, *, by) -> None:
             if developer.user_id not in (None, user.pk):
                 raise ValidationError(f"{developer} is linked to the login {developer.user.get_username()}: "
                                       "unlink it there first.")
-        Developer.objects.filter(user=user).exclude(pk=getattr(developer, "pk", None)).update(user=None)
+        for unlinked in Developer.objects.filter(user=user).exclude(pk=getattr(developer, "pk", None)):
+            unlinked.user = None
+            unlinked.save(update_fields=["user"])  # a save, so the audit trail records the unlinking
         if developer is not None and developer.user_id != user.pk:
             developer.user = user
             developer.save(update_fields=["user"])
@@ -194,12 +199,14 @@ def member_deactivate(user, *, by) -> None:
     _refuse_superuser(user)
     if user.pk == by.pk:
         raise ValidationError("You cannot deactivate your own login.")
-    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    if type(user).objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+        audit_record(user, DEACTIVATED, {"is_active": (True, False)}, actor=by)
     user.is_active = False
 
 
 def member_reactivate(user, *, by) -> None:
     """Let a deactivated login sign in again, with its tokens."""
     _refuse_superuser(user)
-    type(user).objects.filter(pk=user.pk).update(is_active=True)
+    if type(user).objects.filter(pk=user.pk, is_active=False).update(is_active=True):
+        audit_record(user, REACTIVATED, {"is_active": (False, True)}, actor=by)
     user.is_active = True

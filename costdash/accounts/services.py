@@ -129,6 +129,8 @@ def identity_assign(identity: Identity, developer: Developer) -> int:
 def developers_merge(duplicate: Developer, into: Developer) -> int:
     """Fold ``duplicate`` into ``into``: its identities, events, aggregates and login move; it is
     deleted. Returns how many usage events moved."""
+    from costdash.audit.events import DEVELOPERS_MERGED
+    from costdash.audit.services import audit_record
     from costdash.rollups.services import attributed_rows, attributed_rows_mark_dirty
 
     if duplicate.pk == into.pk:
@@ -144,9 +146,11 @@ def developers_merge(duplicate: Developer, into: Developer) -> int:
             into.user, duplicate.user = duplicate.user, None
             duplicate.save(update_fields=["user"])
             into.save(update_fields=["user"])
+        merged = str(duplicate)
         duplicate.delete()  # its rollup rows go with it (cascade)
         for rows in attributed_rows(developer=into):
             attributed_rows_mark_dirty(rows)
+        audit_record(into, DEVELOPERS_MERGED, {"developer": (merged, str(into)), "usage events moved": (0, moved)})
     _recompute_on_commit()
     return moved
 

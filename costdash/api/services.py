@@ -62,4 +62,10 @@ def api_token_check(raw: str) -> ApiToken | None:
 
 def api_token_revoke(token: ApiToken) -> bool:
     """Revoke a token (refused from the next request on); False when it already was."""
-    return bool(ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()))
+    from costdash.audit.services import audit_record
+
+    now = timezone.now()
+    revoked = bool(ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now))
+    if revoked:
+        audit_record(token, "revoked", {"revoked_at": (None, now)})  # an update(): no save for auditlog to see
+    return revoked

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from costdash.audit import api as audit_api
 from costdash.planning import api as planning
 from costdash.ratelimits import api as ratelimits_api
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("v1/budgets/mine/", budgets.MyBudgetsApi.as_view(), name="my_budgets"),
     path("v1/budgets/<int:pk>/", budgets.BudgetDetailApi.as_view(), name="budget"),
     path("v1/alert-rules/", alerts.AlertRuleListApi.as_view(), name="alert_rules"),
+    path("v1/audit/", audit_api.AuditListApi.as_view(), name="audit"),
     path("v1/reports/", reports.ReportMonthListApi.as_view(), name="report_months"),
     path("v1/reports/files/<int:pk>/", reports.ReportFileApi.as_view(), name="report_file"),
     path("v1/reports/files/<int:pk>/download/", reports.ReportFileDownloadApi.as_view(), name="report_file_download"),

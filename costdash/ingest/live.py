@@ -98,7 +98,11 @@ def ingest_token_rate_wait(token: IngestToken) -> int | None:
 
 def ingest_token_revoke(token: IngestToken) -> None:
     """Revoke a token; this process refuses it from now on (others within TOKEN_CACHE_SECONDS)."""
-    IngestToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    from costdash.audit.services import audit_record
+
+    now = timezone.now()
+    if IngestToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now):
+        audit_record(token, "revoked", {"revoked_at": (None, now)})  # an update(): no save for auditlog to see
     with _lock:
         for key in [k for k, (_, held) in _tokens.items() if held.pk == token.pk]:
             del _tokens[key]
