@@ -17,6 +17,7 @@ ENDPOINTS = {
     "/api/v1/reports/{month}/close/": {"get", "post"}, "/api/v1/reports/{month}/reopen/": {"post"},
     "/api/v1/reports/{month}/focus.csv": {"get"},
     "/api/v1/plans/": {"get"}, "/api/v1/plans/advice/": {"get"}, "/api/v1/plans/advice/developers/{id}/": {"get"},
+    "/api/v1/audit/": {"get"},
 }
 
 
