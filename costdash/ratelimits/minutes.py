@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import F, IntegerField, Sum, Value
@@ -33,6 +34,7 @@ from .models import MinuteDay, MinuteDayStale, MinuteUsage
 from .percentiles import METRICS, PERCENTILES, MetricStats, rounded, stats_of
 
 ORG, NO_TEAM = -1, 0
+CHUNK_DAYS = 7
 LIMITED = ("rpm", "itpm", "otpm")  # the figures a limit can be entered for, in MinuteDay.minutes' order
 
 
@@ -144,13 +146,28 @@ def _days_in_python(days: list[date]) -> dict[tuple, MinuteDay]:
 
 
 def minute_days_refresh(since: date, until: date) -> int:
-    """Compute the stale days in [since, until] again; returns how many. Concurrent refreshes of the
-    same days queue on the stale rows' lock; the second finds nothing left to do."""
+    """Compute the stale days in [since, until] again, a week per transaction; returns how many.
+    Concurrent refreshes of the same days queue on the stale rows' lock; the second finds nothing
+    left to do. A recompute marking one of them waits at most for its week."""
     claimed_at = timezone.now()
+    stale = sorted(MinuteDayStale.objects.filter(day__gte=since, day__lte=until, marked_at__lte=claimed_at)
+                   .values_list("day", flat=True))
+    done = 0
+    for i in range(0, len(stale), CHUNK_DAYS):
+        done += _refresh(stale[i : i + CHUNK_DAYS], claimed_at)
+    return done
+
+
+def minute_days_refresh_all() -> int:
+    """Every stale day (the recompute sweep calls it, so pages seldom wait for one)."""
+    return minute_days_refresh(date.min, date.max)
+
+
+def _refresh(days: list[date], claimed_at) -> int:
     with transaction.atomic():
         stale = list(
             MinuteDayStale.objects.select_for_update()
-            .filter(day__gte=since, day__lte=until, marked_at__lte=claimed_at).values_list("day", flat=True)
+            .filter(day__in=days, marked_at__lte=claimed_at).values_list("day", flat=True)
         )
         if not stale:
             return 0
@@ -162,8 +179,8 @@ def minute_days_refresh(since: date, until: date) -> int:
 
 
 def _metric(values: list) -> MetricStats:
-    p50, p95, p99, peak, minute = values
-    return MetricStats(p50=rounded(p50), p95=rounded(p95), p99=rounded(p99), peak=peak,
+    p50, p95, p99, peak, minute = values  # as _stats_json wrote them: already rounded
+    return MetricStats(p50=Decimal(p50), p95=Decimal(p95), p99=Decimal(p99), peak=peak,
                        peak_minute=datetime.fromisoformat(minute))
 
 
@@ -185,20 +202,48 @@ def _worst(days: list[GroupDay]) -> GroupDay:
     return out
 
 
+def _over_in_database(since: date, until: date, entered: list[tuple]) -> dict[date, tuple[dict, int]]:
+    """{day: ({figure: minutes over its limit}, minutes over any)} of the org, counted in PostgreSQL."""
+    over = [f"COUNT(*) FILTER (WHERE (m->>{i})::bigint > %s)" for i, _, _ in entered]
+    any_over = " OR ".join(f"(m->>{i})::bigint > %s" for i, _, _ in entered)
+    sql = f"""
+        SELECT md.day, {", ".join(over)}, COUNT(*) FILTER (WHERE {any_over})
+        FROM {MinuteDay._meta.db_table} md CROSS JOIN LATERAL jsonb_array_elements(md.minutes) m
+        WHERE md.scope = %s AND md.day BETWEEN %s AND %s
+        GROUP BY md.day
+    """
+    limits = [limit for _, _, limit in entered]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*limits, *limits, ORG, since, until])
+        rows = cursor.fetchall()
+    return {row[0]: ({m: n for (_, m, _), n in zip(entered, row[1:-1], strict=True)}, row[-1]) for row in rows}
+
+
+def _over_in_python(since: date, until: date, entered: list[tuple]) -> dict[date, tuple[dict, int]]:
+    out = {}
+    for day, minutes in MinuteDay.objects.filter(scope=ORG, day__gte=since, day__lte=until).values_list(
+            "day", "minutes"):
+        over = {m: sum(1 for minute in minutes if minute[i] > limit) for i, m, limit in entered}
+        out[day] = (over, sum(1 for minute in minutes if any(minute[i] > limit for i, _, limit in entered)))
+    return out
+
+
 def scope_minute_stats(since: date, until: date, limits: dict[str, int | None]) -> dict[tuple, GroupDay]:
     """{(scope, day): GroupDay} for the org (ORG), each team (its id) and NO_TEAM over the org-local
     days [since, until], and {(scope, None): the range}. ``limits``: {"rpm", "itpm", "otpm"} as
     entered (None: not compared)."""
     minute_days_refresh(since, until)
     entered = [(i, m, limits[m]) for i, m in enumerate(LIMITED) if limits.get(m) is not None]
+    over = {}
+    if entered:
+        over = (_over_in_database if connection.vendor == "postgresql" else _over_in_python)(since, until, entered)
     out: dict[tuple, GroupDay] = {}
     by_scope: dict[int, list[GroupDay]] = defaultdict(list)
-    for row in MinuteDay.objects.filter(day__gte=since, day__lte=until).order_by("day"):
+    for row in MinuteDay.objects.filter(day__gte=since, day__lte=until).defer("minutes").order_by("day"):
         day = GroupDay(minutes=row.active_minutes, rate_limited=row.rate_limited,
                        metrics={m: _metric(v) for m, v in row.stats.items()})
         if row.scope == ORG and entered:
-            day.over = {m: sum(1 for minute in row.minutes if minute[i] > limit) for i, m, limit in entered}
-            day.throttled = sum(1 for minute in row.minutes if any(minute[i] > limit for i, _, limit in entered))
+            day.over, day.throttled = over.get(row.day, ({m: 0 for _, m, _ in entered}, 0))
         out[(row.scope, row.day)] = day
         by_scope[row.scope].append(day)
     for scope, days in by_scope.items():

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from costdash.alerts.evaluation import alerts_evaluate, alerts_evaluate_recomputed
 from costdash.lib.queue import enqueue
+from costdash.ratelimits.minutes import minute_days_refresh_all
 
 from . import services
 from .models import DirtyDay
@@ -22,6 +23,7 @@ def daily_cost_recompute_dirty() -> int:
         alerts_evaluate_recomputed(started)
     if DirtyDay.objects.filter(failed_at__gte=started).exists():
         alerts_evaluate(pairs=set())  # the kinds run on a recompute: "Rollup failed" is raised now
+    minute_days_refresh_all()  # the Rate limits page's days (ratelimits.minutes), so no page waits for them
     return recomputed
 
 

@@ -228,3 +228,16 @@ def test_the_migration_marks_the_days_already_imported_for_their_minutes(team_wo
     }
     daily_cost_recompute_dirty()
     assert MinuteUsage.objects.filter(requests__gt=0).count() == 8  # the eight developer-minutes of the table
+
+
+def test_the_recompute_sweep_computes_the_stale_days_so_no_page_waits(db):
+    from costdash.ratelimits.models import MinuteDay, MinuteDayStale
+    from costdash.rollups.tasks import daily_cost_recompute_dirty as sweep
+
+    dev = DeveloperFactory(email="kai@example.com")
+    requests(dev, "2026-11-10T10:00", 3)
+    daily_cost_mark_dirty([(dev.pk, DAY)])
+    sweep()
+    assert not MinuteDayStale.objects.exists()
+    org = MinuteDay.objects.get(scope=minutes.ORG, day=DAY)
+    assert (org.active_minutes, org.stats["rpm"][3], org.minutes) == (1, 3, [[3, 330, 15]])
