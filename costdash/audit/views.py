@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils import timezone
 
 from costdash.accounts import roles
+from costdash.accounts.models import OrgSettings
+from costdash.lib.dates import zone
 
 from .forms import AuditFilterForm
 from .selectors import audit_entries, change_rows, event_name, kind_name
@@ -23,5 +26,7 @@ def audit_list(request):
                for entry in page]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/list.html",
-                  {"form": form, "page": page, "entries": entries, "query": query.urlencode()})
+    time_zone = OrgSettings.get().time_zone
+    with timezone.override(zone(time_zone)):  # times in the org's zone, as the day filters read them
+        return render(request, "audit/list.html", {"form": form, "page": page, "entries": entries,
+                                                   "query": query.urlencode(), "time_zone": time_zone})

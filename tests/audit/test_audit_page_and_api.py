@@ -47,6 +47,8 @@ def test_the_page_shows_who_what_and_a_before_after_table(history, admin_user):
     assert "3 changes, newest first." in page
     assert "<th scope=\"row\">amount</th><td class=\"wrap\">500.00</td><td class=\"wrap\">900.00</td>" in page
     assert "Spend limit: Org limit" in page and "root2" in page and "Org rate limit" in page
+    # Times in the org's zone, as the day filters read them: 23:30 UTC on March 1 is 00:30 on March 2 in Berlin.
+    assert "(Europe/Berlin)" in page and "2026-03-02 00:30:00" in page and "2026-03-03 00:00:00" in page
     # The newest first: the rate limits (March 3, Berlin), then the limit's change, then its creation (last).
     assert page.index("400000") < page.index("900.00") < page.rindex("<td>created</td>")
 
