@@ -1,4 +1,6 @@
-"""Benchmark the transcript import against PostgreSQL: speed, peak memory, correctness, re-import.
+"""Benchmark the transcript import against PostgreSQL: speed, peak memory, correctness, re-import,
+and the command end to end (process start included): an empty folder, the whole tree, the tree
+again unchanged, and again after some of its transcripts grew (read from where the last import stopped).
 
     python benchmarks/import_transcripts.py --generate 1GB            # generate a corpus, then measure
     python benchmarks/import_transcripts.py --tree /tmp/corpus         # measure an existing tree
@@ -31,6 +33,9 @@ DEVELOPER = "bench@example.com"
 TARGET_MB_S = 200
 TARGET_PEAK_MB = 300
 TARGET_REIMPORT = 0.1
+TARGET_CLI_EMPTY_S = 1.0  # "well under a second"
+GROWN_FILES = 25  # transcripts that grow between the end-to-end imports (the largest among them)
+GROWN_LINES = 4  # new requests appended to each
 
 
 def child_env(database_url: str) -> dict[str, str]:
@@ -95,10 +100,10 @@ def child_flush() -> dict:
     from django.db import connection
 
     _django()
-    from costdash.ingest.models import ImportBatch, ImportedFile, UsageEvent
+    from costdash.ingest.models import ImportBatch, ImportedFile, TranscriptCursor, UsageEvent
     from costdash.rollups.models import DailyCost, DirtyDay
 
-    tables = [m._meta.db_table for m in (UsageEvent, ImportedFile, ImportBatch, DailyCost, DirtyDay)]
+    tables = [m._meta.db_table for m in (UsageEvent, ImportedFile, TranscriptCursor, ImportBatch, DailyCost, DirtyDay)]
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables) + " CASCADE")
     return {}
@@ -136,7 +141,91 @@ def child_rollup() -> dict:
     return {"seconds": time.perf_counter() - started, "days": days, "rows": DailyCost.objects.count()}
 
 
-CHILDREN = {"migrate": child_migrate, "flush": child_flush, "import": child_import, "rollup": child_rollup}
+def child_last_batch() -> dict:
+    _django()
+    from costdash.ingest.models import ImportBatch, UsageEvent
+
+    b = ImportBatch.objects.latest("pk")
+    return {"status": b.status, "files_read": b.files_read, "files_resumed": b.files_resumed,
+            "files_unchanged": b.files_unchanged, "lines": b.lines, "requests_new": b.requests_new,
+            "requests_updated": b.requests_updated, "rejected": b.rejected, "events": UsageEvent.objects.count()}
+
+
+CHILDREN = {"migrate": child_migrate, "flush": child_flush, "import": child_import, "rollup": child_rollup,
+            "last_batch": child_last_batch}
+
+
+# ---- the command end to end ----
+
+def cli_seconds(database_url: str, path: Path) -> float:
+    """Wall time of `manage.py import_usage PATH` from process start to exit (embedded default: a
+    rollup the import queues runs in that process)."""
+    env = child_env(database_url)
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "manage.py", "import_usage", str(path), "--developer", DEVELOPER,
+                           "--no-progress"], env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"import_usage {path} failed (exit {proc.returncode})")
+    return seconds
+
+
+def median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def grow(tree: Path) -> tuple[list[tuple[Path, int]], int]:
+    """Append GROWN_LINES new requests (copies of a file's last usage line under new message ids)
+    to GROWN_FILES transcripts, the largest one among them; returns [(file, its size before)] and
+    the requests added."""
+    files = sorted(tree.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    chosen = [files[-1], *files[:: max(1, len(files) // (GROWN_FILES - 1))][: GROWN_FILES - 1]]
+    grown, added = [], 0
+    for path in dict.fromkeys(chosen):
+        data = path.read_bytes()
+        usage = [line for line in data.splitlines() if b'"usage"' in line and b'"id":"msg_' in line]
+        if not usage:
+            continue
+        grown.append((path, len(data)))
+        with open(path, "ab") as fh:
+            for i in range(GROWN_LINES):
+                fh.write(usage[-1].replace(b'"id":"msg_', b'"id":"msg_grown%d_' % i, 1) + b"\n")
+                added += 1
+    return grown, added
+
+
+def measure_cli(tree: Path, database_url: str) -> bool:
+    empty = Path(tempfile.mkdtemp(prefix="costdash-empty-"))
+    try:
+        start = median([cli_seconds(database_url, empty) for _ in range(5)])
+    finally:
+        empty.rmdir()
+    print(f"command start: {start:.2f} s to import an empty folder, end to end (median of 5; "
+          f"target well under {TARGET_CLI_EMPTY_S:.0f} s: {mark(start < TARGET_CLI_EMPTY_S)})")
+    run_child("flush", database_url)
+    first = cli_seconds(database_url, tree)
+    events = run_child("last_batch", database_url)["events"]
+    again = [cli_seconds(database_url, tree) for _ in range(3)]
+    unchanged = run_child("last_batch", database_url)
+    ratio = median(again) / first
+    print(f"end to end:    first import {first:.2f} s; unchanged re-import {', '.join(f'{t:.2f}' for t in again)} s "
+          f"= {ratio:.3f} of the first (target < {TARGET_REIMPORT}: {mark(ratio < TARGET_REIMPORT)}); "
+          f"{unchanged['files_unchanged']:,} files unchanged, {unchanged['lines']} lines read")
+    grown, added = grow(tree)
+    try:
+        seconds = cli_seconds(database_url, tree)
+        after = run_child("last_batch", database_url)
+    finally:
+        for path, size in grown:
+            with open(path, "r+b") as fh:
+                fh.truncate(size)
+    ok = after["events"] == events + added and unchanged["events"] == events
+    print(f"grown:         {len(grown)} transcripts grew by {added} requests: {seconds:.2f} s end to end, "
+          f"{after['files_resumed']} read from where the last import stopped, {after['lines']:,} lines read, "
+          f"{after['requests_new']} new events (events {events:,} -> {after['events']:,}: {'ok' if ok else 'WRONG'})")
+    return ok
 
 
 # ---- the report ----
@@ -182,7 +271,7 @@ def measure(tree: Path, database_url: str, expected: int | None) -> bool:
     if again["events"] != first["events"]:
         print(f"re-import changed the event count: {first['events']:,} -> {again['events']:,}: WRONG")
         ok = False
-    return ok
+    return measure_cli(tree, database_url) and ok
 
 
 def main(argv: list[str] | None = None) -> int:

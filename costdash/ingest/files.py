@@ -45,6 +45,10 @@ class InputFile:
     fingerprint: Callable[[], str]
     path: Path | None = None  # set for a plain file (one a worker process can open by itself)
     refused: str = ""  # why an archive member is not read (it then opens as an empty stream)
+    # A plain file's stat, as it was listed (ingest.cursors: is it unchanged since the last import?)
+    device: int = 0
+    inode: int = 0
+    mtime_ns: int = 0
 
 
 def is_archive(path: Path) -> bool:
@@ -68,15 +72,19 @@ def plain_fingerprint(path: str, size: int) -> str:
     return hashlib.sha256(b"file:%d:%b%b" % (size, head, tail)).hexdigest()
 
 
-def _plain(path: str, size: int | None = None) -> InputFile:
-    if size is None:
-        size = os.stat(path).st_size
+def _plain(path: str, stat: os.stat_result | None = None) -> InputFile:
+    if stat is None:
+        stat = os.stat(path)
+    size = stat.st_size
     return InputFile(
         name=path,
         size=size,
         open=lambda: open(path, "rb"),
         fingerprint=lambda: plain_fingerprint(path, size),
         path=Path(path),
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        mtime_ns=stat.st_mtime_ns,
     )
 
 
@@ -181,7 +189,7 @@ def _tree(root: str, suffixes: tuple[str, ...]) -> list[InputFile]:
         if entry.is_dir(follow_symlinks=False):
             found.extend(_tree(entry.path, suffixes))
         elif entry.is_file() and wanted(entry.name, suffixes):
-            found.append(_plain(entry.path, entry.stat().st_size))
+            found.append(_plain(entry.path, entry.stat()))
     return found
 
 

@@ -19,8 +19,9 @@ from . import metric_series, parallel
 from .aggregates import records_write
 from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
+from .cursors import Cursor, Stopped, path_key, read_transcript
 from .files import InputFile, MemberRefused, Replay
-from .models import ImportBatch, ImportedFile, Source
+from .models import ImportBatch, ImportedFile, Source, TranscriptCursor
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
 from .rows import Entry, RowBuilder, keep_largest
@@ -65,34 +66,57 @@ class ImportRun:
         self.pending: dict[str, Entry] = {}
         self.pending_records: list[tuple[str, Record]] = []
         self.pending_files: list[tuple[InputFile, str, int | None]] = []
+        self.pending_cursors: list[tuple[InputFile, Stopped]] = []
         self.pending_bytes = 0
         self.rejected = Counter()
         self.errors: list[dict] = []
         self.unpriced = Counter()
         self.sources: set[str] = set()
+        self.dirtied = False  # a flush wrote rows that may have changed a rollup (its days are marked dirty)
         self.known = set(
             ImportedFile.objects.filter(developer__in=[developer] if developer else [])
             .values_list("fingerprint", flat=True)
         ) | set(ImportedFile.objects.filter(developer=None).values_list("fingerprint", flat=True))
+        self.cursors: dict[str, Cursor] = {
+            key: Cursor(*figures)
+            for key, *figures in TranscriptCursor.objects.filter(developer=developer).values_list(
+                "path_key", "device", "inode", "size", "mtime_ns", "offset", "lines", "prefix_hash"
+            )
+        } if developer else {}
 
     def read_all(self, input_files) -> None:
         """Read every file not already imported."""
         jobs = self._transcript_jobs(input_files)
         parsed = parallel.parse_files(jobs, self.builder, self._parse_transcript_here)
-        for input_file, fingerprint, entries, rejected, stats, parsed_here in parsed:
+        for input_file, fingerprint, start, _, entries, rejected, stats, stopped, parsed_here in parsed:
             if not parsed_here:  # a file parsed here has reported its progress chunk by chunk
                 self._on_progress(input_file.size)
+            if start:
+                self.batch.files_resumed += 1
+            self.pending_cursors.append((input_file, stopped))
             self._take(input_file, fingerprint, self.developer.pk, entries, rejected, stats)
 
     def _transcript_jobs(self, input_files):
-        """(plain transcript file, fingerprint) to parse in bulk; every other file is read here."""
+        """(plain transcript file, fingerprint, start, lines before start) to parse in bulk, from
+        where the last import stopped when it grew (ingest.cursors); every other file is read here."""
         for input_file in input_files:
+            cursor = self._cursor(input_file)
+            if cursor is not None and cursor.unchanged(input_file.device, input_file.inode, input_file.size,
+                                                       input_file.mtime_ns):
+                self.batch.files_unchanged += 1  # as its last import left it: not even opened
+                self._on_progress(input_file.size)
+                continue
             fingerprint = input_file.fingerprint()
             if fingerprint in self.known:
                 self.batch.files_unchanged += 1
                 self._on_progress(input_file.size)
                 continue
             self.known.add(fingerprint)
+            if cursor is not None and (start := cursor.resume_at(
+                    str(input_file.path), input_file.device, input_file.inode, input_file.size)) is not None:
+                self.sources.add(claude_code_jsonl.SOURCE)
+                yield input_file, fingerprint, start, cursor.lines
+                continue
             if input_file.refused:  # an archive member over its caps (ingest/files.py): never inflated
                 self._reject(Rejected(input_file.name, 0, input_file.refused))
                 self._on_progress(input_file.size)
@@ -118,7 +142,7 @@ class ImportRun:
             elif parser is claude_code_jsonl and input_file.path is not None:
                 stream.close()
                 self.sources.add(parser.SOURCE)
-                yield input_file, fingerprint
+                yield input_file, fingerprint, 0, 0
             elif (plan := parallel.csv_plan(input_file, parser, head)) is not None:
                 stream.close()
                 self.sources.add(parser.SOURCE)
@@ -135,11 +159,17 @@ class ImportRun:
         stream = input_file.open()
         return stream.read(HEAD_BYTES), stream
 
-    def _parse_transcript_here(self, input_file: InputFile) -> tuple:
-        stats = ParseStats()
-        with input_file.open() as stream:
-            entries, rejected = parallel.read_file(stream, input_file.name, self.builder, stats, self._on_progress)
-        return entries, rejected, stats
+    def _cursor(self, input_file: InputFile) -> Cursor | None:
+        """The cursor of a plain file that this developer's transcripts were read from, if any."""
+        if not self.cursors or input_file.path is None:
+            return None
+        return self.cursors.get(path_key(str(input_file.path)))
+
+    def _parse_transcript_here(self, job: tuple) -> tuple:
+        input_file, _, start, lines_before = job
+        self._on_progress(start)
+        return read_transcript(str(input_file.path), input_file.name, self.builder, start, lines_before,
+                               self._on_progress)
 
     def _read_here(self, input_file: InputFile, fingerprint: str, parser: ModuleType, stream) -> None:
         """Parse a file here, each request attributed to the person its own record names.
@@ -247,9 +277,11 @@ class ImportRun:
         """Write what is pending in one transaction, with the fingerprints of the files it completes."""
         pending, files, records = self.pending, self.pending_files, self.pending_records
         self.pending, self.pending_files, self.pending_bytes, self.pending_records = {}, [], 0, []
+        cursors, self.pending_cursors = self.pending_cursors, []
         with transaction.atomic():
             relax_commit_durability()
             result = entries_write(pending, batch_id=self.batch.pk)
+            self.dirtied = self.dirtied or bool(result.dirty or records)
             if records:
                 records = metric_series.increases(records)  # cumulative metric points, against their series
                 written = records_write(
@@ -269,12 +301,31 @@ class ImportRun:
                 ],
                 ignore_conflicts=True,
             )
+            if cursors:
+                self._cursors_write(cursors)
             self.unpriced.update(result.unpriced)
             self.batch.requests_new += result.inserted
             self.batch.requests_updated += result.updated
             self.batch.duplicates += result.duplicates
             self.batch.conflicts += result.conflicts
             self.save_counts()
+
+    def _cursors_write(self, cursors: list[tuple[InputFile, Stopped]]) -> None:
+        """Record where each transcript's read stopped, with the events read up to there (same
+        transaction), and the stat it was listed with: the next import skips or resumes it."""
+        TranscriptCursor.objects.bulk_create(
+            [
+                TranscriptCursor(
+                    developer_id=self.developer.pk, path_key=path_key(str(f.path)), path=str(f.path),
+                    device=f.device, inode=f.inode, size=f.size, mtime_ns=f.mtime_ns, offset=stopped.offset,
+                    lines=stopped.lines, prefix_hash=stopped.prefix_hash, batch_id=self.batch.pk,
+                )
+                for f, stopped in cursors
+            ],
+            update_conflicts=True, unique_fields=["developer", "path_key"],
+            update_fields=["path", "device", "inode", "size", "mtime_ns", "offset", "lines", "prefix_hash",
+                           "batch", "updated_at"],
+        )
 
     def save_counts(self) -> None:
         b = self.batch

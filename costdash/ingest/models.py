@@ -47,6 +47,9 @@ class ImportBatch(models.Model):
     processed_bytes = models.BigIntegerField(default=0)
     files_read = models.PositiveIntegerField(default=0)
     files_unchanged = models.PositiveIntegerField(default=0)
+    files_resumed = models.PositiveIntegerField(
+        default=0, help_text="Transcripts read from where the last import stopped (they had grown)"
+    )
     files_ignored = models.PositiveIntegerField(default=0, help_text="Files in no format costdash reads")
     lines = models.BigIntegerField(default=0)
     usage_lines = models.BigIntegerField(default=0)
@@ -112,6 +115,35 @@ class ImportedFile(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["developer", "fingerprint"], name="imported_file_unique"),
+        ]
+
+
+class TranscriptCursor(models.Model):
+    """Where the last import of a plain transcript file stopped, so a grown file is read from there.
+
+    ``offset`` is the end of the last complete line read (its newline included) and ``lines`` the
+    lines before it. The file is taken as unchanged, and skipped without a read, while its device,
+    inode, size and mtime are as recorded. Otherwise it is read from ``offset`` only when the same
+    file still has at least ``offset`` bytes and ``prefix_hash`` (ingest.cursors.prefix_hash: its
+    first and its last 64 KiB before the offset) still matches; else it is read whole.
+    """
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, db_index=False)
+    path_key = models.CharField(max_length=64, help_text="sha256 of the file's absolute path")
+    path = models.TextField()
+    device = models.BigIntegerField()
+    inode = models.BigIntegerField()
+    size = models.BigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    offset = models.BigIntegerField()
+    lines = models.BigIntegerField()
+    prefix_hash = models.CharField(max_length=64)
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "path_key"], name="transcript_cursor_unique"),
         ]
 
 

@@ -22,6 +22,7 @@ import os
 from types import ModuleType
 
 from .csv_parts import CsvPart, Misaligned, header_span, record_parts
+from .cursors import read_transcript
 from .files import InputFile
 from .parsers import claude_code_jsonl
 from .parsers.base import ParsedFailure, ParsedRequest, ParseStats, Rejected
@@ -72,15 +73,15 @@ def _init_worker(builder: RowBuilder) -> None:
     _builder = builder
 
 
-def _parse_in_worker(files: list[tuple[str, str]]) -> list[tuple]:
-    """Parse a few files (a task per file would cost more in overhead than a small file takes)."""
-    results = []
-    for path, name in files:
-        stats = ParseStats()
-        with open(path, "rb") as stream:
-            entries, rejected = read_file(stream, name, _builder, stats)
-        results.append((entries, rejected, stats))
-    return results
+def _parse_in_worker(files: list[tuple[str, str, int, int]]) -> list[tuple]:
+    """Parse a few files (a task per file would cost more in overhead than a small file takes),
+    each from its ``start`` (cursors.read_transcript)."""
+    return [read_transcript(path, name, _builder, start, lines_before) for path, name, start, lines_before in files]
+
+
+def job_bytes(job: tuple) -> int:
+    """What a job ``(input_file, fingerprint, start, lines_before)`` has to parse."""
+    return job[0].size - job[2]
 
 
 def _tasks(jobs: Iterable[tuple]) -> Iterator[list[tuple]]:
@@ -88,7 +89,7 @@ def _tasks(jobs: Iterable[tuple]) -> Iterator[list[tuple]]:
     task, size = [], 0
     for job in jobs:
         task.append(job)
-        size += job[0].size
+        size += job_bytes(job)
         if size >= TASK_BYTES:
             yield task
             task, size = [], 0
@@ -97,22 +98,22 @@ def _tasks(jobs: Iterable[tuple]) -> Iterator[list[tuple]]:
 
 
 def parse_files(jobs: Iterator[tuple], builder: RowBuilder, read_here) -> Iterator[tuple]:
-    """For each job ``(input_file, *extra)`` yield ``(input_file, *extra, entries, rejected, stats,
-    parsed_here)``, in the order of ``jobs``.
+    """For each job ``(input_file, fingerprint, start, lines_before)`` yield ``(*job, entries,
+    rejected, stats, stopped, parsed_here)``, in the order of ``jobs`` (cursors.read_transcript).
 
     ``jobs`` is consumed lazily (the caller fingerprints files as it goes). Once enough bytes are
-    waiting, the rest is parsed in worker processes; a small import is parsed here by ``read_here``.
+    waiting, the rest is parsed in worker processes; a small import is parsed here by ``read_here(job)``.
     """
     workers = worker_count()
     waiting, size = [], 0
     for job in jobs:
         waiting.append(job)
-        size += job[0].size
+        size += job_bytes(job)
         if workers and size >= MIN_BYTES_FOR_WORKERS:
             yield from _parse_in_workers(itertools.chain(waiting, jobs), builder, workers)
             return
     for job in waiting:
-        yield (*job, *read_here(job[0]), True)
+        yield (*job, *read_here(job), True)
 
 
 def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) -> Iterator[tuple]:
@@ -127,13 +128,13 @@ def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) 
                 task = next(tasks, None)
                 if task is None:
                     break
-                files = [(str(job[0].path), job[0].name) for job in task]
+                files = [(str(job[0].path), job[0].name, job[2], job[3]) for job in task]
                 in_flight.append((task, pool.submit(_parse_in_worker, files)))
-                bytes_out += sum(job[0].size for job in task)
+                bytes_out += sum(job_bytes(job) for job in task)
             if not in_flight:
                 return
             task, future = in_flight.popleft()
-            bytes_out -= sum(job[0].size for job in task)
+            bytes_out -= sum(job_bytes(job) for job in task)
             for job, result in zip(task, future.result(), strict=True):
                 yield (*job, *result, False)
 

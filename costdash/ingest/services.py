@@ -96,15 +96,17 @@ def _import(batch: ImportBatch, paths: list[Path], developer, identity, progress
 
 
 def _finish(run: ImportRun, failure: str = "") -> ImportBatch:
-    """Record the outcome, and queue the rollup of the touched days once everything is committed."""
-    from costdash.rollups.tasks import daily_cost_recompute_soon
-
+    """Record the outcome, and queue the rollup of the touched days once everything is committed
+    (not when nothing was written: a re-run over unchanged files then never loads Celery's tasks)."""
     batch = run.batch
     batch.status = ImportBatch.Status.FAILED if failure else ImportBatch.Status.DONE
     batch.failure = failure.replace("\x00", "\\0")  # a NUL cannot be stored in a PostgreSQL text column
     batch.finished_at = timezone.now()
     run.save_counts()
-    daily_cost_recompute_soon()
+    if run.dirtied:
+        from costdash.rollups.tasks import daily_cost_recompute_soon
+
+        daily_cost_recompute_soon()
     return batch
 
 

@@ -9,7 +9,9 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
     lines = [
         f"Import #{batch.pk} ({batch.get_source_display()}) "
         f"{f'for {batch.developer}' if batch.developer else '(rows name their people)'}: {batch.status}",
-        f"  files:      {batch.files_read} read, {batch.files_unchanged} unchanged (skipped)",
+        f"  files:      {batch.files_read} read"
+        f"{f' ({batch.files_resumed} from where the last import stopped)' if batch.files_resumed else ''}, "
+        f"{batch.files_unchanged} unchanged (skipped)",
         f"  lines:      {batch.lines:,} read, {batch.usage_lines:,} with usage",
         f"  requests:   {batch.requests_new:,} imported, {batch.requests_updated:,} updated to a larger copy, "
         f"{batch.duplicates:,} already stored (duplicates)",

@@ -142,7 +142,10 @@ def test_a_grown_file_is_read_again_and_only_new_requests_land(tmp_path):
     usage_import([path], developer_email=ANA)
     write_jsonl(path, [assistant_line(msg="m1", req="r1"), assistant_line(msg="m2", req="r2")])
     batch = usage_import([path], developer_email=ANA)
-    assert (batch.files_read, batch.requests_new, batch.duplicates) == (1, 1, 1)
+    # read from where the last import stopped (test_transcript_resume.py): m1 is not read again
+    assert (batch.files_read, batch.files_resumed, batch.lines) == (1, 1, 1)
+    assert (batch.requests_new, batch.duplicates) == (1, 0)
+    assert UsageEvent.objects.count() == 2
 
 
 def _archive_members(tmp_path):

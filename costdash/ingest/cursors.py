@@ -1,0 +1,118 @@
+"""Reading a grown transcript from where the last import stopped (models.TranscriptCursor).
+
+Claude Code only appends to a transcript, so the bytes an import has read stay as they were. A
+file whose device, inode, size and mtime are as recorded is skipped without being opened; a file
+that grew is read from the end of the last complete line read before, once its first 64 KiB and
+the 64 KiB before that point are checked to be what they were (``prefix_hash``: two reads,
+whatever the file's size). A file that was replaced, truncated or rewritten is read whole. Either
+way the events are upserted by their dedupe key, keeping the copy with the most output, so a
+response split across two reads, or read twice, is counted once with its final figures.
+
+Pure Python, no Django: parse workers call ``read_transcript`` too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import hashlib
+import os
+
+from .parsers.base import ParseStats
+
+WINDOW = 64 * 1024  # bytes at the file's start, and before the offset, that the prefix check reads
+BACK_STEP = 1024 * 1024  # looking back for the last newline (a line can be megabytes long)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """Where a read of a file stopped: the end of its last complete line, the lines before it."""
+
+    offset: int
+    lines: int
+    prefix_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A TranscriptCursor's figures, as ImportRun keeps them (one query for all of a developer's)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    offset: int
+    lines: int
+    prefix_hash: str
+
+    def unchanged(self, device: int, inode: int, size: int, mtime_ns: int) -> bool:
+        return (device, inode, size, mtime_ns) == (self.device, self.inode, self.size, self.mtime_ns)
+
+    def resume_at(self, path: str, device: int, inode: int, size: int) -> int | None:
+        """The offset to read ``path`` from, or None to read it whole (another file now, shorter
+        than what was read, or its bytes before the offset are not the ones read)."""
+        if (device, inode) != (self.device, self.inode) or size < self.offset or not self.offset:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            same = prefix_hash(fd, self.offset) == self.prefix_hash
+        finally:
+            os.close(fd)
+        return self.offset if same else None
+
+
+def path_key(path: str) -> str:
+    """What a cursor is found by: the sha256 of the absolute path (paths can be longer than an index allows)."""
+    return hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def prefix_hash(fd: int, offset: int) -> str:
+    """sha256 of ``offset``, the file's first WINDOW bytes and the WINDOW bytes before ``offset``."""
+    head = os.pread(fd, min(WINDOW, offset), 0)
+    start = max(0, offset - WINDOW)
+    tail = os.pread(fd, offset - start, start)
+    return hashlib.sha256(b"prefix:%d:%b:%b" % (offset, head, tail)).hexdigest()
+
+
+def stopped_at(fd: int, start: int, end: int, lines_before: int, lines_read: int) -> Stopped:
+    """Where a read of the bytes [start, end) that counted ``lines_read`` lines stopped: after its
+    last newline (a last line without one, still being written, is read again next time)."""
+    last = _last_newline(fd, start, end)
+    if last < 0:  # no complete line in what was read
+        return Stopped(start, lines_before, prefix_hash(fd, start) if start else "")
+    offset = last + 1
+    lines = lines_before + lines_read - (1 if end > offset else 0)  # the parser counts a last partial line
+    return Stopped(offset, lines, prefix_hash(fd, offset))
+
+
+def _last_newline(fd: int, start: int, end: int) -> int:
+    pos = end
+    while pos > start:
+        low = max(start, pos - BACK_STEP)
+        block = os.pread(fd, pos - low, low)
+        if not block:
+            return -1
+        found = block.rfind(b"\n")
+        if found >= 0:
+            return low + found
+        pos = low
+    return -1
+
+
+def read_transcript(path: str, name: str, builder, start: int = 0, lines_before: int = 0, on_bytes=None):
+    """Parse a transcript file from ``start`` (a line start after ``lines_before`` lines): its
+    ({key: entry}, [rejected] numbered by file line, ParseStats of what was read, Stopped)."""
+    from .parallel import read_file  # parallel imports this module
+
+    stats = ParseStats()
+    with open(path, "rb") as stream:
+        if start:
+            stream.seek(start)
+        entries, rejected = read_file(stream, name, builder, stats, on_bytes)
+        fd = stream.fileno()
+        stopped = stopped_at(fd, start, start + stats.bytes, lines_before, stats.lines)
+    if lines_before:
+        for item in rejected:
+            item.line += lines_before if item.line else 0
+    return entries, rejected, stats, stopped
