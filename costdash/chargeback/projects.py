@@ -21,6 +21,7 @@ from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Val
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
+from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.repricing import token_sums
 
@@ -179,9 +180,7 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
                                                    "developer_id")
         for name, n in per_project.items():
             projects[name]["developers"] = n
-    per_project, sessions = _distinct_counts(
-        _sessions(scope).annotate(shown=shown_project(aliases)).values("shown", "session_id").distinct().order_by(),
-        "session_id")
+    per_project, sessions = _session_counts(scope, aliases)
     for name, n in per_project.items():
         if name in projects:  # sessions of a model filtered out have no spend row here
             projects[name]["sessions"] = n
@@ -195,6 +194,31 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
         "developers": developers,
         "sessions": sessions if totals else None,
     }
+
+
+def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, int], int]:
+    """({shown project: distinct sessions}, distinct sessions over every project) of the scope.
+    Whole months from SessionMonth (sessions of one month and project, summed) and SessionSpan (the
+    others, by id), the days around them from SessionDay (rollups.session_months). Two queries."""
+    months = whole_months(scope.since, scope.until)
+    shown = shown_project(aliases)
+    if months is None:
+        return _distinct_counts(_sessions(scope).annotate(shown=shown).values("shown", "session_id").distinct()
+                                .order_by(), "session_id")
+    first, last = months
+    following = (last + timedelta(days=32)).replace(day=1)
+    days = SessionDay.objects.filter(developer__in=scope.developers).filter(
+        Q(day__gte=scope.since, day__lt=first) | Q(day__gte=following, day__lte=scope.until))
+    spans = SessionSpan.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
+    simple = SessionMonth.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
+    if scope.project:
+        days, spans, simple = (rows.filter(project__in=scope.repositories) for rows in (days, spans, simple))
+    pairs = [rows.annotate(shown=shown).values("shown", "session_id").distinct().order_by() for rows in (days, spans)]
+    per_project, every = _distinct_counts(pairs[0].union(pairs[1]), "session_id")
+    for row in simple.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).order_by():
+        per_project[row["shown"]] = per_project.get(row["shown"], 0) + row["n"]
+        every += row["n"]
+    return per_project, every
 
 
 # Distinct values per shown project and over every project, in one statement: the (project, value)

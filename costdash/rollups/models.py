@@ -197,6 +197,46 @@ class SessionDay(models.Model):
         return f"{self.developer_id} {self.day} {self.session_id}"
 
 
+class SessionMonth(models.Model):
+    """How many of a developer's sessions lie wholly in one org-local month and one project
+    (``month``: its first day): rebuilt from SessionDay in the same recompute
+    (rollups.session_months). With SessionSpan it counts distinct sessions over whole months
+    without reading every SessionDay row (a year of them is ~180,000 at 200 developers)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+    sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "month", "project"], name="session_month_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "developer"], name="session_month_month_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.month:%Y-%m} {self.project} {self.sessions}"
+
+
+class SessionSpan(models.Model):
+    """A session of several months or projects (the few SessionMonth cannot count without counting
+    them twice): one row for each (month, project) it has a SessionDay in."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    session_id = models.CharField(max_length=100)
+    month = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "session_id", "month", "project"], name="session_span_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "developer"], name="session_span_month_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.session_id} {self.month:%Y-%m} {self.project}"
+
+
 class SplitRecovery(models.Model):
     """How the cache writes of one DailyCost row from an unsplit aggregate source were split.
 

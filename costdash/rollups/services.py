@@ -36,6 +36,7 @@ from .models import (
     SessionDay,
     SplitRecovery,
 )
+from .session_months import session_months_rebuild
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
 ACTIVITY_SUMS = (
@@ -200,8 +201,11 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows), batch_size=1000)
         DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
-        SessionDay.objects.filter(developer_id=developer_id, day__in=days).delete()
+        replaced = SessionDay.objects.filter(developer_id=developer_id, day__in=days)
+        before = set(replaced.values_list("session_id", flat=True))
+        replaced.delete()
         SessionDay.objects.bulk_create(sessions, batch_size=1000)
+        session_months_rebuild(developer_id, days, before)
         HourlyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         HourlyCost.objects.bulk_create(hours, batch_size=1000)
         DailyError.objects.filter(developer_id=developer_id, day__in=days).delete()

@@ -229,3 +229,40 @@ def test_month_rows_follow_a_recompute_and_go_with_their_developer(usage):
     usage["bo"].delete()
     assert not MonthlyDimensionCost.objects.filter(developer_id=bo).exists()
     assert MonthlyDimensionCost.objects.filter(developer=usage["ana"]).exists()
+
+
+def test_sessions_over_whole_months_count_a_session_once_across_months_and_projects(client, usage, admin_user, tmp_path):
+    """Ana resumes session a1 on 1 May (shop) and session a3 moves from /tmp/scratch into shop on
+    8 April: a1 spans two months, a3 two projects. Over every range the Projects page's sessions equal
+    the distinct sessions of SessionDay counted directly, per project and in all."""
+    from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan
+
+    lines = [request("a6", "2026-05-01T09:00:00Z", "a1", SHOP_ANA), request("a7", "2026-04-08T12:00:00Z", "a3", SHOP_ANA)]
+    assert usage_import([write_jsonl(tmp_path / "ana2" / "s.jsonl", lines)],
+                        developer_email="ana@example.com").status == "done"
+    daily_cost_recompute_dirty()
+    ana = usage["ana"]
+    assert set(SessionSpan.objects.filter(developer=ana).values_list("session_id", "month", "project")) == {
+        ("a1", date(2026, 4, 1), SHOP_ANA), ("a1", date(2026, 5, 1), SHOP_ANA),
+        ("a3", date(2026, 4, 1), SHOP_ANA), ("a3", date(2026, 4, 1), "/tmp/scratch")}
+    # Ana's simple April sessions: a2 in shop; May: none.
+    assert set(SessionMonth.objects.filter(developer=ana).values_list("month", "project", "sessions")) == {
+        (date(2026, 4, 1), SHOP_ANA, 1)}
+
+    def direct(since, until):
+        rows = SessionDay.objects.filter(day__gte=since, day__lte=until)
+        per = {}
+        for project, session in rows.values_list("project", "session_id").distinct():
+            per.setdefault(project, set()).add(session)
+        return {p: len(s) for p, s in per.items()}, rows.values("session_id").distinct().count()
+
+    for since, until in (("2026-03-31", "2026-05-02"), ("2026-04-01", "2026-05-31"), ("2026-05-01", "2026-05-31"),
+                         ("2026-04-02", "2026-05-31"), ("2026-04-01", "2026-04-30")):
+        table = page(client, admin_user, since=since, until=until).context["table"]
+        per, every = direct(date.fromisoformat(since), date.fromisoformat(until))
+        assert table["sessions"] == every, (since, until)
+        assert {p["name"]: p["sessions"] for p in table["projects"] if p["sessions"]} == per, (since, until)
+    # 31 March - 2 May: a1 (April from the spans, 1 May from the days) is one session.
+    table = page(client, admin_user, since="2026-03-31", until="2026-05-02").context["table"]
+    assert {p["name"]: p["sessions"] for p in table["projects"]}[SHOP_ANA] == 3  # a1, a2, a3
+    assert table["sessions"] == 5  # a1, a2, a3, b1, b2
