@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from costdash.accounts import roles
@@ -36,8 +37,7 @@ def budget_list(request):
         developer = Developer.objects.filter(user=request.user).first()
         statuses = budgets_of_developer(developer, today) if developer else []
     pushes = last_pushes(s.budget.pk for s in statuses) if sees_all else {}
-    rows = [{"status": s, "push": pushes.get(s.budget.pk),
-             "enforcement": enforcement.enforcement_state(s.budget, pushes.get(s.budget.pk))} for s in statuses]
+    rows = budget_rows(statuses, pushes)
     context = {
         "org": OrgSettings.get(), "today": today, "rows": rows, "sees_all": sees_all,
         "is_admin": roles.is_admin(request.user), "enforcement_on": enforcement.enforcement_enabled(),
@@ -45,6 +45,30 @@ def budget_list(request):
         "pushes": BudgetPush.objects.select_related("created_by")[:PUSHES_SHOWN] if sees_all else [],
     }
     return render(request, "budgets/list.html", context)
+
+
+def budget_rows(statuses, pushes: dict) -> list[dict]:
+    """What the table shows of each standing, formatted here once: a team's default budget covers
+    hundreds of developers, and per-row template filters and URL reversing would cost more than the
+    figures. ``first``: the budget's first row (its links and LiteLLM cell go there only)."""
+    rows, seen = [], set()
+    urls: dict[int, tuple[str, str, str, str]] = {}
+    for s in statuses:
+        budget = s.budget
+        if budget.pk not in urls:
+            urls[budget.pk] = tuple(reverse(f"budgets:{name}", args=[budget.pk])
+                                    for name in ("edit", "delete", "enforce", "release"))
+        push = pushes.get(budget.pk)
+        rows.append({
+            "status": s, "budget": budget, "subject": s.subject_label, "period": s.period_label,
+            "amount": usd(budget.amount), "spend": usd(s.spend), "percent": s.percent_used,
+            "projected": usd(s.projected), "reach": f"{s.reach_day:%b} {s.reach_day.day}" if s.reach_day else "",
+            "reach_projected": s.reach_is_projected, "state": s.status, "state_label": s.status_label,
+            "first": budget.pk not in seen, "urls": urls[budget.pk], "push": push,
+            "enforcement": enforcement.enforcement_state(budget, push),
+        })
+        seen.add(budget.pk)
+    return rows
 
 
 @login_required
