@@ -105,11 +105,13 @@ INSTALLED_APPS = [
     "costdash.sso",  # single sign-on with OpenID Connect (the OIDC_ block below)
     "auditlog",  # django-auditlog: the audit trail's LogEntry rows (costdash.audit registers what it follows)
     "costdash.audit",  # the audit trail: who changed what, when, before and after (the AUDITLOG_ block below)
+    "costdash.ops",  # health (/healthz/, /readyz/), /metrics, JSON logs (the COSTDASH_HEALTH_ block below)
     "axes",  # login throttling (the AXES_ block below)
     "csp",  # Content-Security-Policy (the CONTENT_SECURITY_POLICY block below)
 ]
 
 MIDDLEWARE = [
+    "costdash.ops.middleware.OpsMiddleware",  # first: a request id for the logs, the whole request timed for /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -399,7 +401,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "costdash.reports.tasks.reports_build_sweep",
         "schedule": env_int("COSTDASH_REPORT_SWEEP_SECONDS", 60),
     },
+    # Beat and worker liveness for /readyz/ and /metrics: beat stamps its heartbeat as it sends this, the worker
+    # that runs it stamps the worker's (costdash.ops.heartbeats).
+    "ops-heartbeat": {
+        "task": "costdash.ops.tasks.ops_heartbeat",
+        "schedule": env_int("COSTDASH_HEARTBEAT_SECONDS", 30),
+    },
 }
+
+# Health (costdash.ops: /healthz/ liveness, /readyz/ readiness, 503 naming what fails). A heartbeat older than
+# COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS fails beat or worker; the oldest dirty developer-day waiting longer than
+# COSTDASH_HEALTH_ROLLUP_LAG_SECONDS fails rollup_lag; the oldest pending or running import older than
+# COSTDASH_HEALTH_IMPORT_LAG_SECONDS fails import_lag. The answer is kept COSTDASH_HEALTH_CACHE_SECONDS per process.
+COSTDASH_HEARTBEAT_SECONDS = CELERY_BEAT_SCHEDULE["ops-heartbeat"]["schedule"]
+COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS = env_int("COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS",
+                                                  max(120, 4 * COSTDASH_HEARTBEAT_SECONDS))
+COSTDASH_HEALTH_ROLLUP_LAG_SECONDS = env_int("COSTDASH_HEALTH_ROLLUP_LAG_SECONDS", 900)
+COSTDASH_HEALTH_IMPORT_LAG_SECONDS = env_int("COSTDASH_HEALTH_IMPORT_LAG_SECONDS", 3600)
+COSTDASH_HEALTH_CACHE_SECONDS = env_int("COSTDASH_HEALTH_CACHE_SECONDS", 5)
+if COSTDASH_HEARTBEAT_SECONDS < 1 or COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS < 2 * COSTDASH_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("COSTDASH_HEARTBEAT_SECONDS must be 1 or more, and "
+                               "COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS at least twice it")
+# /metrics (Prometheus): a bearer token; unset, only requests from this host (loopback, not through a proxy).
+COSTDASH_METRICS_TOKEN = os.environ.get("COSTDASH_METRICS_TOKEN", "")
 
 # The API (/api/v1/): a user's API token, or their session (the docs page); every call needs one.
 REST_FRAMEWORK = {
@@ -467,11 +491,19 @@ COSTDASH_INGEST_RATES = {
     "files": env_rate("COSTDASH_INGEST_RATE_FILES", "120/minute"),
 }
 
+# Log lines: text, or one JSON object per line (time, level, logger, message, request_id); secrets masked in both
+# (costdash.ops.logs).
+COSTDASH_LOG_FORMAT = os.environ.get("COSTDASH_LOG_FORMAT", "text").strip().lower() or "text"
+if COSTDASH_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"COSTDASH_LOG_FORMAT must be text or json, not {COSTDASH_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"()": "costdash.ops.logs.TextFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "costdash.ops.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": COSTDASH_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("COSTDASH_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -32,6 +32,7 @@ urlpatterns = [
     path("alerts/", include("costdash.alerts.urls")),
     path("audit/", include("costdash.audit.urls")),
     path("api/", include("costdash.api.urls")),
+    path("", include("costdash.ops.urls")),  # healthz/, readyz/, metrics: no login (costdash.ops.views)
     path("", include("costdash.dashboard.urls")),
 ]
 # A refused page (PermissionDenied raised in a view, or a role check) is the site's own page, with the reason.

@@ -3,7 +3,8 @@
 Admin: everything, settings, identities, channels. Billing: all spend figures and reports (and read-only
 views of limits, alert rules and import history), no settings, uploads or ingest tokens. Developer:
 their own usage, sessions, alerts and imports only. Anonymous: the login page (and password reset), the
-push script, and the token-authenticated ingest endpoints, which a session never opens.
+push script, the token-authenticated ingest endpoints, which a session never opens, and the operations probes
+(health; /metrics from this host or with its token).
 
 Personas: anonymous; "developer" (Ana, who owns the objects below: her developer page, alert, import
 and API token); "other developer" (Bo, a developer login opening Ana's objects); billing; admin (a
@@ -198,6 +199,12 @@ MATRIX = [
     Url("otlp_metrics", "/v1/metrics", INGEST, POST),
     Url("litellm_callback", "/ingest/litellm", INGEST, POST),
     Url("transcripts_push", "/ingest/transcripts", INGEST, POST),
+    # Operations (costdash.ops): probes and Prometheus have no login, so a session changes nothing. Health names
+    # checks and figures only; /metrics needs COSTDASH_METRICS_TOKEN, or (unset, as here) a request from this host:
+    # the test client's 127.0.0.1 (tests/ops/test_metrics.py refuses other addresses and proxied requests).
+    Url("ops:healthz", "/healthz/", PUBLIC),
+    Url("ops:readyz", "/readyz/?checks=database,broker", PUBLIC),  # no worker or beat here: not asked for
+    Url("ops:metrics", "/metrics", PUBLIC),
     Url("files_import", "/ingest/files", INGEST, POST),
     Url("files_import", "/ingest/files", NOT_GET),
     Url("files_import_status", "/ingest/files/{batch}", INGEST),
