@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate, TruncMinute
 from django.utils import timezone
@@ -84,14 +85,44 @@ def rate_limited_of(developer_id: int, start: datetime, end: datetime, days: set
         row.rate_limited += g["n"]
 
 
+def _insert_in_database(developer_id: int, events) -> None:
+    """PostgreSQL: the single-source days' minutes grouped and inserted in one INSERT ... SELECT, no row
+    through Python (a year of a developer is ~18,000 minutes: bulk_create tripled the recompute)."""
+    grouped = (
+        events.annotate(minute=TruncMinute("timestamp", tzinfo=UTC))
+        .values("local_day", "minute")
+        .annotate(
+            n=Count("pk"), uncached=Sum("input_tokens"), output=Sum("output_tokens"),
+            writes=Sum(F("cache_write_5m_tokens") + F("cache_write_1h_tokens")), reads=Sum("cache_read_tokens"),
+        )
+        .order_by()
+    )
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MinuteUsage._meta.db_table} (developer_id, day, minute, requests, input_tokens, "
+            "cache_write_tokens, cache_read_tokens, output_tokens, rate_limited) "
+            "SELECT %s, g.local_day, g.minute, g.n, COALESCE(g.uncached, 0), COALESCE(g.writes, 0), "
+            f"COALESCE(g.reads, 0), COALESCE(g.output, 0), 0 FROM ({sql}) g",
+            [developer_id, *params],
+        )
+
+
 def minute_usage_replace(developer_id: int, days: set[date], *, events, mixed: set[date], counted: list[dict],
                          start: datetime, end: datetime, tz) -> None:
     """Rebuild the developer's MinuteUsage rows of ``days`` (call inside the recompute's transaction)."""
-    rows = minutes_in_database(developer_id, events.filter(local_day__in=days - mixed))
+    single = days - mixed
+    MinuteUsage.objects.filter(developer_id=developer_id, day__in=days).delete()
+    rows: dict[datetime, MinuteUsage] = {}
+    if single and connection.vendor == "postgresql":
+        _insert_in_database(developer_id, events.filter(local_day__in=single))
+    elif single:
+        rows = minutes_in_database(developer_id, events.filter(local_day__in=single))
     minutes_of_counted(developer_id, counted, rows)
     rate_limited_of(developer_id, start, end, days, tz, rows)
-    MinuteUsage.objects.filter(developer_id=developer_id, day__in=days).delete()
-    MinuteUsage.objects.bulk_create(rows.values(), batch_size=2000)
+    # A 429 in a minute the INSERT above wrote adds its count to that row.
+    MinuteUsage.objects.bulk_create(rows.values(), batch_size=2000, update_conflicts=True,
+                                    unique_fields=["developer", "minute"], update_fields=["rate_limited"])
     minute_days_mark_stale(days)
 
 
