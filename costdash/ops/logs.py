@@ -27,7 +27,7 @@ PATTERNS = (  # (pattern, replacement), applied in this order
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), MASK),  # Anthropic Admin API keys, LiteLLM master keys
     (re.compile(r"(?i)(\bbearer\s+)[^\s\"',;]+"), r"\1" + MASK),
     (re.compile(r"(?i)(\b(?:authorization|x-costdash-token|api[_-]?key|password|passwd|secret|client_secret)"
-                r"[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"), r"\1" + MASK),
+                r"[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)[^\s\"',;&]+"), r"\1" + MASK),
     (re.compile(r"(://[^/\s:@]*:)[^@/\s]+@"), r"\1" + MASK + "@"),  # a URL's password
 )
 
@@ -80,7 +80,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask_secrets(record.getMessage()),
         }
-        if request_id := request_id_var.get():
+        # Django logs a 4xx or 5xx answer (django.request) after the middleware has returned: the request rides along.
+        if request_id := request_id_var.get() or getattr(getattr(record, "request", None), "request_id", ""):
             line["request_id"] = request_id
         if record.exc_info:
             line["exc_info"] = mask_secrets(self.formatException(record.exc_info))

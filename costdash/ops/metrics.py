@@ -27,6 +27,8 @@ INGEST_VIEWS = {"otlp_logs": "otlp", "otlp_metrics": "otlp", "litellm_callback":
                 "transcripts_push": "transcripts", "files_import": "files"}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus-client writes there as each metric is made
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 PROCESS_REGISTRY = CollectorRegistry(auto_describe=True)
 REQUEST_SECONDS = Histogram(
     "costdash_http_request_duration_seconds", "Time to answer a request, by URL name, method and status class",

@@ -25,6 +25,7 @@ class OpsMiddleware:
     def __call__(self, request):
         offered = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = offered if SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        request.request_id = request_id  # for lines logged after this middleware returns (django.request's)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
