@@ -18,6 +18,8 @@ ENDPOINTS = {
     "/api/v1/reports/{month}/focus.csv": {"get"},
     "/api/v1/plans/": {"get"}, "/api/v1/plans/advice/": {"get"}, "/api/v1/plans/advice/developers/{id}/": {"get"},
     "/api/v1/audit/": {"get"},
+    "/api/v1/budgets/": {"get", "post"}, "/api/v1/budgets/mine/": {"get"},
+    "/api/v1/budgets/{id}/": {"get", "patch", "delete"},
     "/api/v1/rate-limits/": {"get"}, "/api/v1/rate-limits/limits/": {"get", "put"},
 }
 
