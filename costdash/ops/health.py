@@ -16,6 +16,7 @@ in this process, so a load balancer probing every second costs a handful of quer
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 import threading
 import time
 
@@ -28,6 +29,7 @@ from .broker import broker_state
 from .heartbeats import BEAT, WORKER, heartbeat_ages
 
 OK, FAIL = "ok", "fail"
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _held: tuple[float, dict] | None = None  # (monotonic time, answer)
@@ -118,8 +120,22 @@ def health_checks() -> dict:
     with _lock:
         now, held = time.monotonic(), _held
         if held is None or now - held[0] >= settings.COSTDASH_HEALTH_CACHE_SECONDS:
-            held = _held = (now, {"checked_at": timezone.now().isoformat(timespec="seconds"), "checks": health_run()})
+            checks = health_run()
+            _log_change(held[1]["checks"] if held else None, checks)
+            held = _held = (now, {"checked_at": timezone.now().isoformat(timespec="seconds"), "checks": checks})
     return held[1]
+
+
+def _log_change(before: dict | None, after: dict) -> None:
+    """One line when the failing checks change (a probe every second must not log every second)."""
+    failing = sorted(name for name, result in after.items() if result["status"] != OK)
+    was = sorted(name for name, result in (before or {}).items() if result["status"] != OK)
+    if failing != was and (failing or before is not None):
+        if failing:
+            log.warning("readiness: failing %s", ", ".join(f"{n} ({after[n].get('error', 'over threshold')})"
+                                                           for n in failing))
+        else:
+            log.info("readiness: every check passes again")
 
 
 def health_answer(only: list[str] | None = None) -> tuple[dict, bool]:

@@ -158,3 +158,16 @@ def test_the_answer_is_kept_a_few_seconds(client, alive, settings):
     assert ready(client) == first and first[0] == 200  # the kept answer
     health_forget()
     assert ready(client)[1]["failing"] == ["rollup_lag"]
+
+
+@pytest.mark.django_db
+def test_a_failing_probe_logs_once_per_change_not_once_per_probe(client, alive, settings, caplog):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/12"
+    with caplog.at_level("INFO"):
+        assert [ready(client)[0] for _ in range(3)] == [503, 503, 503]
+        settings.CELERY_BROKER_URL = "filesystem://localhost/"
+        assert ready(client)[0] == 200
+    lines = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith(("costdash.ops",
+                                                                                                 "django.request"))]
+    assert lines == [("costdash.ops.health", "WARNING", "readiness: failing broker (ConnectionError)"),
+                     ("costdash.ops.health", "INFO", "readiness: every check passes again")]
