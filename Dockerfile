@@ -8,6 +8,9 @@ RUN apt-get update \
 COPY requirements.lock pyproject.toml ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
+# Bytecode compiled once here: with PYTHONDONTWRITEBYTECODE every command (manage.py import_usage...)
+# would otherwise compile the project's modules again at each start (~0.15 s of CPU).
+RUN python -m compileall -q costdash manage.py
 RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput
 RUN useradd --create-home costdash && mkdir -p /data && chown costdash /data
 USER costdash
