@@ -4,7 +4,8 @@
    before routing existed, channels added later included.
 2. A channel scoped to a team (``Channel.team``) takes only that team's alerts: those about a
    developer in the team (their team now), and those whose subject is the team itself
-   ("team:<id>", the team average). Org-wide alerts (limits, imports, models) never reach it.
+   ("team:<id>", the team average; "team:<id>:budget:...", a team budget). Org-wide alerts
+   (limits, imports, models) never reach it.
 3. An e-mail channel with no addresses of its own (allowed when it notifies the developer) takes
    only alerts about a developer: it has no one else to write to.
 4. A channel is only meant for alerts raised after it was made (``created_at`` not after the
@@ -73,12 +74,13 @@ def _share_in(subject_key: str) -> Decimal | None:
 
 
 def event_team_id(event: AlertEvent) -> int | None:
-    """The team an alert belongs to: its developer's, or the team it is about ("team:<id>")."""
+    """The team an alert belongs to: its developer's, or the team it is about ("team:<id>", or
+    "team:<id>:..." such as a team budget's)."""
     if event.developer_id is not None:
         return event.developer.team_id
     if event.subject_key.startswith("team:"):
-        suffix = event.subject_key.removeprefix("team:")
-        return int(suffix) if suffix.isdigit() else None
+        team = event.subject_key.removeprefix("team:").partition(":")[0]
+        return int(team) if team.isdigit() else None
     return None
 
 
@@ -124,7 +126,8 @@ def events_routed_to(channel: Channel, events: QuerySet[AlertEvent] | None = Non
         events = events.filter(created_at__gte=channel.created_at)
     if channel.team_id is not None:
         events = events.filter(Q(developer__team_id=channel.team_id)
-                               | Q(developer=None, subject_key=f"team:{channel.team_id}"))
+                               | Q(developer=None, subject_key=f"team:{channel.team_id}")
+                               | Q(developer=None, subject_key__startswith=f"team:{channel.team_id}:"))
     if channel_writes_to_developer_only(channel):
         events = events.filter(developer__isnull=False)
     return events

@@ -101,12 +101,14 @@ def test_the_channel_query_and_the_per_event_check_agree(receiver, default_rules
     findings = [Finding(ceiling, f"developer:{d.pk}", day, "over", "/", developer_id=d.pk) for d in (ana, bo, loner)]
     findings += [Finding(average, f"team:{t.pk}", day, "avg", "/") for t in (platform, data)]
     findings += [Finding(failed, "batch:1", day, "failed", "/")]
+    # A team budget's alert names its team first (alerts.kinds.budgets): Data's goes to Data's hook.
+    findings += [Finding(average, f"team:{t.pk}:budget:9:share:100", day, "budget", "/") for t in (data, platform)]
     with django_capture_on_commit_callbacks(execute=False):  # routing only: nothing sent
         events = events_raise(findings)
     expected = {
         all_hook.pk: {events[5].pk},  # only the rule choosing no channel
         platform_hook.pk: {events[0].pk},  # Ana's ceiling; the Platform average chose only the Data hook
-        data_hook.pk: {events[4].pk},  # Data's average; Bo's ceiling did not choose it
+        data_hook.pk: {events[4].pk, events[6].pk},  # Data's average and budget; Bo's ceiling did not choose it
         dev_only.pk: {events[0].pk, events[1].pk, events[2].pk},  # every ceiling alert: each names a developer
     }
     for channel in (all_hook, platform_hook, data_hook, dev_only):

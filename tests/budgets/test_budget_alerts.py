@@ -78,8 +78,14 @@ def test_the_default_budget_alerts_per_developer_and_a_team_budget_about_no_one(
     assert raised() == [
         (f"budget:{default.pk}:developer:{march['cy'].pk}:share:100", date(2026, 3, 1), march["cy"].pk,
          Decimal("100"), Decimal("30")),
-        (f"budget:{team.pk}:share:100", date(2026, 3, 2), None, Decimal("49"), Decimal("40")),
+        (f"team:{march['platform'].pk}:budget:{team.pk}:share:100", date(2026, 3, 2), None, Decimal("49"),
+         Decimal("40")),
     ]
+    # The team budget's alert is the team's: a channel scoped to the team takes it, another team's does not.
+    from costdash.alerts.routing import event_team_id
+
+    event = AlertEvent.objects.get(subject_key__startswith="team:")
+    assert event_team_id(event) == march["platform"].pk
 
 
 def test_a_recompute_of_another_period_or_developer_raises_nothing(rule, march):

@@ -31,7 +31,9 @@ class BudgetShare(RuleKind):
                 line = budget.amount * share / 100
                 if status.spend < line:
                     continue
-                subject = f"budget:{budget.pk}"
+                # A team budget's subject starts with its team, so the team's channels take it (alerts.routing).
+                subject = f"team:{budget.team_id}:budget:{budget.pk}" if budget.scope == budget.Scope.TEAM \
+                    else f"budget:{budget.pk}"
                 if status.developer is not None and budget.scope == budget.Scope.DEFAULT:
                     subject += f":developer:{status.developer.pk}"
                 subject += f":share:{share_text(share)}"
