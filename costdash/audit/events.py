@@ -6,12 +6,12 @@ CREATED, CHANGED, DELETED = "created", "changed", "deleted"
 
 # Explicit entries (services.audit_record) name these.
 ROLE_CHANGED = "role changed"
-MEMBERS_CHANGED = "links changed"
+CHANNELS_CHANGED = "channels changed"
 DEVELOPERS_MERGED = "developers merged"
 DEACTIVATED, REACTIVATED = "deactivated", "reactivated"
 DEVELOPER_LINKED = "developer linked"
 
-EVENTS = [CREATED, CHANGED, DELETED, ROLE_CHANGED, MEMBERS_CHANGED, DEACTIVATED, REACTIVATED, "password changed",
+EVENTS = [CREATED, CHANGED, DELETED, ROLE_CHANGED, CHANNELS_CHANGED, DEACTIVATED, REACTIVATED, "password changed",
           DEVELOPER_LINKED, "identity mapped", DEVELOPERS_MERGED, "revoked", "month closed", "month reopened"]
 
 

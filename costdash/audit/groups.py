@@ -15,7 +15,7 @@ from .actor import current_actor
 from .services import audit_record
 
 PENDING = "_costdash_audit_m2m_before"
-FIELD_EVENTS = {"groups": (events.ROLE_CHANGED, "roles"), "channels": (events.MEMBERS_CHANGED, "channels")}
+FIELD_EVENTS = {"groups": (events.ROLE_CHANGED, "roles"), "channels": (events.CHANNELS_CHANGED, "channels")}
 
 
 def _names(instance, field: str) -> list[str]:

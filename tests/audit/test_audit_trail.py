@@ -154,9 +154,9 @@ def test_alert_rules_and_channels_record_changes_but_never_the_webhook_url_or_se
                                                          "scope": "org", "window_days": "7", "channels": [],
                                                          "enabled": "on"}).status_code == 302
     rule_entries = entries_for(AlertRule)
-    assert [event(e) for e in rule_entries if event(e) != "links changed"] == ["created", "changed"]
+    assert [event(e) for e in rule_entries if event(e) != "channels changed"] == ["created", "changed"]
     assert [e.changes for e in rule_entries if event(e) == "changed"] == [{"threshold": ["40.00", "55.00"]}]
-    links = [e.changes for e in rule_entries if event(e) == "links changed"]
+    links = [e.changes for e in rule_entries if event(e) == "channels changed"]
     assert links == [{"channels": [[], ["Ops hook"]]}, {"channels": [["Ops hook"], []]}]
     assert_no_secret(WEBHOOK_URL, new_url, SIGNING_SECRET, "webhook-path-SECRET")
 
