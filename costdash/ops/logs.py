@@ -90,3 +90,37 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             line["stack_info"] = mask_secrets(self.formatStack(record.stack_info))
         return orjson.dumps(line, default=str).decode()
+
+
+class MaskingFormatter(logging.Formatter):
+    """Another formatter's lines (Celery's own, in a worker or beat), secrets masked."""
+
+    def __init__(self, inner: logging.Formatter | None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(self.inner.format(record))
+
+
+def celery_logging_connect(log_format: str) -> None:
+    """A Celery worker or beat replaces Django's logging with its own at start. With json, Django's (this module's
+    JsonFormatter) is kept, at the level given on Celery's command line; with text, Celery's lines stay as they are,
+    their secrets masked."""
+    from celery.signals import after_setup_logger, after_setup_task_logger, setup_logging
+
+    if log_format == "json":
+        def keep_django_logging(loglevel=None, **kwargs) -> None:
+            if loglevel:
+                logging.getLogger().setLevel(loglevel)
+
+        setup_logging.connect(keep_django_logging, weak=False, dispatch_uid="costdash.ops.keep_django_logging")
+        return
+
+    def mask_celery_lines(logger=None, **kwargs) -> None:
+        for handler in logger.handlers if logger else ():
+            if not isinstance(handler.formatter, (MaskingFormatter, TextFormatter, JsonFormatter)):
+                handler.setFormatter(MaskingFormatter(handler.formatter))
+
+    for signal in (after_setup_logger, after_setup_task_logger):
+        signal.connect(mask_celery_lines, weak=False, dispatch_uid=f"costdash.ops.mask_{signal.name}")

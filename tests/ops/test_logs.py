@@ -94,3 +94,25 @@ def test_a_request_logs_its_request_id_and_answers_with_it(client):
     assert first["message"] == "Not Found: /nothing-here/"
     assert second["request_id"] == theirs["X-Request-ID"]
     assert "request_id" not in json.loads(JsonFormatter().format(logging.LogRecord("x", 20, "", 0, "outside", (), None)))
+
+
+def test_celerys_own_text_lines_are_masked_in_a_worker_or_beat():
+    """With text logs a worker or beat keeps Celery's format; the handlers Celery sets up get the masking."""
+    from celery.app.log import TaskFormatter
+    from celery.signals import after_setup_logger
+
+    from costdash.ops.logs import MaskingFormatter, celery_logging_connect
+
+    celery_logging_connect("text")  # what OpsConfig.ready() did at start-up; connecting again changes nothing
+    logger = logging.getLogger("costdash.test_celery_lines")
+    handler = logging.StreamHandler()
+    handler.setFormatter(TaskFormatter("[%(levelname)s/%(processName)s] %(message)s", use_color=False))
+    logger.addHandler(handler)
+    try:
+        after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="",
+                                colorize=False)
+        assert isinstance(handler.formatter, MaskingFormatter)
+        record = logging.LogRecord("x", logging.WARNING, "", 0, "retrying with %s", (f"Bearer {INGEST_TOKEN}",), None)
+        assert handler.format(record) == "[WARNING/MainProcess] retrying with Bearer [masked]"
+    finally:
+        logger.removeHandler(handler)

@@ -1,7 +1,9 @@
 """Operations across real processes: beat and a worker stamping their heartbeats through Redis, and /metrics adding
 up the counts of several gunicorn processes (PROMETHEUS_MULTIPROC_DIR)."""
+import json
 import os
 from pathlib import Path
+import re
 import socket
 import subprocess
 import sys
@@ -40,7 +42,8 @@ def redis12():
 def test_beat_and_a_worker_stamp_their_heartbeats_and_a_stopped_worker_fails_readiness(
         client, settings, tmp_path, redis12):
     queue = f"ops-heartbeat-{uuid.uuid4().hex[:8]}"
-    env = {"COSTDASH_HEARTBEAT_SECONDS": "1", "COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS": "4"}
+    env = {"COSTDASH_HEARTBEAT_SECONDS": "1", "COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS": "4",
+           "COSTDASH_LOG_FORMAT": "json"}
     beat_log = open(tmp_path / "beat.log", "w")
     beat = subprocess.Popen(  # beat on its own, as docker-compose runs it
         [sys.executable, "-m", "celery", "-A", "costdash", "beat", "-s", str(tmp_path / "beat-schedule"),
@@ -65,6 +68,13 @@ def test_beat_and_a_worker_stamp_their_heartbeats_and_a_stopped_worker_fails_rea
         assert response.status_code == 503 and response.json()["failing"] == ["worker"]
         assert heartbeat_ages()[BEAT] < 2  # beat still sends (its heartbeats now wait in the queue)
         assert time.monotonic() - stopped < 30
+        # Their log lines are JSON too (Celery's own logging set aside), beside the banners Celery prints.
+        for log_name, logger, text in (("worker.log", "celery.app.trace", "succeeded"),
+                                       ("beat.log", "celery.beat", "Sending due task ops-heartbeat")):
+            logged = [json.loads(line) for line in (tmp_path / log_name).read_text().splitlines()
+                      if line.startswith("{")]
+            assert any(line["logger"] == logger and text in line["message"] for line in logged), log_name
+            assert not re.search(r"^\[\d{4}-\d\d-\d\d [\d:,]+: (INFO|WARNING)", (tmp_path / log_name).read_text(), re.M)
     finally:
         if worker.poll() is None:
             worker_stop(worker)
