@@ -16,7 +16,7 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from costdash.accounts.models import Developer, Identity, OrgSettings
+from costdash.accounts.models import Developer, Identity, OrgSettings, Team
 from costdash.alerts.models import AlertRule, Channel
 from costdash.api.models import ApiToken
 from costdash.budgets.models import Budget, LiteLLMConnection
@@ -142,6 +142,14 @@ def test_alert_rules_and_channels_record_changes_but_never_the_webhook_url_or_se
                                                         "enabled": "on"}).status_code == 302
     moved = entries_for(Channel)[-1]
     assert moved.changes["config_ciphertext"] == [SECRET_CHANGED, SECRET_CHANGED]
+    # The routing fields: a team, quiet hours and a digest.
+    team = Team.objects.create(name="Platform")
+    assert client.post(f"/alerts/channels/{hook.pk}/", {"name": "Ops hook", "target": "", "signing_secret": "",
+                                                        "enabled": "on", "team": team.pk, "quiet_start": "22:00",
+                                                        "quiet_end": "07:30", "digest": "weekly"}).status_code == 302
+    routed = entries_for(Channel)[-1]
+    assert routed.changes == {"team": [None, "Platform"], "quiet_start": [None, "22:00:00"],
+                              "quiet_end": [None, "07:30:00"], "digest": ["", "weekly"]}
 
     AlertRule.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):  # the channels' entry is written at commit
