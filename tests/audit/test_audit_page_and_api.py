@@ -92,7 +92,9 @@ def test_the_api_refuses_an_unknown_kind_or_a_range_backwards(history, admin_use
     assert response.status_code == 400 and "not a kind the audit trail follows" in response.json()["kind"][0]
     assert client.get("/api/v1/audit/?since=2026-03-05&until=2026-03-01").status_code == 400
     page = client.get("/audit/?since=2026-03-05&until=2026-03-01").content.decode()
-    assert "The range starts after it ends." in page and "3 changes" in page
+    assert "The range starts after it ends." in page and "Showing every change." in page and "3 changes" in page
+    page = client.get("/audit/?actor=nobody").content.decode()
+    assert "Who: Select a valid choice." in page and "Showing every change." in page
 
 
 def test_pages_of_fifty_newest_first_on_the_page_and_in_the_api(admin_user):
