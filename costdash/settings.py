@@ -496,6 +496,9 @@ COSTDASH_INGEST_RATES = {
 COSTDASH_LOG_FORMAT = os.environ.get("COSTDASH_LOG_FORMAT", "text").strip().lower() or "text"
 if COSTDASH_LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"COSTDASH_LOG_FORMAT must be text or json, not {COSTDASH_LOG_FORMAT!r}")
+# One line per request (logger costdash.access: method, URL name, status, milliseconds, request id; never the path),
+# e.g. instead of gunicorn's --access-logfile when logs are JSON.
+COSTDASH_ACCESS_LOG = env_bool("COSTDASH_ACCESS_LOG", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -22,6 +22,7 @@ import orjson
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("costdash_request_id", default="")
 
 MASK = "[masked]"
+ACCESS_FIELDS = ("method", "view", "status", "duration_ms")
 PATTERNS = (  # (pattern, replacement), applied in this order
     (re.compile(r"\bcd[a-z]_[A-Za-z0-9_-]{16,}"), MASK),  # costdash's own tokens: cdi_ (ingest), cdk_ (API)
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), MASK),  # Anthropic Admin API keys, LiteLLM master keys
@@ -81,8 +82,12 @@ class JsonFormatter(logging.Formatter):
             "message": mask_secrets(record.getMessage()),
         }
         # Django logs a 4xx or 5xx answer (django.request) after the middleware has returned: the request rides along.
-        if request_id := request_id_var.get() or getattr(getattr(record, "request", None), "request_id", ""):
+        if request_id := (request_id_var.get() or record.__dict__.get("request_id")
+                          or getattr(getattr(record, "request", None), "request_id", "")):
             line["request_id"] = request_id
+        for name in ACCESS_FIELDS:  # the access log's figures (costdash.ops.middleware)
+            if name in record.__dict__:
+                line[name] = record.__dict__[name]
         if record.exc_info:
             line["exc_info"] = mask_secrets(self.formatException(record.exc_info))
         elif record.exc_text:

@@ -116,3 +116,30 @@ def test_celerys_own_text_lines_are_masked_in_a_worker_or_beat():
         assert handler.format(record) == "[WARNING/MainProcess] retrying with Bearer [masked]"
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.mark.django_db
+def test_the_access_log_gives_each_requests_figures_and_never_its_path(client, settings):
+    settings.COSTDASH_ACCESS_LOG = True
+    lines = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(json.loads(JsonFormatter().format(record)))
+
+    handler, logger = Keep(), logging.getLogger("costdash.access")
+    logger.addHandler(handler)
+    try:
+        client.get("/healthz/", headers={"X-Request-ID": "lb-00000001"})
+        client.get("/invite/Mg/c0ffee-invite-token-1234/")  # an invite's link: its token is in the path
+        settings.COSTDASH_ACCESS_LOG = False
+        client.get("/healthz/")
+    finally:
+        logger.removeHandler(handler)
+    assert len(lines) == 2
+    first, second = lines
+    assert {k: first[k] for k in ("level", "logger", "request_id", "method", "view", "status")} == {
+        "level": "INFO", "logger": "costdash.access", "request_id": "lb-00000001", "method": "GET",
+        "view": "ops:healthz", "status": 200}
+    assert first["message"] == f"GET ops:healthz 200 {first['duration_ms']:.1f} ms" and first["duration_ms"] >= 0
+    assert second["view"] == "invite_accept" and "c0ffee" not in json.dumps(second)
