@@ -210,12 +210,16 @@ def _developer_month(developer_id, month, spend, unpriced, prices, passed) -> De
                           cheapest=_cheapest(options))
 
 
-def _developer_advice(developer, months, spend, unpriced, prices, passed) -> DeveloperAdvice:
-    rows = [
-        _developer_month(developer.pk, month, spend.get((developer.pk, month), ZERO),
-                         unpriced.get((developer.pk, month), 0), prices[month], passed)
-        for month in months
-    ]
+def _developer_advice(developer, months, spend, unpriced, prices, passed, memo: dict) -> DeveloperAdvice:
+    rows = []
+    for month in months:
+        figures = (month, spend.get((developer.pk, month), ZERO), unpriced.get((developer.pk, month), 0))
+        # Without passing days a month's advice depends on its figures alone: developers with the same
+        # figures (most often $0) share one immutable row.
+        row = memo.get(figures) if not passed else None
+        if row is None:
+            row = memo[figures] = _developer_month(developer.pk, *figures, prices[month], passed)
+        rows.append(row)
     total = sum((row.spend for row in rows), ZERO)
     totals = [Option(API, API_LABEL, total)]
     months_cheaper = {}
@@ -273,7 +277,8 @@ def plan_advice(developers, months: list[date], *, through: date, with_days: boo
                       if row and row.monthly_price is not None}
         passed = _passing_days(ids, first, last, thresholds)
     people = Developer.objects.filter(pk__in=ids).select_related("team").order_by("name", "email")
-    advised = [_developer_advice(person, months, spend, unpriced, prices, passed) for person in people]
+    memo = {}
+    advised = [_developer_advice(person, months, spend, unpriced, prices, passed, memo) for person in people]
     advised.sort(key=lambda advice: (-advice.saving, -advice.spend, advice.developer.display_name.lower()))
     total = sum((advice.spend for advice in advised), ZERO)
     mix = sum((advice.best.cost for advice in advised), ZERO)
