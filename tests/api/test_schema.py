@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = {
     "/api/v1/daily-costs/": {"get"}, "/api/v1/developers/": {"get"}, "/api/v1/developers/{id}/": {"get"},
     "/api/v1/developers/{id}/sessions/": {"get"}, "/api/v1/alerts/": {"get"}, "/api/v1/alerts/{id}/": {"get"},
-    "/api/v1/alerts/{id}/acknowledge/": {"post"}, "/api/v1/reports/": {"get"}, "/api/v1/reports/{month}/": {"get"},
+    "/api/v1/alerts/{id}/acknowledge/": {"post"}, "/api/v1/alert-rules/": {"get"}, "/api/v1/reports/": {"get"}, "/api/v1/reports/{month}/": {"get"},
     "/api/v1/reports/{month}/files/": {"get", "post"}, "/api/v1/reports/files/{id}/download/": {"get"},
     "/api/v1/reports/files/{id}/": {"get"},
     "/api/v1/reports/{month}/close/": {"get", "post"}, "/api/v1/reports/{month}/reopen/": {"post"},
