@@ -76,7 +76,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "costdash.accounts.admin_config.CostdashAdminConfig",  # django.contrib.admin, for the admin role only
+    "costdash.accounts.admin_config.CostdashAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -176,7 +176,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's password check, refused to all but break-glass superusers when COSTDASH_PASSWORD_LOGIN is off.
     "costdash.sso.backends.PasswordBackend",
-    "costdash.accounts.admin_site.AdminRoleBackend",  # the admin role holds every permission
+    "costdash.accounts.admin_site.AdminRoleBackend",  # the Django admin: an active superuser holds every permission
     "costdash.sso.backends.SsoBackend",  # OpenID Connect sign-in (the block below); signs no one in while off
 ]
 LOGIN_URL = "login"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from costdash.accounts import members_views, password_reset
+from costdash.accounts import members_views, org_settings, password_reset
 from costdash.ingest import files_api, push, receivers
 from costdash.sso.forms import LoginForm
 
@@ -21,11 +21,13 @@ urlpatterns = [
     path("ingest/files/<int:batch_id>", files_api.files_import_status, name="files_import_status"),
     path("imports/", include("costdash.ingest.urls")),
     path("people/", include("costdash.accounts.urls")),
+    path("settings/", org_settings.org_settings_page, name="org_settings"),
+    path("prices/", include("costdash.pricing.urls")),
     path("sso/", include("costdash.sso.urls")),
     path("connectors/", include("costdash.connectors.urls")),
     path("limits/", include("costdash.limits.urls")),
-    path("budgets/", include("costdash.budgets.urls")),
     path("rate-limits/", include("costdash.ratelimits.urls")),
+    path("budgets/", include("costdash.budgets.urls")),
     path("chargeback/", include("costdash.chargeback.urls")),
     path("plans/", include("costdash.planning.urls")),
     path("reports/", include("costdash.reports.urls")),

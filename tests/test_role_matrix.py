@@ -10,7 +10,8 @@ Personas: anonymous; "developer" (Ana, who owns the objects below: her developer
 and API token); "other developer" (Bo, a developer login opening Ana's objects); billing; admin (a
 member of the admin group, not a superuser, not staff). Every (non-admin-site) URL pattern must have a row
 in MATRIX: a new URL fails test_every_url_is_in_the_matrix until its row says who may open it. The Django
-admin's patterns are checked generically (its site lets in the admin role alone).
+admin's patterns are checked generically (its site lets in active superusers alone: the admin role works on
+costdash's own pages).
 
 Each persona's requests run in a savepoint rolled back afterwards, so one persona's POST (a delete, an
 acknowledgement) never changes what the next one sees.
@@ -41,6 +42,8 @@ from costdash.dashboard.filters import org_today
 from costdash.ingest.live import ingest_token_create
 from costdash.ingest.models import ImportBatch, IngestToken
 from costdash.limits.models import SpendLimit
+from costdash.planning.models import PlanPrice
+from costdash.pricing.models import ModelPrice
 from costdash.reports.closing import month_close
 from costdash.reports.selectors import last_month
 from costdash.reports.services import report_generate
@@ -182,6 +185,30 @@ MATRIX = [
     # Plan advice: everyone their own (admins and billing every developer); the plan table for all.
     Url("planning:advice", "/plans/", EVERYONE),
     Url("planning:developer", "/plans/developers/{ana}/", OWN),
+    # Prices, plan prices and the org settings: billing reads the prices, admins change them; settings admins only.
+    Url("pricing:list", "/prices/", SPEND),
+    Url("pricing:list", "/prices/?model=opus", SPEND),
+    Url("pricing:create", "/prices/new/", ADMINS),
+    Url("pricing:create", "/prices/new/", succeeds(ADMINS, 302), POST,
+        {"model": "claude-matrix-1", "speed": "standard", "min_input_tokens": "0", "input": "3",
+         "cache_write_5m": "3.75", "cache_write_1h": "6", "cache_read": "0.3", "output": "15", "us_multiplier": "1"}),
+    Url("pricing:edit", "/prices/{model_price}/", ADMINS),
+    Url("pricing:edit", "/prices/{model_price}/", succeeds(ADMINS, 302), POST,
+        {"model": "claude-matrix-0", "speed": "standard", "min_input_tokens": "0", "input": "2",
+         "cache_write_5m": "2.5", "cache_write_1h": "4", "cache_read": "0.2", "output": "10", "us_multiplier": "1"}),
+    Url("pricing:edit", "/prices/{file_price}/", ADMINS | {ADMIN: 403}),  # the rate file's row: read-only
+    Url("pricing:delete", "/prices/{model_price}/delete/", ADMINS),
+    Url("pricing:delete", "/prices/{model_price}/delete/", succeeds(ADMINS, 302), POST),
+    Url("planning:prices", "/plans/prices/", SPEND),
+    Url("planning:price_create", "/plans/prices/new/", succeeds(ADMINS, 302), POST,
+        {"plan": "enterprise", "monthly_price": "60", "effective_from": "2026-10-01", "as_of": "2026-09-15",
+         "source": "our contract", "confidence": "verified"}),
+    Url("planning:price_delete", "/plans/prices/{plan_price}/delete/", ADMINS),
+    Url("planning:price_delete", "/plans/prices/{plan_price}/delete/", succeeds(ADMINS, 302), POST),
+    Url("planning:price_delete", "/plans/prices/{seeded_plan_price}/delete/", ADMINS | {ADMIN: 403}),
+    Url("org_settings", "/settings/", ADMINS),
+    Url("org_settings", "/settings/", succeeds(ADMINS, 302), POST,
+        {"name": "Acme", "time_zone": "UTC", "average_daily_cost": "13.00", "daily_ceiling": "30.00"}),
     # Imports: history for all (their own unless admin or billing); uploads and push for admins and
     # developers; ingest tokens admins only; the push script is public (it holds no secret).
     Url("ingest:history", "/imports/", EVERYONE),
@@ -261,14 +288,14 @@ MATRIX = [
     Url("api:alerts", "/api/v1/alerts/", API_EVERYONE),
     Url("api:alert", "/api/v1/alerts/{alert}/", API_OWN),
     Url("api:alert_acknowledge", "/api/v1/alerts/{alert}/acknowledge/", API_OWN, POST, {"note": "seen"}),
+    Url("api:alert_rules", "/api/v1/alert-rules/", API_SPEND),
+    Url("api:audit", "/api/v1/audit/", API_ADMINS),
     Url("api:budgets", "/api/v1/budgets/", API_EVERYONE),
     Url("api:budgets", "/api/v1/budgets/", succeeds(API_ADMINS, 201), POST,
         {"scope": "team", "team": "{team}", "period": "week", "amount": "400"}),
     Url("api:my_budgets", "/api/v1/budgets/mine/", API_EVERYONE),
     Url("api:budget", "/api/v1/budgets/{budget}/", API_OWN),
     Url("api:budget", "/api/v1/budgets/{budget}/", succeeds(API_ADMINS, 204), "delete"),
-    Url("api:alert_rules", "/api/v1/alert-rules/", API_SPEND),
-    Url("api:audit", "/api/v1/audit/", API_ADMINS),
     Url("api:report_months", "/api/v1/reports/", API_SPEND),
     Url("api:report_month", "/api/v1/reports/{month}/", API_SPEND),
     Url("api:report_files", "/api/v1/reports/{month}/files/", API_SPEND),
@@ -327,6 +354,12 @@ def world(developer_user, billing_user, admin_user, settings, tmp_path) -> dict:
         "identity": Identity.objects.create(source="litellm", external_id="key-alias-7").pk,
         "role_mapping": GroupRoleMapping.objects.create(claim_value="engineering", role="developer").pk,
         "connection": connection_save(connection, admin_key="sk-ant-admin01-" + "x" * 40).pk,
+        "model_price": ModelPrice.objects.create(model="claude-matrix-0", input=1, cache_write_5m=1, cache_write_1h=1,
+                                                 cache_read=1, output=1).pk,
+        "file_price": ModelPrice.objects.filter(from_rate_file=True).first().pk,
+        "plan_price": PlanPrice.objects.create(plan="pro", monthly_price=25, effective_from="2026-11-01",
+                                               as_of="2026-11-01", source="a quote", confidence="verified").pk,
+        "seeded_plan_price": PlanPrice.objects.filter(from_seed=True).first().pk,
         "report": report_generate(month, "csv", sheet="developers").pk,
     }
 
@@ -406,7 +439,7 @@ def test_every_matrix_path_resolves_to_its_pattern(world):
         assert resolve(path).view_name == url.name, path
 
 
-# The Django admin: the admin role's alone
+# The Django admin: active superusers' alone
 
 
 ADMIN_SAMPLES = {"app_label": "accounts", "url": "nothing-here/"}
@@ -430,8 +463,9 @@ def admin_site_urls() -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("persona", [ANON, OWNER, OTHER, BILLING])
-def test_nobody_but_admins_gets_into_the_django_admin(world, persona):
+@pytest.mark.parametrize("persona", [ANON, OWNER, OTHER, BILLING, ADMIN])
+def test_nobody_but_superusers_gets_into_the_django_admin(world, persona):
+    """The admin role too: it keeps org settings, prices and members on costdash's own pages."""
     client, urls = as_persona(world, persona), admin_site_urls()
     assert len(urls) > 50  # every model's pages
     for url, name in urls:
@@ -444,22 +478,32 @@ def test_nobody_but_admins_gets_into_the_django_admin(world, persona):
             assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next="), url
 
 
-def test_admins_get_into_every_page_of_the_django_admin(world):
-    client = as_persona(world, ADMIN)  # a member of the admin group: neither superuser nor staff
+def test_superusers_get_into_every_page_of_the_django_admin(world):
+    client = Client()
+    client.force_login(UserFactory(username="root", is_superuser=True))  # not staff: the flag does not matter
     for url, name in admin_site_urls():
         response = client.get(url)
         assert not (response.status_code == 302 and response["Location"].startswith("/admin/login/")), url
         assert response.status_code < 500, url
-        if name == "admin:index" or name.endswith("_changelist"):  # every model: admins may view all
+        if name == "admin:index" or name.endswith("_changelist"):  # every model: superusers may view all
             assert response.status_code == 200, url
 
 
-def test_a_billing_login_flagged_staff_with_permissions_stays_out(world, billing_user):
-    billing_user.is_staff = True
-    billing_user.save()
-    billing_user.user_permissions.set(Permission.objects.all())
+def test_a_deactivated_superuser_stays_out(world):
+    root = UserFactory(username="root", is_superuser=True, is_active=False)
     client = Client()
-    client.force_login(billing_user)
+    client.force_login(root)  # a session from before the deactivation
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("persona", [BILLING, ADMIN])
+def test_a_login_flagged_staff_with_permissions_stays_out(world, persona):
+    user = world["users"][persona]
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(Permission.objects.all())
+    client = Client()
+    client.force_login(user)
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
     assert client.get("/admin/ingest/ingesttoken/")["Location"].startswith("/admin/login/")
 

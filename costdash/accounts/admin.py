@@ -45,10 +45,7 @@ class OrgSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if "time_zone" in form.changed_data:
-            # Every day's boundaries moved: rebuild all rollups in the new zone.
-            from costdash.rollups.services import daily_cost_mark_all_dirty
-            from costdash.rollups.tasks import daily_cost_recompute_soon
+            from .org_settings import org_time_zone_changed
 
-            marked = daily_cost_mark_all_dirty()
-            daily_cost_recompute_soon()
+            marked = org_time_zone_changed()  # every day's boundaries moved: rebuild all rollups in the new zone
             messages.info(request, f"Time zone changed: {marked} developer-days are being recomputed.")

@@ -1,4 +1,4 @@
-"""django.contrib.admin with costdash's site (accounts.admin_site): the admin role's, by role, not is_staff.
+"""django.contrib.admin with costdash's site (accounts.admin_site): active superusers only, not is_staff.
 Its own module: an app config is imported before models may be."""
 from django.contrib.admin.apps import AdminConfig
 

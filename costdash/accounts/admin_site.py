@@ -1,18 +1,18 @@
-"""The Django admin (org settings, prices, people, logins) belongs to the admin role (accounts.roles),
-whatever a login's is_staff flag says: a member of the admin group gets in and may do everything there,
-as a superuser may; a billing or developer login does not get in, even when flagged staff."""
+"""The Django admin is for superusers (break-glass and the rare repair), not for daily work: admins keep the
+org settings, prices, plan prices, members and people on costdash's own pages, which go through the services
+the audit trail and the repricing hang on. A superuser gets in and may do everything there; anyone else does not
+get in, whatever their role or is_staff flag says."""
 from django.contrib import admin
 from django.contrib.auth.backends import BaseBackend
 
-from . import roles
-
-_ADMIN = "_costdash_is_admin"  # memo on the user object: the admin asks for permissions dozens of times a page
+_SUPERUSER = "_costdash_admin_site_user"  # memo on the user object: the admin asks dozens of times a page
 
 
 def _is_admin(user) -> bool:
-    if not hasattr(user, _ADMIN):
-        setattr(user, _ADMIN, user.is_active and roles.is_admin(user))
-    return getattr(user, _ADMIN)
+    """Whether this login may use the Django admin: an active superuser."""
+    if not hasattr(user, _SUPERUSER):
+        setattr(user, _SUPERUSER, bool(user.is_active and user.is_superuser))
+    return getattr(user, _SUPERUSER)
 
 
 class CostdashAdminSite(admin.AdminSite):
@@ -24,8 +24,8 @@ class CostdashAdminSite(admin.AdminSite):
 
 
 class AdminRoleBackend(BaseBackend):
-    """Every permission for the admin role (superusers have them anyway); nothing for anyone else
-    beyond what ModelBackend grants. Authenticates no one."""
+    """Every permission for an active superuser (as ModelBackend grants them); nothing for anyone else beyond what
+    ModelBackend grants. Authenticates no one."""
 
     def has_perm(self, user_obj, perm, obj=None) -> bool:
         return _is_admin(user_obj)

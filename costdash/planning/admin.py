@@ -1,34 +1,15 @@
-"""PlanPrice admin, as pricing's ModelPrice admin: seeded rows are read-only and cannot be deleted.
+"""PlanPrice admin for superusers (admins use the Plan prices page, costdash.planning.price_views), as
+pricing's ModelPrice admin: seeded rows are read-only and cannot be deleted.
 
 To correct or extend a plan's price (a new price, a quote for Team or Enterprise), add a row: a later
 effective_from wins, and on the same effective_from an admin row wins over the seeded one. Pages read
 the table on every request, so a saved row shows at once.
 """
-from django import forms
 from django.contrib import admin
 
+from .forms import PLAN_PRICE_FIELDS as _FIELDS
+from .forms import PlanPriceForm
 from .models import PlanPrice
-
-_FIELDS = ["plan", "monthly_price", "effective_from", "as_of", "source", "confidence", "note"]
-
-
-class PlanPriceForm(forms.ModelForm):
-    class Meta:
-        model = PlanPrice
-        fields = _FIELDS
-
-    def clean_effective_from(self):
-        # A price applies to whole months: the day must be a month's first.
-        day = self.cleaned_data["effective_from"]
-        if day is not None and day.day != 1:
-            raise forms.ValidationError("A plan price starts on a month's first day, e.g. 2026-12-01.")
-        return day
-
-    def clean_monthly_price(self):
-        price = self.cleaned_data["monthly_price"]
-        if price is not None and price <= 0:
-            raise forms.ValidationError("Leave the price empty when none is published: never $0.")
-        return price
 
 
 @admin.register(PlanPrice)

@@ -2,6 +2,8 @@
 
 - ``pricing_sync_rate_file`` loads the checked-in rate file into ModelPrice (run after every migrate).
 - ``rate_table`` is the RateTable that ``cost_of`` uses when it is not handed one.
+- ``model_price_save`` / ``model_price_delete``: an admin's rows; each change reprices its model
+  (``model_prices_changed``).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import threading
 import time
 from typing import NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from costdash.pricing.models import ModelPrice
 from costdash.pricing.rates import Rate, RateTable, read_rate_file
@@ -154,3 +156,45 @@ def rate_table_invalidate() -> None:
     global _table
     with _table_lock:
         _table = None
+
+
+# ---------------------------------------------------------------------------------- an admin's rows
+
+
+class PriceRowExists(Exception):
+    """A row with the same model, speed, tier and first day is there already (added at the same moment)."""
+
+
+def model_price_save(price: ModelPrice, *, before_model: str | None = None) -> ModelPrice:
+    """Save an admin-added row (new or corrected), then reprice its model's events and recompute their days
+    (``before_model`` too, when a correction moved the row to another model). Rate-file rows are the file's:
+    refused with ValueError. Raises PriceRowExists when the row's key was taken meanwhile."""
+    if price.from_rate_file:
+        raise ValueError("A row from the rate file is changed in rates.toml, not here.")
+    try:
+        with transaction.atomic():
+            price.save()
+    except IntegrityError as exc:
+        raise PriceRowExists(str(price)) from exc
+    model_prices_changed(sorted({price.model, before_model} - {None}))
+    return price
+
+
+def model_price_delete(price: ModelPrice) -> None:
+    """Delete an admin-added row and reprice its model (the file's row, if any, applies again)."""
+    if price.from_rate_file:
+        raise ValueError("A row from the rate file cannot be deleted: the next migrate would bring it back.")
+    price.delete()
+    model_prices_changed([price.model])
+
+
+def model_prices_changed(models: list[str]) -> None:
+    """After rows of ``models`` were saved or deleted: drop cached tables, then reprice those models' events and
+    recompute their days (a Celery task, once the change commits). The Prices page and the Django admin both
+    end here."""
+    from costdash.ingest.tasks import usage_events_reprice  # ingest imports pricing
+
+    rate_table_invalidate()  # this request's connection already sees the change
+    transaction.on_commit(rate_table_invalidate)  # a table rebuilt mid-transaction elsewhere is stale
+    if models:
+        transaction.on_commit(lambda: usage_events_reprice.delay(models))

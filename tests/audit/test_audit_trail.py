@@ -211,9 +211,9 @@ def test_connectors_and_the_litellm_master_key_are_recorded_as_changed_never_sho
     assert_no_secret(ADMIN_KEY, MASTER_KEY, ADMIN_KEY[15:-4], "MASTERSECRET")
 
 
-def test_prices_plan_table_and_org_settings_changed_in_the_django_admin(admin_user):
+def test_prices_plan_table_and_org_settings_changed_on_their_pages(admin_user):
     client = as_user(admin_user)
-    response = client.post("/admin/pricing/modelprice/add/", {
+    response = client.post("/prices/new/", {
         "model": "claude-test-9", "speed": "standard", "min_input_tokens": "0", "input": "3", "cache_write_5m": "3.75",
         "cache_write_1h": "6", "cache_read": "0.3", "output": "15", "us_multiplier": "1", "confidence": "verified",
         "note": "from the invoice"})
@@ -221,7 +221,7 @@ def test_prices_plan_table_and_org_settings_changed_in_the_django_admin(admin_us
     (price,) = entries_for(ModelPrice, action=LogEntry.Action.CREATE, object_repr__contains="claude-test-9")
     assert price.actor == admin_user and price.changes["output"] == [None, "15.00"]
 
-    response = client.post("/admin/planning/planprice/add/", {
+    response = client.post("/plans/prices/new/", {
         "plan": "pro", "monthly_price": "25", "effective_from": "2026-12-01", "as_of": "2026-12-01",
         "source": "a quote", "confidence": "verified", "note": ""})
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -229,12 +229,24 @@ def test_prices_plan_table_and_org_settings_changed_in_the_django_admin(admin_us
     assert plan.actor == admin_user and plan.changes["monthly_price"] == [None, "25.00"]
 
     org = OrgSettings.get()
-    response = client.post(f"/admin/accounts/orgsettings/{org.pk}/change/", {
+    response = client.post("/settings/", {
         "name": "Acme", "time_zone": "Europe/Berlin", "average_daily_cost": str(org.average_daily_cost),
         "daily_ceiling": str(org.daily_ceiling)})
     assert response.status_code == 302, response.content.decode()[:2000]
     (changed,) = entries_for(OrgSettings, action=LogEntry.Action.UPDATE)
     assert changed.changes == {"name": [org.name, "Acme"], "time_zone": [org.time_zone, "Europe/Berlin"]}
+    assert changed.actor == admin_user
+
+
+def test_a_price_changed_in_the_django_admin_by_a_superuser(django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+    response = as_user(root).post("/admin/pricing/modelprice/add/", {
+        "model": "claude-test-9", "speed": "standard", "min_input_tokens": "0", "input": "3", "cache_write_5m": "3.75",
+        "cache_write_1h": "6", "cache_read": "0.3", "output": "15", "us_multiplier": "1", "confidence": "verified",
+        "note": "from the invoice"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (price,) = entries_for(ModelPrice, action=LogEntry.Action.CREATE, object_repr__contains="claude-test-9")
+    assert price.actor == root and price.changes["output"] == [None, "15.00"]
 
 
 def test_month_close_and_reopen_are_recorded_with_who(billing_user, admin_user):
@@ -324,7 +336,8 @@ def test_members_invite_role_change_and_deactivation(admin_user, django_capture_
     assert_no_secret()
 
 
-def test_a_password_change_and_groups_in_the_django_admin(admin_user, django_capture_on_commit_callbacks):
+def test_a_password_change_and_groups_in_the_django_admin(django_user_model, django_capture_on_commit_callbacks):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
     bo = UserFactory(username="bo", email="bo@example.com")
     billing = Group.objects.get_or_create(name="billing")[0]
     client = as_user(admin_user)
@@ -354,8 +367,10 @@ def test_every_secret_kept_out_while_a_day_of_admin_work_is_recorded(admin_user,
     pages += client.post("/api/tokens/", {"name": "script"}).content.decode()
     raws = [re.search(re.escape(t.prefix) + r"[A-Za-z0-9_\-]+", pages).group(0)
             for t in (*IngestToken.objects.all(), *ApiToken.objects.all())]
-    client.post(f"/admin/auth/user/{billing_user.pk}/password/", {"password1": "An0ther-Secret!", "password2":
-                                                                  "An0ther-Secret!"})
+    root = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")  # the Django admin's
+    response = as_user(root).post(f"/admin/auth/user/{billing_user.pk}/password/",
+                                  {"password1": "An0ther-Secret!", "password2": "An0ther-Secret!"})
+    assert response.status_code == 302
     assert LogEntry.objects.filter(actor=admin_user).count() >= 6
     assert_no_secret(WEBHOOK_URL, SIGNING_SECRET, ADMIN_KEY, MASTER_KEY, "An0ther-Secret!", *raws)
     api = client.get("/api/v1/audit/?page_size=500").content.decode()

@@ -1,4 +1,5 @@
-"""The seeded plan table (migration 0002) and the admin that keeps it, as pricing's admin does."""
+"""The seeded plan table (migration 0002) and the Django admin that keeps it for superusers, as pricing's admin
+does (admins use the Plan prices page: tests/planning/test_plan_price_pages.py)."""
 from datetime import date
 from decimal import Decimal
 
@@ -27,15 +28,20 @@ def test_the_seeds_published_figures_with_source_date_and_confidence():
     assert all(row.from_seed for row in rows.values())
 
 
-def admin_client(admin_user) -> Client:
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+
+
+def admin_client(user) -> Client:
     client = Client()
-    client.force_login(admin_user)
+    client.force_login(user)
     return client
 
 
-def test_seeded_rows_are_read_only_and_cannot_be_deleted(admin_user):
+def test_seeded_rows_are_read_only_and_cannot_be_deleted(superuser):
     seed = PlanPrice.objects.get(plan="pro", from_seed=True)
-    client = admin_client(admin_user)
+    client = admin_client(superuser)
     page = client.get(f"/admin/planning/planprice/{seed.pk}/change/").content.decode()
     assert 'name="monthly_price"' not in page  # shown, not editable
     client.post(f"/admin/planning/planprice/{seed.pk}/change/", {"monthly_price": "1", "plan": "pro"})
@@ -43,8 +49,8 @@ def test_seeded_rows_are_read_only_and_cannot_be_deleted(admin_user):
     assert PlanPrice.objects.get(pk=seed.pk).monthly_price == Decimal("20")
 
 
-def test_an_admin_adds_a_dated_price_and_it_applies_from_its_month(admin_user):
-    client = admin_client(admin_user)
+def test_a_superuser_adds_a_dated_price_and_it_applies_from_its_month(superuser):
+    client = admin_client(superuser)
     form = {"plan": "enterprise", "monthly_price": "60", "effective_from": "2026-10-01", "as_of": "2026-09-15",
             "source": "our contract", "confidence": "verified", "note": ""}
     response = client.post("/admin/planning/planprice/add/", form)
