@@ -219,14 +219,19 @@ def test_invalid_filters_show_an_error_not_a_500(client, usage, admin_user, para
     assert (response.context["scope"].since, response.context["scope"].until) == (today.replace(day=1), today)
 
 
-def test_nav_shows_admin_link_only_to_admins(client, admin_user, developer_user):
-    admin_html = get(client, admin_user).content.decode()
-    assert f'href="{reverse("admin:index")}"' in admin_html
+def test_nav_shows_the_django_admin_link_only_to_superusers(client, admin_user, developer_user, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+    root_html = get(client, root).content.decode()
+    assert f'href="{reverse("admin:index")}"' in root_html
+    client.logout()
+    admin_html = get(client, admin_user).content.decode()  # the admin role: its own pages, not the Django admin
+    assert f'href="{reverse("admin:index")}"' not in admin_html
+    assert f'href="{reverse("org_settings")}"' in admin_html and f'href="{reverse("pricing:list")}"' in admin_html
     assert f'href="{URL}" aria-current="page">Overview' in admin_html
     assert f'href="{reverse("dashboard:developers")}"' in admin_html
     client.logout()
     dev_html = get(client, developer_user).content.decode()
-    assert f'href="{reverse("admin:index")}"' not in dev_html
+    assert f'href="{reverse("admin:index")}"' not in dev_html and f'href="{reverse("pricing:list")}"' not in dev_html
     assert f'action="{reverse("logout")}"' in dev_html and "csrfmiddlewaretoken" in dev_html
 
 
