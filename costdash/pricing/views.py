@@ -15,8 +15,9 @@ from .forms import RATE_FIELDS, ModelPriceForm
 from .models import ModelPrice
 from .services import PriceRowExists, model_price_delete, model_price_save
 
-READ_ONLY = ("This row comes from the rate file (rates.toml) and is changed there. To override it, add a row for "
-             "the same model, speed and tier with the same or a later first day.")
+READ_ONLY = ("This row comes from the rate file (rates.toml) and is changed there. To override it, add a row of your "
+             "own for the same model, speed and tier: with a later first day, or with none where the file's row "
+             "applies always.")
 
 
 def _require_viewer(request) -> None:

@@ -114,6 +114,23 @@ def test_rate_file_rows_are_read_only_on_the_page(admin_user):
     assert 'value="claude-sonnet-4-6"' in form and f'value="{row.output}"' in form
 
 
+def test_overriding_a_rate_file_row_prices_requests_by_the_admins_row(admin_user):
+    """"Override" on a file row that applies always: the copy saved with a new output price wins over the file's."""
+    file_row = ModelPrice.objects.get(model="claude-sonnet-4-6", speed="standard", min_input_tokens=0,
+                                      effective_from=None, from_rate_file=True)
+    day = date(2026, 3, 5)
+    assert rate_table().lookup("claude-sonnet-4-6", day, "standard", 1000).output == file_row.output
+    client = client_for(admin_user)
+    form = client.get(f"/prices/new/?copy={file_row.pk}").context["form"]
+    posted = {name: "" if value is None else str(value) for name, value in form.initial.items()}
+    response = client.post("/prices/new/", posted | {"output": "99", "note": "our negotiated rate"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ModelPrice.objects.filter(model="claude-sonnet-4-6", min_input_tokens=0, effective_from=None).count() == 2
+    assert rate_table().lookup("claude-sonnet-4-6", day, "standard", 1000).output == D("99")
+    file_row.refresh_from_db()
+    assert file_row.output != D("99")  # the file's row is as it was
+
+
 def test_an_invalid_row_is_refused_with_the_rate_tables_reason(admin_user):
     response = client_for(admin_user).post("/prices/new/", PRICE | {"effective_from": "2026-02-01",
                                                                      "effective_until": "2026-01-01"})
