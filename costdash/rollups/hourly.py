@@ -10,15 +10,14 @@ The hour is the wall-clock hour in the org's time zone, as the day is (lib.dates
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour
 
-from .models import HourlyCost, HourlyMonth
+from .models import HourlyCost
 
 # What a counted event (rollups.services._counted) needs for its hour: all in SESSION_FIELDS.
 HOURLY_FIELDS = ("timestamp", "local_day", "cost")
@@ -61,21 +60,3 @@ def hourly_costs_of_counted(developer_id: int, counted: list[dict], tz: ZoneInfo
         else:
             row.cost += e["cost"]
     return list(rows.values())
-
-
-def hourly_months_replace(developer_id: int, months: set[date]) -> None:
-    """Rebuild the developer's HourlyMonth rows of ``months`` (first days) from their HourlyCost rows
-    (at most 31 x 24 a month, summed here). Same transaction and lock as the days."""
-    HourlyMonth.objects.filter(developer_id=developer_id, month__in=months).delete()
-    rows = []
-    for month in sorted(months):
-        following = (month + timedelta(days=32)).replace(day=1)
-        cells: dict[tuple[int, int], list] = defaultdict(lambda: [0, Decimal(0)])
-        hours = HourlyCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=following)
-        for day, hour, requests, cost in hours.values_list("day", "hour", "requests", "cost"):
-            cell = cells[(day.isoweekday(), hour)]
-            cell[0] += requests
-            cell[1] += cost
-        rows += [HourlyMonth(developer_id=developer_id, month=month, weekday=weekday, hour=hour, requests=n, cost=c)
-                 for (weekday, hour), (n, c) in cells.items()]
-    HourlyMonth.objects.bulk_create(rows, batch_size=1000)

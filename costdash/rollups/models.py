@@ -301,26 +301,3 @@ class HourlyCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.developer_id} {self.day} {self.hour:02d}h {self.cost}"
-
-
-class HourlyMonth(models.Model):
-    """HourlyCost summed over one org-local month (``month``: its first day) per developer, ISO
-    weekday (1 Monday .. 7 Sunday) and hour: rebuilt with the month's HourlyCost rows in the same
-    recompute (rollups.hourly.hourly_months_replace). The heatmap reads a long range's whole months
-    from these rows instead of every day's hours."""
-
-    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()
-    weekday = models.PositiveSmallIntegerField()
-    hour = models.PositiveSmallIntegerField()
-    requests = models.IntegerField(default=0)
-    cost = models.DecimalField(default=0, **MONEY)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["developer", "month", "weekday", "hour"], name="hourly_month_unique"),
-        ]
-        indexes = [models.Index(fields=["month", "developer"], name="hourly_month_month_dev")]
-
-    def __str__(self) -> str:
-        return f"{self.developer_id} {self.month:%Y-%m} {self.weekday} {self.hour} {self.cost}"

@@ -24,7 +24,7 @@ from costdash.ratelimits.rollup import minute_usage_replace
 
 from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
-from .hourly import hourly_costs_in_database, hourly_costs_of_counted, hourly_months_replace
+from .hourly import hourly_costs_in_database, hourly_costs_of_counted
 from .models import (
     USAGE_FIELDS,
     DailyActivity,
@@ -208,7 +208,6 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
         session_months_rebuild(developer_id, days, before)
         HourlyCost.objects.filter(developer_id=developer_id, day__in=days).delete()
         HourlyCost.objects.bulk_create(hours, batch_size=1000)
-        hourly_months_replace(developer_id, {day.replace(day=1) for day in days})
         DailyError.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyError.objects.bulk_create(_daily_errors(developer_id, start, end, days, tz), batch_size=1000)
         chargeback_rollup.dimension_costs_replace(developer_id, days, parts)

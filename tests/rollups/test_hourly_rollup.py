@@ -124,36 +124,3 @@ def test_a_day_counted_from_a_daily_report_has_no_hour(dev):
     recompute(dev, date(2026, 3, 2))
     assert DailyCost.objects.get(developer=dev).cost == D("7.00")
     assert hours(dev) == {}
-
-
-def test_whole_months_of_the_heatmap_come_from_hourly_month_with_the_same_cells(dev):
-    """Requests on Tue 31 March 09:xx ($1), Wed 1 April 09:xx ($2) and 14:xx ($4), Wed 8 April 09:xx
-    ($8) and Fri 1 May 09:xx ($16), UTC org. HourlyMonth holds April's Wednesdays at 09 ($10) and 14
-    ($4); a range from 31 March to 1 May reads April from it and the two edge days from HourlyCost,
-    and every range gives the cells HourlyCost alone gives."""
-    from costdash.accounts.models import Developer
-    from costdash.rollups.models import HourlyMonth
-    from costdash.rollups.scope import Scope
-    from costdash.rollups.selectors.hourly import spend_by_hour
-
-    for ts, cost in (("2026-03-31T09:10:00", "1"), ("2026-04-01T09:10:00", "2"), ("2026-04-01T14:10:00", "4"),
-                     ("2026-04-08T09:20:00", "8"), ("2026-05-01T09:30:00", "16")):
-        event(dev, ts, cost)
-    recompute(dev, date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 8), date(2026, 5, 1))
-    assert {(m.month, m.weekday, m.hour): (m.requests, m.cost) for m in HourlyMonth.objects.filter(developer=dev)} == {
-        (date(2026, 3, 1), 2, 9): (1, D("1")), (date(2026, 4, 1), 3, 9): (2, D("10")),
-        (date(2026, 4, 1), 3, 14): (1, D("4")), (date(2026, 5, 1), 5, 9): (1, D("16"))}
-    developers = Developer.objects.filter(pk=dev.pk)
-    wide = spend_by_hour(Scope(developers, date(2026, 3, 31), date(2026, 5, 1)))
-    assert (wide["cost"][1][9], wide["cost"][2][9], wide["cost"][2][14], wide["cost"][4][9]) == (
-        D("1"), D("10"), D("4"), D("16"))
-    assert (wide["spend"], wide["requests_total"], wide["without_hour"]) == (D("31"), 5, D("0"))
-    # April alone (a whole month, no edge), and part of April (no whole month).
-    april = spend_by_hour(Scope(developers, date(2026, 4, 1), date(2026, 4, 30)))
-    assert (april["spend"], april["cost"][2][9], april["requests"][2][9]) == (D("14"), D("10"), 2)
-    part = spend_by_hour(Scope(developers, date(2026, 4, 2), date(2026, 4, 30)))
-    assert (part["spend"], part["cost"][2][9]) == (D("8"), D("8"))
-    # A recompute that removes a day's requests takes them out of the month too.
-    UsageEvent.objects.filter(developer=dev, timestamp__date=date(2026, 4, 8)).delete()
-    recompute(dev, date(2026, 4, 8))
-    assert HourlyMonth.objects.get(developer=dev, month=date(2026, 4, 1), weekday=3, hour=9).cost == D("2")
