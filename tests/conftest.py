@@ -22,6 +22,16 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _every_task_registered():
+    """Import every app's tasks module once, before any test: a task module first imported after a test
+    has re-pointed the app at another broker (tests.celery_workers.use_broker_settings) was found
+    missing from the registry (NotRegistered) in some test orders. Production imports them on demand."""
+    from costdash.celery import app
+
+    app.autodiscover_tasks(force=True)
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_and_fresh_prices(settings):
     from costdash.celery import app
