@@ -36,8 +36,20 @@ class Scope:
     def days(self) -> int:
         return (self.until - self.since).days + 1
 
+    @property
+    def everyone(self) -> bool:
+        """Whether ``developers`` is every developer (an unfiltered queryset): then a rollup table
+        needs no developer filter at all, as each of its rows belongs to a developer (a foreign
+        key), and a year of the org skips a semi-join over every row (35-50 ms at 200 x 365)."""
+        query = self.developers.query
+        return self.developers.model is Developer and not query.where and not query.is_sliced
+
+    def of_developers(self, rows: QuerySet) -> QuerySet:
+        """``rows`` (of a table with a ``developer`` foreign key) narrowed to the scope's developers."""
+        return rows if self.everyone else rows.filter(developer__in=self.developers)
+
     def daily_costs(self) -> QuerySet[DailyCost]:
-        rows = DailyCost.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+        rows = self.of_developers(DailyCost.objects.filter(day__gte=self.since, day__lte=self.until))
         return rows.filter(model=self.model) if self.model else rows
 
     def costs(self) -> QuerySet:
@@ -48,22 +60,22 @@ class Scope:
             return self.daily_costs()
         from costdash.chargeback.models import DailyDimensionCost  # chargeback builds on rollups
 
-        rows = DailyDimensionCost.objects.filter(developer__in=self.developers, day__gte=self.since,
-                                                 day__lte=self.until, project__in=self.repositories)
+        rows = self.of_developers(DailyDimensionCost.objects.filter(day__gte=self.since, day__lte=self.until,
+                                                                    project__in=self.repositories))
         return rows.filter(model=self.model) if self.model else rows
 
     def developer_days(self) -> QuerySet[DeveloperDay]:
         """Per developer-day totals over every model: only meaningful when ``model`` is "" (callers
         with a model filter group daily_costs() instead)."""
-        return DeveloperDay.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+        return self.of_developers(DeveloperDay.objects.filter(day__gte=self.since, day__lte=self.until))
 
     def daily_activity(self) -> QuerySet[DailyActivity]:
         """Activity is not per model: the model filter does not apply."""
-        return DailyActivity.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+        return self.of_developers(DailyActivity.objects.filter(day__gte=self.since, day__lte=self.until))
 
     def session_days(self) -> QuerySet[SessionDay]:
         """Sessions are not per model: the model filter does not apply."""
-        return SessionDay.objects.filter(developer__in=self.developers, day__gte=self.since, day__lte=self.until)
+        return self.of_developers(SessionDay.objects.filter(day__gte=self.since, day__lte=self.until))
 
     def previous(self) -> Scope:
         """The same length of time just before this one (for "vs the previous period")."""

@@ -30,7 +30,7 @@ def spend_by_hour(scope: Scope, spend_every_model: Decimal | None = None) -> dic
     cost = [[ZERO] * 24 for _ in WEEKDAYS]
     requests = [[0] * 24 for _ in WEEKDAYS]
     grouped = (
-        HourlyCost.objects.filter(developer__in=scope.developers, day__gte=scope.since, day__lte=scope.until)
+        scope.of_developers(HourlyCost.objects.filter(day__gte=scope.since, day__lte=scope.until))
         .annotate(weekday=ExtractIsoWeekDay("day"))
         .values_list("weekday", "hour")
         .annotate(cost=Sum("cost"), requests=Sum("requests"))
