@@ -14,7 +14,6 @@ median < 300 ms, none over 1 s.
 """
 from __future__ import annotations
 
-import argparse
 from decimal import Decimal
 from pathlib import Path
 import statistics
@@ -25,7 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import dashboard_pages as bench  # noqa: E402
-from benchmarks.import_transcripts import database_ensure  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/costdash_budgets_bench"
 
@@ -68,33 +66,15 @@ def evaluation_timed(runs: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--developers", type=int, default=200)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--runs", type=int, default=10, help="Timed requests per variant (default 10)")
-    parser.add_argument("--reuse", action="store_true", help="Skip the load if the database holds this shape")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL URL (default {DEFAULT_DB})")
+    parser = bench.arguments(__doc__.splitlines()[0], DEFAULT_DB)
     parser.add_argument("--skip-rollups", action="store_true",
                         help="With --reuse: read the rollups as they are, even with days marked dirty since")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="Processes generating and COPYing rows")
     args = parser.parse_args(argv)
-    database_ensure(args.db)
-    bench.django_setup(args.db)
+    bench.data_ready(args, skip_rollups=args.skip_rollups)
     from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
 
-    from costdash.rollups.models import DailyCost, DirtyDay
-
-    label = bench.marker(args.developers, args.days, args.seed)
-    if not args.reuse or bench.load_needed(label):
-        bench.load(args, label)
-        bench.rollups()
-    elif not args.skip_rollups and (DirtyDay.objects.exists() or not DailyCost.objects.exists()):
-        bench.rollups()
-    else:
-        print(f"reusing:       {label}")
     print(f"budgets:       {budgets_create()} (a default per period, a weekly one per team, every 4th developer's own)")
     User = get_user_model()
     admin = Client(raise_request_exception=False)

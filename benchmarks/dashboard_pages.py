@@ -385,17 +385,23 @@ def explain(results: list[Result]) -> None:
             print("\n".join(row[0] for row in cursor.fetchall()))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str, default_db: str = DEFAULT_DB) -> argparse.ArgumentParser:
+    """The options every benchmark on this data takes: its shape, the database, runs, --reuse."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--developers", type=int, default=200)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=10, help="Timed requests per page and variant (default 10)")
     parser.add_argument("--reuse", action="store_true", help="Skip the load if the database holds this shape")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL URL (default {DEFAULT_DB})")
+    parser.add_argument("--db", default=default_db, help=f"PostgreSQL URL (default {default_db})")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="Processes generating and COPYing rows")
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a slow page")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def data_ready(args, *, skip_rollups: bool = False, rollups_missing=None) -> None:
+    """Set Django up on ``args.db`` and make sure it holds this run's data with its rollups: loaded
+    unless --reuse finds the same shape; rollups rebuilt when days are dirty, none exist, or
+    ``rollups_missing()`` says a table is empty (unless ``skip_rollups``: read them as they are)."""
     database_ensure(args.db)
     django_setup(args.db)
     from costdash.rollups.models import DailyCost, DirtyDay
@@ -404,11 +410,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse or load_needed(label):
         load(args, label)
         rollups()
-    elif DirtyDay.objects.exists() or not DailyCost.objects.exists():
+    elif not skip_rollups and (DirtyDay.objects.exists() or not DailyCost.objects.exists()
+                               or (rollups_missing is not None and rollups_missing())):
         rollups()
     else:
         print(f"reusing:       {label}")
         statistics_refresh()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of a slow page")
+    args = parser.parse_args(argv)
+    data_ready(args)
     org_limit_ensure()
     print_header()
     results = pages(args.runs)

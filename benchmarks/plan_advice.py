@@ -13,7 +13,6 @@ months; the advice API over 12 months. Target as for every page: median < 300 ms
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 import sys
 
@@ -21,7 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import dashboard_pages as bench  # noqa: E402
-from benchmarks.import_transcripts import database_ensure  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/costdash_plans_bench"
 
@@ -45,30 +43,13 @@ def variants(heavy: int, own: int, team: int) -> list[tuple[str, str, str, dict,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--developers", type=int, default=200)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--runs", type=int, default=10, help="Timed requests per variant (default 10)")
-    parser.add_argument("--reuse", action="store_true", help="Skip the load if the database holds this shape")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL URL (default {DEFAULT_DB})")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="Processes generating and COPYing rows")
-    args = parser.parse_args(argv)
-    database_ensure(args.db)
-    bench.django_setup(args.db)
+    args = bench.arguments(__doc__.splitlines()[0], DEFAULT_DB).parse_args(argv)
+    bench.data_ready(args)
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from costdash.rollups.models import DailyCost, DeveloperDay, DirtyDay
+    from costdash.rollups.models import DeveloperDay
 
-    label = bench.marker(args.developers, args.days, args.seed)
-    if not args.reuse or bench.load_needed(label):
-        bench.load(args, label)
-        bench.rollups()
-    elif DirtyDay.objects.exists() or not DailyCost.objects.exists():
-        bench.rollups()
-    else:
-        print(f"reusing:       {label}")
     print(f"rollups:       {DeveloperDay.objects.count():,} DeveloperDay rows read by the advice")
     User = get_user_model()
     admin, developer = Client(raise_request_exception=False), Client(raise_request_exception=False)

@@ -15,7 +15,6 @@ straight from UsageEvent (date_trunc to the minute, percentile_cont), timed alik
 """
 from __future__ import annotations
 
-import argparse
 from datetime import timedelta
 from pathlib import Path
 import statistics
@@ -26,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import dashboard_pages as bench  # noqa: E402
-from benchmarks.import_transcripts import database_ensure  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/costdash_ratelimits_bench"
 RAW_SQL = """
@@ -87,34 +85,22 @@ def raw_events(runs: int) -> None:
           f"max {max(times):.0f} ms (one query; no index leads with the timestamp)")
 
 
+def _no_minutes() -> bool:
+    from costdash.ratelimits.models import MinuteUsage
+
+    return not MinuteUsage.objects.exists()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--developers", type=int, default=200)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--runs", type=int, default=10, help="Timed requests per variant (default 10)")
-    parser.add_argument("--reuse", action="store_true", help="Skip the load if the database holds this shape")
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL URL (default {DEFAULT_DB})")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="Processes generating and COPYing rows")
-    args = parser.parse_args(argv)
-    database_ensure(args.db)
-    bench.django_setup(args.db)
+    args = bench.arguments(__doc__.splitlines()[0], DEFAULT_DB).parse_args(argv)
+    bench.data_ready(args, rollups_missing=_no_minutes)
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
 
     from costdash.ingest.models import UsageEvent
     from costdash.ratelimits.models import MinuteUsage, OrgRateLimit
-    from costdash.rollups.models import DailyCost, DirtyDay
 
-    label = bench.marker(args.developers, args.days, args.seed)
-    if not args.reuse or bench.load_needed(label):
-        bench.load(args, label)
-        bench.rollups()
-    elif DirtyDay.objects.exists() or not DailyCost.objects.exists() or not MinuteUsage.objects.exists():
-        bench.rollups()
-    else:
-        print(f"reusing:       {label}")
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {MinuteUsage._meta.db_table}")
     rows, requests = MinuteUsage.objects.count(), UsageEvent.objects.count()
