@@ -374,6 +374,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "costdash.ingest.tasks.import_batches_sweep",
         "schedule": env_int("COSTDASH_IMPORT_SWEEP_SECONDS", 60),
     },
+    # Bodies the live receivers stored: claims of a worker that died given back, a drain queued when bodies
+    # wait (one lost or skipped), old done bodies deleted (ingest.received).
+    "received-sweep": {
+        "task": "costdash.ingest.tasks.received_bodies_sweep",
+        "schedule": env_int("COSTDASH_RECEIVED_SWEEP_SECONDS", 10),
+    },
     # Every rule (limits, team averages, operational; the developer-day ones also run after each recompute).
     "alerts-evaluate": {
         "task": "costdash.alerts.tasks.alerts_evaluate",
@@ -408,6 +414,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("COSTDASH_HEARTBEAT_SECONDS", 30),
     },
 }
+
+# Live bodies (ingest.received): a worker claims up to COSTDASH_RECEIVED_BATCH_BODIES at a time; a claim older than
+# COSTDASH_RECEIVED_CLAIM_SECONDS whose worker holds no lock on it (it died) is given back by the sweep, and a body
+# claimed COSTDASH_RECEIVED_MAX_ATTEMPTS times is failed; done bodies are deleted after COSTDASH_RECEIVED_KEEP_DAYS.
+COSTDASH_RECEIVED_SWEEP_SECONDS = CELERY_BEAT_SCHEDULE["received-sweep"]["schedule"]
+COSTDASH_RECEIVED_BATCH_BODIES = env_int("COSTDASH_RECEIVED_BATCH_BODIES", 250)
+COSTDASH_RECEIVED_CLAIM_SECONDS = env_int("COSTDASH_RECEIVED_CLAIM_SECONDS", 120)
+COSTDASH_RECEIVED_MAX_ATTEMPTS = env_int("COSTDASH_RECEIVED_MAX_ATTEMPTS", 3)
+COSTDASH_RECEIVED_KEEP_DAYS = env_int("COSTDASH_RECEIVED_KEEP_DAYS", 7)
 
 # Health (costdash.ops: /healthz/ liveness, /readyz/ readiness, 503 naming what fails). A heartbeat older than
 # COSTDASH_HEALTH_HEARTBEAT_STALE_SECONDS fails beat or worker; the oldest dirty developer-day waiting longer than

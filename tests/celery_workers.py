@@ -38,8 +38,11 @@ def use_broker_settings(**conf) -> None:
     """Point this process's Celery app at another broker and queue.
 
     The app caches its connection pool and, in ``app.amqp`` (a cached_property), the queues and
-    producers built from the settings it first saw; both are dropped so the new settings apply.
+    producers built from the settings it first saw; both are dropped so the new settings apply. Every
+    app's tasks module is imported first: close() deregisters the app, and a shared_task defined after
+    that (a tasks module first imported later) would not be registered on it (NotRegistered).
     """
+    app.loader.import_default_modules()
     app.close()
     app.__dict__.pop("amqp", None)
     app.conf.update(conf)

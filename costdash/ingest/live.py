@@ -136,34 +136,56 @@ def live_records_write(token: IngestToken, source: str, items: Iterable[ParsedRe
     """Price and store records that arrived live; rows name their people (a push token's
     transcripts belong to its developer). Counted on the token (see the module docstring).
     Failed calls (ParsedFailure) are stored as errors (ingest.failed_calls), counted in ``failed``."""
-    builder = RowBuilder(batch_id=None, table=rate_table(), tz_name=org_time_zone())
-    identities, pending, result, failures = IdentityMap(), {}, LiveResult(), []
-    items = list(items)
-    if source != Source.CLAUDE_CODE_JSONL:
-        identities.prefetch(source, {item.identity or item.email for item in items if not isinstance(item, Rejected)})
-    for item in items:
-        if isinstance(item, Rejected):
-            result.rejected.append(item)
-            continue
-        if type(item) is ParsedFailure:
-            failures.append((source, item))
-            continue
-        if source == Source.CLAUDE_CODE_JSONL:
-            identity_id, developer_id = token_identity(token), token.developer_id
-        else:
-            identity_id, developer_id = identities.resolve(source, item.identity, item.email)
-        entry: Entry = builder.entry_for(item, source, developer_id, identity_id)
-        keep_largest(pending, item.dedupe_key, entry)
+    batch = LiveBatch()
+    result = batch.add(token, source, items)
     with transaction.atomic():
-        written = entries_write(pending, mark_dirty=dirty_days_ensure, token_id=token.pk)
-        failed = failed_calls_write(
-            failures, batch_id=None, identities=identities, tz=builder.tz_name, mark_dirty=dirty_days_ensure
-        )
+        written, failed = batch.write(token)
     live_marks_and_counts(token, written.dirty | failed.dirty, new=written.inserted, rejected=result.rejected_count)
     result.failed = failed.seen
     result.new, result.updated, result.duplicates = written.inserted, written.updated, written.duplicates
     result.conflicts = written.conflicts
     return result
+
+
+class LiveBatch:
+    """Records of one or more live bodies of one token, priced and held by dedupe key (the largest copy
+    of a request wins), then written at once: ``add`` each body's items, ``write`` inside a transaction."""
+
+    def __init__(self, builder: RowBuilder | None = None, identities: IdentityMap | None = None):
+        self.builder = builder or RowBuilder(batch_id=None, table=rate_table(), tz_name=org_time_zone())
+        self.identities = identities or IdentityMap()
+        self.pending: dict[str, Entry] = {}
+        self.failures: list = []
+
+    def add(self, token: IngestToken, source: str, items: Iterable[ParsedRequest | Rejected]) -> LiveResult:
+        """Price one body's items; its rejected records are in the result (counts are set by ``write``)."""
+        result, identities, own = LiveResult(), self.identities, None
+        items = list(items)
+        if source != Source.CLAUDE_CODE_JSONL:
+            identities.prefetch(source, {i.identity or i.email for i in items if not isinstance(i, Rejected)})
+        for item in items:
+            if isinstance(item, Rejected):
+                result.rejected.append(item)
+                continue
+            if type(item) is ParsedFailure:
+                self.failures.append((source, item))
+                continue
+            if source == Source.CLAUDE_CODE_JSONL:
+                own = own or (token_identity(token), token.developer_id)  # looked up once a body
+                identity_id, developer_id = own
+            else:
+                identity_id, developer_id = identities.resolve(source, item.identity, item.email)
+            entry: Entry = self.builder.entry_for(item, source, developer_id, identity_id)
+            keep_largest(self.pending, item.dedupe_key, entry)
+        return result
+
+    def write(self, token: IngestToken):
+        """(entries written, failed calls written), inside the caller's transaction; days dirty marked
+        by dirty_days_ensure (stamp them afterwards with live_marks_and_counts)."""
+        written = entries_write(self.pending, mark_dirty=dirty_days_ensure, token_id=token.pk)
+        failed = failed_calls_write(self.failures, batch_id=None, identities=self.identities,
+                                    tz=self.builder.tz_name, mark_dirty=dirty_days_ensure)
+        return written, failed
 
 
 def dirty_days_ensure(developer_days: Iterable[tuple]) -> None:
@@ -173,7 +195,7 @@ def dirty_days_ensure(developer_days: Iterable[tuple]) -> None:
     DirtyDay.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 
 
-def live_marks_and_counts(token: IngestToken, developer_days: set, *, new: int, rejected: int) -> None:
+def live_marks_and_counts(token: IngestToken, developer_days: set, *, new: int, rejected: int, bodies: int = 1) -> None:
     """After a body's transaction: mark its developer-days dirty as of now, count it on its token,
     and queue the rollup recompute (at most every RECOMPUTE_PUBLISH_SECONDS in this process)."""
     global _published_at
@@ -183,7 +205,7 @@ def live_marks_and_counts(token: IngestToken, developer_days: set, *, new: int, 
             relax_commit_durability()
         daily_cost_mark_dirty(developer_days)
         IngestToken.objects.filter(pk=token.pk).update(
-            requests=F("requests") + 1, events_new=F("events_new") + new, rejected=F("rejected") + rejected,
+            requests=F("requests") + bodies, events_new=F("events_new") + new, rejected=F("rejected") + rejected,
             last_used_at=timezone.now(),
         )
     now = time.monotonic()

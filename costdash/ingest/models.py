@@ -431,3 +431,50 @@ class RequestConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.owner_key} <- {self.claimant_key} ({self.requests})"
+
+
+class ReceivedBody(models.Model):
+    """One body a live receiver accepted (OTLP logs or metrics, the LiteLLM callback, a transcript push),
+    stored as sent (still gzip if it came so) before the answer, and turned into events by a worker in
+    batches (ingest.received). ``state`` moves pending -> claimed -> done (or failed); a body is done in
+    the same transaction as the events it became, so it is counted once whatever crashes."""
+
+    class Kind(models.TextChoices):
+        OTLP_LOGS = "otlp_logs", "OTLP logs"
+        OTLP_METRICS = "otlp_metrics", "OTLP metrics"
+        LITELLM = "litellm", "LiteLLM callback"
+        PUSH = "push", "Transcript push"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CLAIMED = "claimed"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    token = models.ForeignKey(IngestToken, on_delete=models.CASCADE, related_name="bodies")
+    content_type = models.CharField(max_length=64, blank=True)
+    encoding = models.CharField(max_length=16, blank=True, help_text="gzip, or empty: how ``data`` is encoded")
+    name = models.CharField(max_length=300, blank=True, help_text="A pushed transcript's file name")
+    data = models.BinaryField()
+    size = models.PositiveIntegerField(default=0, help_text="Bytes as sent")
+    received_at = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    records = models.PositiveIntegerField(default=0, help_text="Records accepted (requests, failed calls, points)")
+    rejected = models.PositiveIntegerField(default=0, help_text="Records refused")
+    reasons = models.JSONField(default=list, blank=True, help_text="The first refused records, with reasons")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "id"], name="received_body_waiting",
+                         condition=models.Q(state__in=["pending", "claimed"])),
+            models.Index(fields=["token", "-id"], name="received_body_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} body {self.pk} ({self.state})"

@@ -7,7 +7,6 @@ stores them for the token's developer. Sending a line twice is harmless: request
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -23,10 +22,8 @@ from costdash.accounts import roles
 from costdash.lib.ids import id_or_400
 
 from .live import ingest_token_create, ingest_token_revoke
-from .models import IngestToken, Source
-from .parsers import claude_code_jsonl
-from .parsers.base import ParseStats
-from .receivers import _refuse, accepted_body, bounded_write, guarded
+from .models import IngestToken, ReceivedBody
+from .receivers import _refuse, accepted_body, guarded, take
 
 SCRIPT = Path(__file__).resolve().parent / "static_scripts" / "costdash_push.py"
 MAX_FILE_NAME = 300
@@ -47,21 +44,21 @@ def transcripts_push(request: HttpRequest) -> HttpResponse:
     )
     if refusal:
         return refusal
-    token, data = accepted
+    token, (sent, encoding, _) = accepted
     if token.developer_id is None:  # the forms never make one, but the write needs a person
         return _refuse(403, "this push token names no developer; create one on the push page")
-    name = _file_name(request)
-    stats = ParseStats()
-    result, rejected = bounded_write(
-        token, Source.CLAUDE_CODE_JSONL, claude_code_jsonl.parse(io.BytesIO(data), name, stats)
-    )
+    body = take(token, ReceivedBody.Kind.PUSH, sent, encoding, request.content_type or "", _file_name(request))
+    if body is None:  # stored, processed in seconds by a worker (ingest.received): counts on the push page
+        return JsonResponse({"received": True, "new": 0, "updated": 0, "duplicates": 0, "conflicts": 0,
+                             "rejected": [], "rejected_count": 0})
+    result = body.live
     return JsonResponse({
         "new": result.new,
         "updated": result.updated,
         "duplicates": result.duplicates,
         "conflicts": result.conflicts,  # requests stored for another developer: not changed (ingest.conflicts)
         "rejected": [r.as_dict() for r in result.rejected[:MAX_REJECTED_SHOWN]],
-        "rejected_count": rejected,
+        "rejected_count": body.rejected_count,
     })
 
 

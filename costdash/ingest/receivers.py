@@ -2,30 +2,29 @@
 
 Each authenticates with an ingest token of its kind (``Authorization: Bearer cdi_…``), refuses
 oversized, compressed-bomb, wrongly typed or malformed bodies with a clear 4xx, and writes what
-it accepts before answering (see live.py).
+it accepts before answering: one insert of the body as sent, turned into events by a worker in
+batches, or in the request without a broker (see received.py).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 import functools
-import io
 import logging
 
 from django.conf import settings
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 import orjson
 
-from costdash.lib.bodies import BodyError, Caps, request_body, structure_check
+from costdash.lib.bodies import READ, BodyError, Caps, inflate, raw_pieces, request_body, structure_check
 
 from .failed_calls import failed_calls_label
-from .live import ingest_token_check, ingest_token_rate_wait, live_records_write
-from .live_metrics import live_metrics_write
-from .models import IngestToken
-from .parsers import litellm_payload, otel_logs, otel_metrics
-from .parsers.base import ParsedRequest, ParseStats, Rejected
+from .live import ingest_token_check, ingest_token_rate_wait
+from .models import IngestToken, ReceivedBody
+from .parsers import otel_logs
+from .parsers.base import ParsedRequest, Rejected
+from .received import deferred, received_now, received_store
 
 log = logging.getLogger(__name__)
 MAX_BODY = settings.COSTDASH_BODY_MAX_BYTES  # as sent over the wire (read again per request)
@@ -70,6 +69,27 @@ def _body(request: HttpRequest, *, json_objects: bool = True) -> bytes:
     return data
 
 
+def _wire_body(request: HttpRequest, *, json_objects: bool = True) -> tuple[bytes, str, bytes]:
+    """(bytes as sent, "gzip" or "", bytes inflated) within body_caps(), checked as _body does."""
+    caps = body_caps()
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("gzip", "identity", ""):
+        raise BodyError(415, f"Content-Encoding {encoding!r} is not supported (use gzip or none)")
+    sent = b"".join(raw_pieces(request, caps.sent))
+    data = inflate((sent[i:i + READ] for i in range(0, len(sent), READ)), caps) if encoding == "gzip" else sent
+    structure_check(data, caps, objects=json_objects)
+    return sent, "gzip" if encoding == "gzip" else "", data
+
+
+def take(token: IngestToken, kind: str, sent: bytes, encoding: str, content_type: str, name: str = ""):
+    """Store a checked body: with a broker, stored and queued (None: answer at once); without one,
+    processed in the request (its received.BodyResult)."""
+    if deferred():
+        received_store(token, kind, sent, encoding=encoding, content_type=content_type, name=name)
+        return None
+    return received_now(token, kind, sent, encoding=encoding, content_type=content_type, name=name)
+
+
 class Bounded:
     """A parser's items, at most ``limit`` of them (else BodyError 413, raised before anything is
     written, as callers list() the items first); only the first MAX_REJECTED_KEPT rejected records
@@ -89,16 +109,6 @@ class Bounded:
                     self.dropped += item.count  # a run of rejected lines is one item of ``count`` lines
                     continue
             yield item
-
-
-def bounded_write(token: IngestToken, source: str, items: Iterable[ParsedRequest | Rejected]):
-    """live_records_write of at most COSTDASH_BODY_MAX_RECORDS items, read whole first (so a body over
-    the cap writes nothing); returns (result, every rejected record's count)."""
-    bounded = Bounded(items)
-    result = live_records_write(token, source, list(bounded))
-    if bounded.dropped:  # the token's count of rejected records includes the ones not kept
-        IngestToken.objects.filter(pk=token.pk).update(rejected=F("rejected") + bounded.dropped)
-    return result, sum(r.count for r in result.rejected) + bounded.dropped
 
 
 def guarded(view):
@@ -135,23 +145,25 @@ def _refuse(status: int, message: str) -> JsonResponse:
 
 
 def accepted_body(request: HttpRequest, kind: str, label: str, expected: str):
-    """((token, body), None) for an authorised, size-checked, non-empty request, else (None, refusal)."""
+    """((token, (sent, encoding, inflated)), None) for an authorised, size-checked, non-empty request, else
+    (None, refusal)."""
     token = _token(request, kind)
     if token is None:
         return None, _refuse(401, f"a valid {label} token is required (Authorization: Bearer cdi_…)")
     if too_many := rate_refusal(token):
         return None, too_many
     try:
-        data = _body(request)
+        wire = _wire_body(request)
     except BadBody as exc:
         return None, _refuse(exc.status, str(exc))
-    if not data.strip():
+    if not wire[2].strip():
         return None, _refuse(400, f"empty body: expected {expected}")
-    return (token, data), None
+    return (token, wire), None
 
 
 def _otlp(request: HttpRequest, signal: str):
-    """(decoded body, is_protobuf) of an OTLP/HTTP request, or a refusal."""
+    """((token, (sent, encoding, inflated), is_protobuf), None) of a checked OTLP/HTTP request, or (None, a
+    refusal). JSON is parsed and protobuf decoded here, only to refuse a malformed body before it is stored."""
     token = _token(request, IngestToken.Kind.OTLP)
     if token is None:
         return None, _refuse(401, "a valid OTLP ingest token is required (Authorization: Bearer cdi_…)")
@@ -160,15 +172,13 @@ def _otlp(request: HttpRequest, signal: str):
     content_type = request.content_type or ""
     try:
         if content_type == "application/json":
-            return (token, _json(_body(request)), False), None
+            wire = _wire_body(request)
+            _json(wire[2])
+            return (token, wire, False), None
         if content_type == "application/x-protobuf":
-            data = _body(request, json_objects=False)
-            protobuf_check(data, signal)
-            decode = otel_logs.decode_protobuf_logs if signal == "logs" else otel_metrics.decode_protobuf_metrics
-            try:
-                return (token, decode(data), True), None
-            except Exception as exc:  # protobuf raises DecodeError and others on junk
-                raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
+            wire = _wire_body(request, json_objects=False)
+            protobuf_check(wire[2], signal)
+            return (token, wire, True), None
         raise BadBody(415, f"Content-Type {content_type!r} is not OTLP (application/json or application/x-protobuf)")
     except BadBody as exc:
         return None, _refuse(exc.status, str(exc))
@@ -191,6 +201,10 @@ def protobuf_check(data: bytes, signal: str) -> None:
         raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
     if over:
         raise BadBody(413, f"body has over {limit:,} protobuf messages: send fewer per request")
+    try:
+        request_type.FromString(data)  # the C parser: well-formed, or refused before it is stored
+    except Exception as exc:  # protobuf raises DecodeError and others on junk
+        raise BadBody(400, f"body is not a valid OTLP protobuf message: {exc}") from None
 
 
 def _otlp_answer(is_protobuf: bool, rejected: int, message: str, kind: str) -> HttpResponse:
@@ -204,18 +218,27 @@ def _otlp_answer(is_protobuf: bool, rejected: int, message: str, kind: str) -> H
     return JsonResponse({"partialSuccess": {field: rejected, "errorMessage": message}})
 
 
+def _otlp_take(request: HttpRequest, signal: str, kind: str) -> HttpResponse:
+    parsed, refusal = _otlp(request, signal)
+    if refusal:
+        return refusal
+    token, (sent, encoding, _), is_protobuf = parsed
+    content_type = "application/x-protobuf" if is_protobuf else "application/json"
+    result = take(token, kind, sent, encoding, content_type)
+    if result is None:  # stored: rejected records are counted on the token's page, not in this answer
+        return _otlp_answer(is_protobuf, 0, "", signal)
+    outcome = result.live or result.metrics
+    message = "; ".join(r.reason for r in outcome.rejected[:5])
+    rejected = result.rejected_count if signal == "logs" else len(outcome.rejected)
+    return _otlp_answer(is_protobuf, rejected, message, signal)
+
+
 @csrf_exempt
 @require_POST
 @guarded
 def otlp_logs(request: HttpRequest) -> HttpResponse:
     """OTLP/HTTP logs: each claude_code.api_request event becomes a usage event (dedupe on request id)."""
-    parsed, refusal = _otlp(request, "logs")
-    if refusal:
-        return refusal
-    token, body, is_protobuf = parsed
-    result, rejected = bounded_write(token, otel_logs.SOURCE, otel_logs.requests_from_logs_body(body, "/v1/logs"))
-    message = "; ".join(r.reason for r in result.rejected[:5])
-    return _otlp_answer(is_protobuf, rejected, message, "logs")
+    return _otlp_take(request, "logs", ReceivedBody.Kind.OTLP_LOGS)
 
 
 @csrf_exempt
@@ -224,13 +247,7 @@ def otlp_logs(request: HttpRequest) -> HttpResponse:
 def otlp_metrics(request: HttpRequest) -> HttpResponse:
     """OTLP/HTTP metrics: Claude Code's counters become activity (sessions, lines of code, commits,
     pull requests, edit decisions, active time) and, for days without per-request data, usage."""
-    parsed, refusal = _otlp(request, "metrics")
-    if refusal:
-        return refusal
-    token, body, is_protobuf = parsed
-    result = live_metrics_write(token, body, "/v1/metrics")
-    message = "; ".join(r.reason for r in result.rejected[:5])
-    return _otlp_answer(is_protobuf, len(result.rejected), message, "metrics")
+    return _otlp_take(request, "metrics", ReceivedBody.Kind.OTLP_METRICS)
 
 
 @csrf_exempt
@@ -239,16 +256,17 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
 def litellm_callback(request: HttpRequest) -> HttpResponse:
     """LiteLLM's generic API logger (log_format json_array, ndjson or single): each success
     record becomes a usage event, deduplicated on its id with any SpendLogs import of it; each
-    failure record (status "failure") a failed call, counted in ``failed`` and never billed."""
+    failure record (status "failure") a failed call, counted in ``failed`` and never billed.
+    With a broker the body is stored and answered {"received": true} at once (ingest.received)."""
     accepted, refusal = accepted_body(request, IngestToken.Kind.LITELLM, "LiteLLM ingest", "LiteLLM logging payloads")
     if refusal:
         return refusal
-    token, data = accepted
-    stats = ParseStats()
-    result, rejected = bounded_write(
-        token, litellm_payload.SOURCE, litellm_payload.parse(io.BytesIO(data), "litellm callback", stats)
-    )
-    if stats.usage_lines == 0 and not result.failed and result.rejected:
+    token, (sent, encoding, _) = accepted
+    body = take(token, ReceivedBody.Kind.LITELLM, sent, encoding, request.content_type or "")
+    if body is None:
+        return JsonResponse({"received": True})
+    result = body.live
+    if body.usage_lines == 0 and not result.failed and result.rejected:
         return _refuse(400, "; ".join(r.reason for r in result.rejected[:5]))
     return JsonResponse({
         "accepted": result.new + result.updated + result.duplicates,
@@ -256,5 +274,5 @@ def litellm_callback(request: HttpRequest) -> HttpResponse:
         "failed": result.failed,  # failed calls (429, overloaded...): errors, not requests, never billed
         "failed_calls": failed_calls_label(result.failed),
         "rejected": [r.as_dict() for r in result.rejected[:20]],
-        "rejected_count": rejected,
+        "rejected_count": body.rejected_count,
     })

@@ -31,3 +31,22 @@ def import_batches_sweep() -> dict:
 
         alerts_evaluate()
     return {"queued": result.queued, "failed": result.failed}
+
+
+@shared_task(acks_late=True)
+def received_bodies_process() -> dict:
+    """Turn the bodies the live receivers stored into events, batch after batch (ingest.received)."""
+    from .received import received_drain
+
+    outcome = received_drain()
+    return {"bodies": outcome.bodies, "done": outcome.done, "failed": outcome.failed, "records": outcome.records}
+
+
+@shared_task(acks_late=True)
+def received_bodies_sweep() -> dict:
+    """The beat entry "received-sweep": stale claims given back, a drain queued when bodies wait (ingest.received)."""
+    from .received import received_sweep
+
+    result = received_sweep()
+    return {"released": result.released, "failed": result.failed, "waiting": result.waiting,
+            "deleted": result.deleted}

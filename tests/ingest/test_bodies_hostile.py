@@ -176,12 +176,12 @@ def test_one_bad_field_is_a_rejected_line_and_its_neighbours_land(client, push_t
 
 
 def test_an_unexpected_error_is_a_500_with_a_reason(client, push_token, monkeypatch):
-    from costdash.ingest import receivers
+    from costdash.ingest.live import LiveBatch
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(receivers, "live_records_write", broken)
+    monkeypatch.setattr(LiveBatch, "write", broken)
     response = post(client, "/ingest/transcripts", push_token[1], json.dumps(assistant_line()).encode() + b"\n")
     assert response.status_code == 500 and "could not be stored (RuntimeError)" in response.json()["error"]
 

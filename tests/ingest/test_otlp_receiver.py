@@ -127,27 +127,29 @@ def test_metrics_are_acknowledged_so_exporters_do_not_retry(client, token):
     assert client.get("/v1/logs").status_code == 405
 
 
-def test_a_body_accepted_while_the_broker_is_down_is_kept_and_recomputed_by_the_sweep(
-        client, body, token, django_capture_on_commit_callbacks, monkeypatch):
-    """Nothing listens on port 1: queueing the recompute fails after the body's transaction
-    committed. The receiver still answers 200, the event and its dirty day are in the database, and
-    the beat sweep's recompute (run here directly) builds the rollup."""
+def test_a_body_accepted_while_the_broker_is_down_is_kept_and_processed_by_the_sweep(client, body, token):
+    """Nothing listens on port 1: with a broker configured the receiver stores the body and answers 200
+    at once, and queueing its processing fails. The body waits in the database; the beat's sweep (run
+    here directly, tasks in-process again) queues it, it becomes the event and its dirty day, and the
+    recompute builds the rollup."""
     from costdash.celery import app
-    from costdash.ingest import live
+    from costdash.ingest.models import ReceivedBody
+    from costdash.ingest.received import received_sweep
     from costdash.rollups.models import DirtyDay
     from costdash.rollups.tasks import daily_cost_recompute_dirty
     from tests.celery_workers import use_broker_settings
 
-    monkeypatch.setattr(live, "_published_at", float("-inf"))
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "task_publish_retry")}
     use_broker_settings(task_always_eager=False, broker_url="redis://127.0.0.1:1/0", task_publish_retry=False)
     try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            response = post(client, token, json.dumps(body))
+        response = post(client, token, json.dumps(body))
     finally:
         use_broker_settings(**saved)
-    assert callbacks, "the recompute was never queued"
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json() == {}
+    assert ReceivedBody.objects.get().state == "pending" and not UsageEvent.objects.exists()
+    assert received_sweep().waiting == 1
+    stored = ReceivedBody.objects.get()
+    assert (stored.state, stored.records, stored.rejected, stored.attempts) == ("done", 1, 0, 1)
     assert UsageEvent.objects.count() == 1 and DirtyDay.objects.count() == 1 and not DailyCost.objects.exists()
     daily_cost_recompute_dirty()
     assert DailyCost.objects.get().requests == 1 and not DirtyDay.objects.exists()

@@ -21,6 +21,7 @@ from costdash.ingest import live
 from costdash.ingest.live import ingest_token_create, ingest_token_revoke, live_records_write
 from costdash.ingest.models import IngestToken, UsageEvent
 from costdash.ingest.parsers import otel_logs
+from costdash.ingest.received import received_drain
 from costdash.rollups.models import DailyCost, DirtyDay
 from costdash.rollups.services import daily_cost_recompute, daily_cost_recompute_dirty
 from tests.celery_workers import use_broker_settings
@@ -92,7 +93,9 @@ def test_with_queued_recomputes_throttled_every_body_leaves_its_days_dirty_for_t
     secret = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[1]
     for tag in ("a", "b", "c"):
         assert post(client, secret, body(tag)).status_code == 200
-    # three developers, one day each; still dirty, as no worker ran
+    assert not UsageEvent.objects.exists()  # stored, for the worker (ingest.received): run here
+    assert received_drain().done == 3
+    # three developers, one day each; still dirty, as no recompute ran
     assert sorted(DirtyDay.objects.values_list("developer__email", "day")) == sorted(
         (email, UsageEvent.objects.first().timestamp.date()) for email in PEOPLE)
     assert daily_cost_recompute_dirty() == 3  # the beat sweep

@@ -8,8 +8,7 @@ import sys
 
 import pytest
 
-from costdash.ingest import push as push_view
-from costdash.ingest.live import ingest_token_create
+from costdash.ingest.live import LiveBatch, ingest_token_create
 from costdash.ingest.models import IngestToken, UsageEvent
 from costdash.ingest.push import SCRIPT
 from costdash.lib.bodies import BodyError
@@ -52,17 +51,17 @@ def sent():
 
 def poisoned(monkeypatch, answer, seen=None):
     """The live server's write raises ``answer`` for a body holding the poison line."""
-    real = push_view.bounded_write
+    real = LiveBatch.add
 
-    def write(token, source, items):
+    def write(self, token, source, items):
         items = list(items)
         if any(getattr(i, "message_id", "") == POISON.decode() for i in items):
             if seen is not None:
                 seen.append(1)
             raise answer
-        return real(token, source, items)
+        return real(self, token, source, items)
 
-    monkeypatch.setattr(push_view, "bounded_write", write)
+    monkeypatch.setattr(LiveBatch, "add", write)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -104,16 +103,16 @@ def test_progress_is_saved_after_each_accepted_chunk(live_server, secret, config
     would not send it again)."""
     state = tmp_path / "state.json"
     offsets = []
-    real = push_view.bounded_write
+    real = LiveBatch.add
 
-    def write(token, source, items):
+    def write(self, token, source, items):
         items = list(items)
         if any(getattr(i, "message_id", "") == POISON.decode() for i in items):
             files = json.loads(state.read_text())["files"]
             offsets.append(files[str(config / "projects" / "p" / "a.jsonl")]["offset"])
-        return real(token, source, items)
+        return real(self, token, source, items)
 
-    monkeypatch.setattr(push_view, "bounded_write", write)
+    monkeypatch.setattr(LiveBatch, "add", write)
     code, out, err = run(live_server.url, secret, config, state)
     first_line = (config / "projects" / "p" / "a.jsonl").read_bytes().index(b"\n") + 1
     assert code == 0 and offsets == [first_line], (out, err)

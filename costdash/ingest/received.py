@@ -1,0 +1,305 @@
+"""Live bodies taken in a burst: stored as sent before the answer, turned into events by a worker in batches.
+
+The receivers (receivers.py, push.py) check what is cheap (the token and its rate, the size as sent and
+inflated, the encoding, the content type, JSON or protobuf well-formedness and the structure caps) and
+then make ONE insert: a ReceivedBody row holding the body as sent (gzip stays gzip). With a broker
+(REDIS_URL) they answer at once and queue ``received_bodies_process``; without one (the embedded
+default, Celery eager) the body is processed in the request, in the same transaction as its insert, and
+the answer carries its counts as before.
+
+The worker (``received_drain``):
+
+1. claims up to COSTDASH_RECEIVED_BATCH_BODIES pending bodies, oldest first, in a short transaction
+   (``SELECT … FOR UPDATE SKIP LOCKED``, so workers never wait for each other or take the same body):
+   state ``claimed``, a claim id of its own, ``attempts`` + 1;
+2. in one transaction locks the bodies it claimed (still ``claimed`` with its claim id: a claim the sweep
+   gave back, and someone else took, is not touched), parses them, writes the records of all bodies of a
+   token with one upsert (the COPY path, records deduplicated as for every other source) and marks the
+   bodies ``done`` with their counts and rejected records. A crash anywhere before the commit leaves no
+   event and no ``done``; after it, both. A body is never counted twice and never lost.
+3. After the commit the developer-days are stamped dirty and the tokens counted (live.live_marks_and_counts).
+
+A body that cannot be read (a bug, a record over the cap) is ``failed`` with the reason; if the batch's
+write fails, its bodies are tried one at a time, so one bad body does not hold the rest.
+
+The beat's "received-sweep" (every COSTDASH_RECEIVED_SWEEP_SECONDS) gives back claims older than
+COSTDASH_RECEIVED_CLAIM_SECONDS whose worker died (a live one holds its rows locked: ``SKIP LOCKED``
+passes them by), fails a body claimed COSTDASH_RECEIVED_MAX_ATTEMPTS times, queues the worker when bodies
+wait, and deletes done bodies older than COSTDASH_RECEIVED_KEEP_DAYS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import io
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+import orjson
+
+from costdash.accounts.services import IdentityMap
+from costdash.lib.bodies import READ, BodyError, inflate
+from costdash.lib.queue import enqueue
+
+from .import_run import relax_commit_durability
+from .live import LiveBatch, LiveResult, live_marks_and_counts
+from .live_metrics import LiveMetricsResult, live_metrics_write
+from .models import IngestToken, ReceivedBody, Source
+from .parsers import claude_code_jsonl, litellm_payload, otel_logs, otel_metrics
+from .parsers.base import ParseStats
+from .tasks import received_bodies_process  # imported with this module: registered before any app.close()
+
+log = logging.getLogger(__name__)
+Kind, State = ReceivedBody.Kind, ReceivedBody.State
+QUEUED_FLAG = "ingest:received:queued"  # set while a drain is queued and not started: one queued at a time
+REASONS_KEPT = 20
+SOURCES = {Kind.OTLP_LOGS: otel_logs.SOURCE, Kind.LITELLM: litellm_payload.SOURCE,
+           Kind.PUSH: Source.CLAUDE_CODE_JSONL}
+
+
+@dataclass
+class BodyResult:
+    """What one body became: ``live`` for requests (logs, LiteLLM, push), ``metrics`` for metrics."""
+
+    live: LiveResult | None = None
+    metrics: LiveMetricsResult | None = None
+    rejected_count: int = 0  # every rejected record, those past MAX_REJECTED_KEPT included
+    usage_lines: int = 0  # LiteLLM: lines that held usage (none, and all rejected: a 400 in the request)
+    error: str = ""
+
+
+@dataclass
+class Outcome:
+    bodies: int = 0
+    done: int = 0
+    failed: int = 0
+    records: int = 0
+    results: dict[int, BodyResult] = field(default_factory=dict)
+
+
+def deferred() -> bool:
+    """True with a broker: bodies are processed by a worker, not in the request."""
+    from costdash.celery import app
+
+    return not app.conf.task_always_eager
+
+
+def received_store(token: IngestToken, kind: str, data: bytes, *, encoding: str, content_type: str,
+                   name: str = "") -> ReceivedBody:
+    """The one insert of a body (autocommit: durable before the answer), and the drain queued."""
+    body = ReceivedBody.objects.create(kind=kind, token=token, data=data, size=len(data), encoding=encoding,
+                                       content_type=content_type[:64], name=name, received_at=timezone.now())
+    received_queue()
+    return body
+
+
+def received_now(token: IngestToken, kind: str, data: bytes, *, encoding: str, content_type: str,
+                 name: str = "") -> BodyResult:
+    """The embedded default: insert the body and process it in one transaction (a failure stores neither
+    and is raised, a BodyError becoming its 4xx); its result for the answer."""
+    claim = uuid.uuid4()
+    outcome = received_process(claim, strict=True, new=ReceivedBody(
+        kind=kind, token=token, data=data, size=len(data), encoding=encoding, content_type=content_type[:64],
+        name=name, received_at=timezone.now(), state=State.CLAIMED, claim=claim, claimed_at=timezone.now(),
+        attempts=1))
+    return next(iter(outcome.results.values()))
+
+
+def received_queue() -> None:
+    """Queue a drain unless one is queued and not yet started (a cache flag, cleared when it starts)."""
+    if cache.add(QUEUED_FLAG, 1, timeout=settings.COSTDASH_RECEIVED_SWEEP_SECONDS * 3):
+        if not enqueue(received_bodies_process, what="the received bodies"):
+            cache.delete(QUEUED_FLAG)
+
+
+# ---- the worker ----
+
+def received_drain(seconds: float = 50.0) -> Outcome:
+    """Process pending bodies batch after batch until none wait (or ``seconds`` passed: then queued again)."""
+    cache.delete(QUEUED_FLAG)  # bodies stored from now on queue another drain if this one has passed them
+    total, began = Outcome(), time.monotonic()
+    while claimed := received_claim(settings.COSTDASH_RECEIVED_BATCH_BODIES):
+        claim, ids = claimed
+        try:
+            outcome = received_process(claim)
+        except Exception:
+            log.exception("received bodies %s-%s: the batch failed; trying them one at a time", ids[0], ids[-1])
+            outcome = _one_at_a_time(claim, ids)
+        total.bodies += outcome.bodies
+        total.done += outcome.done
+        total.failed += outcome.failed
+        total.records += outcome.records
+        if time.monotonic() - began > seconds:
+            received_queue()
+            break
+    return total
+
+
+def received_claim(limit: int) -> tuple[uuid.UUID, list[int]] | None:
+    """(claim id, body ids) of up to ``limit`` pending bodies, oldest first, claimed and committed."""
+    claim = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(ReceivedBody.objects.filter(state=State.PENDING).order_by("id")
+                   .select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+        if not ids:
+            return None
+        ReceivedBody.objects.filter(id__in=ids).update(
+            state=State.CLAIMED, claim=claim, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    return claim, ids
+
+
+def _one_at_a_time(claim: uuid.UUID, ids: list[int]) -> Outcome:
+    total = Outcome()
+    for pk in ids:
+        own = uuid.uuid4()
+        if not ReceivedBody.objects.filter(pk=pk, claim=claim, state=State.CLAIMED).update(claim=own):
+            continue
+        try:
+            outcome = received_process(own)
+        except Exception as exc:
+            log.exception("received body %s could not be processed", pk)
+            ReceivedBody.objects.filter(pk=pk, claim=own, state=State.CLAIMED).update(
+                state=State.FAILED, error=f"could not be processed ({type(exc).__name__}: {exc})"[:2000],
+                processed_at=timezone.now())
+            outcome = Outcome(bodies=1, failed=1)
+        total.bodies += outcome.bodies
+        total.done += outcome.done
+        total.failed += outcome.failed
+        total.records += outcome.records
+    return total
+
+
+def received_process(claim: uuid.UUID, *, strict: bool = False, new: ReceivedBody | None = None) -> Outcome:
+    """Turn the bodies claimed as ``claim`` into events and mark them done, in one transaction (see the
+    module docstring); ``new``: a body to insert first, in the same transaction (the embedded default).
+    ``strict``: a body that cannot be read raises (the request's 4xx or 500) instead of being failed."""
+    outcome, after = Outcome(), []
+    with transaction.atomic():
+        if not strict:  # a crash loses the events and the "done" together, and the stored body is redone
+            relax_commit_durability()
+        if new is not None:
+            new.save()
+        bodies = list(ReceivedBody.objects.select_for_update(of=("self",)).select_related("token__developer")
+                      .filter(claim=claim, state=State.CLAIMED).order_by("id"))
+        identities, batches, now = IdentityMap(), {}, timezone.now()
+        for body in bodies:
+            result = outcome.results[body.pk] = BodyResult()
+            try:
+                _read_into(body, result, batches, identities, strict)
+            except Exception as exc:
+                if strict:
+                    raise
+                log.warning("received body %s failed: %s", body.pk, exc)
+                result.error = str(exc) if isinstance(exc, BodyError) else f"{type(exc).__name__}: {exc}"
+        for token, batch, members in batches.values():
+            written, failed = batch.write(token)
+            after.append((token, written.dirty | failed.dirty, written.inserted, len(members),
+                          sum(outcome.results[pk].rejected_count for pk in members)))
+            if len(members) == 1:  # one body: its own counts, for the answer
+                live = outcome.results[members[0]].live
+                live.failed, live.conflicts = failed.seen, written.conflicts
+                live.new, live.updated, live.duplicates = written.inserted, written.updated, written.duplicates
+        for body in bodies:
+            result = outcome.results[body.pk]
+            body.processed_at, body.error = now, result.error[:2000]
+            body.state = State.FAILED if result.error else State.DONE
+            rejected = (result.live or result.metrics).rejected if (result.live or result.metrics) else []
+            body.rejected, body.reasons = result.rejected_count, [r.as_dict() for r in rejected[:REASONS_KEPT]]
+            body.data = body.data if result.error else b""  # kept to look into only when it failed
+            outcome.bodies += 1
+            outcome.failed += bool(result.error)
+            outcome.done += not result.error
+            outcome.records += body.records
+        ReceivedBody.objects.bulk_update(bodies, ["state", "processed_at", "error", "rejected", "reasons",
+                                                  "records", "data"])
+    for token, dirty, new_events, count, rejected in after:
+        live_marks_and_counts(token, dirty, new=new_events, rejected=rejected, bodies=count)
+    return outcome
+
+
+def _read_into(body: ReceivedBody, result: BodyResult, batches: dict, identities: IdentityMap, strict: bool):
+    """Parse one body: requests go into its token's LiveBatch, metrics are written at once (in order)."""
+    from .receivers import Bounded, body_caps
+
+    data = bytes(body.data)
+    if body.encoding == "gzip":
+        data = inflate((data[i:i + READ] for i in range(0, len(data), READ)), body_caps())
+    protobuf = body.content_type == "application/x-protobuf"
+    if body.kind == Kind.OTLP_METRICS:
+        decoded = otel_metrics.decode_protobuf_metrics(data) if protobuf else _json(data)
+        with transaction.atomic():  # a savepoint: a failing body leaves nothing of itself
+            result.metrics = live_metrics_write(body.token, decoded, "/v1/metrics")
+        result.rejected_count = len(result.metrics.rejected)
+        body.records = result.metrics.new + result.metrics.updated + result.metrics.unchanged
+        return
+    if body.kind == Kind.OTLP_LOGS:
+        decoded = otel_logs.decode_protobuf_logs(data) if protobuf else _json(data)
+        items = otel_logs.requests_from_logs_body(decoded, "/v1/logs")
+    else:
+        stats = ParseStats()
+        parse = litellm_payload.parse if body.kind == Kind.LITELLM else claude_code_jsonl.parse
+        where = "litellm callback" if body.kind == Kind.LITELLM else body.name or "pushed transcript"
+        items = parse(io.BytesIO(data), where, stats)
+    bounded = Bounded(items)
+    held = list(bounded)  # a body over the record cap raises here, before anything of it is held
+    if body.kind != Kind.OTLP_LOGS:
+        result.usage_lines = stats.usage_lines
+    token = body.token
+    if token.pk not in batches:
+        batches[token.pk] = (token, LiveBatch(identities=identities), [])
+    _, batch, members = batches[token.pk]
+    result.live = batch.add(token, SOURCES[body.kind], held)
+    members.append(body.pk)
+    result.rejected_count = result.live.rejected_count + bounded.dropped
+    body.records = len(held) - len(result.live.rejected)
+
+
+def _json(data: bytes) -> dict:
+    body = orjson.loads(data)
+    if not isinstance(body, dict):
+        raise BodyError(400, "body must be a JSON object")
+    return body
+
+
+# ---- the sweep ----
+
+@dataclass
+class SweepResult:
+    released: int = 0
+    failed: int = 0
+    waiting: int = 0
+    deleted: int = 0
+
+
+def received_sweep(now: datetime | None = None) -> SweepResult:
+    """Give back stale claims, fail bodies claimed too often, queue a drain if bodies wait, delete old ones."""
+    now, result = now or timezone.now(), SweepResult()
+    stale = now - timedelta(seconds=settings.COSTDASH_RECEIVED_CLAIM_SECONDS)
+    with transaction.atomic():
+        rows = list(ReceivedBody.objects.filter(state=State.CLAIMED, claimed_at__lt=stale)
+                    .select_for_update(skip_locked=True).values_list("id", "attempts"))
+        tired = [pk for pk, attempts in rows if attempts >= settings.COSTDASH_RECEIVED_MAX_ATTEMPTS]
+        again = [pk for pk, attempts in rows if attempts < settings.COSTDASH_RECEIVED_MAX_ATTEMPTS]
+        if tired:
+            result.failed = ReceivedBody.objects.filter(id__in=tired).update(
+                state=State.FAILED, processed_at=now, claim=None,
+                error=f"its worker stopped {settings.COSTDASH_RECEIVED_MAX_ATTEMPTS} times while processing it")
+        if again:
+            result.released = ReceivedBody.objects.filter(id__in=again).update(state=State.PENDING, claim=None)
+    if result.released or result.failed:
+        log.warning("received bodies: %s claims given back, %s failed after %s attempts", result.released,
+                    result.failed, settings.COSTDASH_RECEIVED_MAX_ATTEMPTS)
+    result.waiting = ReceivedBody.objects.filter(state=State.PENDING).count()
+    if result.waiting:
+        cache.delete(QUEUED_FLAG)  # a drain queued and lost must not hold the next one back
+        received_queue()
+    keep = now - timedelta(days=settings.COSTDASH_RECEIVED_KEEP_DAYS)
+    old = ReceivedBody.objects.filter(state=State.DONE, processed_at__lt=keep).values_list("id", flat=True)[:10_000]
+    result.deleted, _ = ReceivedBody.objects.filter(id__in=list(old)).delete()
+    return result
