@@ -12,8 +12,12 @@ record with its own request_id; a body's records name the 20 developers in turn,
 gateway batching many developers' exports would. ``--clients`` processes x ``--threads`` threads
 each keep one request in flight (http.client). gunicorn is stopped at the end, always.
 
-Rollup recomputes go to Redis (REDIS_URL, else redis://127.0.0.1:6379/15) on a queue of this run's
-own that no worker reads and that is deleted afterwards: production minus the worker.
+With Redis (REDIS_URL, else redis://127.0.0.1:6379/15) the receiver stores each body and answers
+(ingest.received); the drains and rollup recomputes it queues go to a queue of this run's own that no
+worker reads and that is deleted afterwards. After the load, the batch path is measured on its own: a
+child process drains every stored body as a worker does (received_drain: batches of
+COSTDASH_RECEIVED_BATCH_BODIES bodies, one COPY upsert a token and batch) and prints records/s.
+``--eager``: no Redis, each body processed in its request (the embedded default).
 """
 from __future__ import annotations
 
@@ -45,7 +49,8 @@ DEVELOPERS = [f"otel-dev{i + 1:02d}@example.com" for i in range(20)]
 VARIANTS = (("claude-sonnet-4-5", 3, 412, 48_211, 1_630), ("claude-opus-4-6", 1, 1_204, 92_870, 3_410),
             ("claude-haiku-5-5", 2, 4, 9_179, 13_356), ("claude-sonnet-4-5", 9, 88, 61_002, 420),
             ("claude-haiku-4-5", 640, 31, 0, 0))
-TARGET_RPS, TARGET_P99_MS = 300, 100
+TARGET_RPS, TARGET_P99_MS = 500, 50
+TARGET_BATCH_RECORDS = 20_000  # records/s of the worker's batch path
 WARM_UP = 20  # bodies sent before the clock starts
 RID, EMAIL = "@@rid@@", "@@email@@"  # where a record's request id and email go in the body template
 
@@ -148,13 +153,13 @@ def cpu_now(pids: list[int]) -> tuple[float, float, float, float]:
     return own / tick, (sum(machine) - machine[3] - machine[4]) / tick, sum(machine) / tick, machine[7] / tick
 
 
-def server_start(env: dict, port: int, log) -> subprocess.Popen:
-    """gunicorn with two sync workers, once it answers (stopped again if it never does)."""
+def server_start(env: dict, port: int, log, workers: int = 2) -> subprocess.Popen:
+    """gunicorn with ``workers`` sync workers, once it answers (stopped again if it never does)."""
     import http.client
 
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "costdash.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--no-control-socket"], cwd=ROOT, env=env, stdout=log, stderr=log)
+         "--workers", str(workers), "--no-control-socket"], cwd=ROOT, env=env, stdout=log, stderr=log)
     for _ in range(300):  # up to 30 s for the workers to import the app
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log.name}")
@@ -208,8 +213,24 @@ def child_count(run: str, name: str) -> dict:
     return result
 
 
+def child_drain() -> dict:
+    """Process every stored body as a worker does; the seconds it took and what it did."""
+    common._django()
+    from django.conf import settings
+
+    from costdash.ingest.models import ReceivedBody
+    from costdash.ingest.received import received_drain
+
+    waiting = ReceivedBody.objects.filter(state="pending").count()
+    began = time.perf_counter()
+    outcome = received_drain(seconds=3600)
+    seconds = time.perf_counter() - began
+    return {"waiting": waiting, "seconds": seconds, "bodies": outcome.bodies, "done": outcome.done,
+            "failed": outcome.failed, "records": outcome.records, "batch": settings.COSTDASH_RECEIVED_BATCH_BODIES}
+
+
 CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "token": child_token,
-            "count": child_count}
+            "count": child_count, "drain": child_drain}
 
 
 def run_child(action: str, env: dict, *args: str) -> dict:
@@ -241,7 +262,7 @@ def load(args, env: dict, secret: str, run: str) -> dict:
     """Start gunicorn, warm it up, run the clients, stop it; the outcomes and CPU figures."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+", prefix="costdash-gunicorn-", suffix=".log", delete=False)
-    server = server_start(env, port, log)
+    server = server_start(env, port, log, args.workers)
     ctx = multiprocessing.get_context("spawn")
     try:
         # Warm-up (20 bodies, counted as sent): each worker reads the rate table, imports what it lazily needs.
@@ -276,7 +297,7 @@ def load(args, env: dict, secret: str, run: str) -> dict:
             "steal": steal, "log_tail": tail}
 
 
-def report(args, result: dict, counted: dict, queued: int, body_bytes: int) -> bool:
+def report(args, result: dict, counted: dict, queued: int, body_bytes: int, drained: dict | None) -> bool:
     outcomes, seconds, mark = result["outcomes"], result["seconds"], common.mark
     latencies = sorted(itertools.chain.from_iterable(o[0] for o in outcomes))
     errors, samples = sum(o[1] for o in outcomes), [s for o in outcomes for s in o[2]]
@@ -295,6 +316,15 @@ def report(args, result: dict, counted: dict, queued: int, body_bytes: int) -> b
           f"{result['cpu_total'] / cores:.1f} s: gunicorn {result['server_cpu']:.1f} s, clients {client_cpu:.1f} s, "
           f"the rest (PostgreSQL, Redis, anything else running) {busy - result['server_cpu'] - client_cpu:.1f} s; "
           f"stolen by the VM host {result['steal']:.1f} s")
+    batch_ok = True
+    if drained:
+        per_s = drained["records"] / drained["seconds"] if drained["seconds"] else float("nan")
+        batch_ok = drained["failed"] == 0 and drained["done"] == drained["waiting"]
+        print(f"batch path:    {drained['done']:,} of {drained['waiting']:,} stored bodies "
+              f"({drained['records']:,} records) "
+              f"turned into events in {drained['seconds']:.1f} s, batches of {drained['batch']} bodies: "
+              f"{per_s:,.0f} records/s (target >= {TARGET_BATCH_RECORDS:,}: {mark(per_s >= TARGET_BATCH_RECORDS)}); "
+              f"{drained['failed']} failed")
     sent = (ok + WARM_UP) * RECORDS_PER_BODY
     right = counted["events"] == sent and counted["days_marked"] == counted["days"]
     right = right and counted["token_requests"] == ok + WARM_UP and counted["token_events"] == sent
@@ -305,7 +335,7 @@ def report(args, result: dict, counted: dict, queued: int, body_bytes: int) -> b
           + (f"; {queued:,} rollup tasks queued" if queued else ""))
     if errors and result["log_tail"]:
         print("gunicorn log (tail):\n" + result["log_tail"])
-    return right and not errors
+    return right and not errors and batch_ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="... or after this long (default 60)")
     parser.add_argument("--clients", type=int, default=2, help="Client processes (default 2)")
     parser.add_argument("--threads", type=int, default=3, help="Threads per client process (default 3)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
@@ -330,16 +361,18 @@ def main(argv: list[str] | None = None) -> int:
     run_child("migrate", env)
     run_child("flush", env)
     secret = run_child("token", env, name)["secret"]
-    print(f"server:        gunicorn, 2 sync workers, loopback; rollups "
-          f"{'recomputed in each request (no Redis)' if args.eager else 'queued to ' + redis_url}; "
+    mode = ("bodies processed and rollups recomputed in each request (no Redis)" if args.eager
+            else f"bodies stored, drains and rollups queued to {redis_url}")
+    print(f"server:        gunicorn, {args.workers} sync workers, loopback; {mode}; "
           f"DATABASE_CONN_MAX_AGE={env.get('DATABASE_CONN_MAX_AGE', '0')}; "
           f"load average before {os.getloadavg()[0]:.2f}")
     try:
         result = load(args, env, secret, run)
     finally:
         queued = redis_queue_drop(redis_url, queue) if redis_url else 0
+    drained = None if args.eager else run_child("drain", env)
     counted = run_child("count", env, run, name)
-    return 0 if report(args, result, counted, queued, len(render(body_template(run), 0))) else 1
+    return 0 if report(args, result, counted, queued, len(render(body_template(run), 0)), drained) else 1
 
 
 if __name__ == "__main__":

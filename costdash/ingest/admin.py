@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from costdash.lib.admin import ReadOnlyAdmin
 
-from .models import FailedCall, ImportBatch, ImportedFile, RequestConflict, UsageEvent
+from .models import FailedCall, ImportBatch, ImportedFile, ReceivedBody, RequestConflict, UsageEvent
 
 
 @admin.register(ImportBatch)
@@ -53,4 +53,17 @@ class FailedCallAdmin(ReadOnlyAdmin):
     search_fields = ("key", "developer__email")
     date_hierarchy = "timestamp"
     list_select_related = ("developer",)
+    show_full_result_count = False
+
+
+@admin.register(ReceivedBody)
+class ReceivedBodyAdmin(ReadOnlyAdmin):
+    """Bodies the live receivers stored (ingest.received): their state, counts and rejected records, view only."""
+
+    list_display = ("id", "kind", "token", "state", "received_at", "processed_at", "records", "rejected", "attempts")
+    list_filter = ("kind", "state")
+    search_fields = ("token__name", "token__prefix", "error")
+    date_hierarchy = "received_at"
+    exclude = ("data",)
+    list_select_related = ("token",)
     show_full_result_count = False

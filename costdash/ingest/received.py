@@ -38,7 +38,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 import orjson
@@ -46,13 +46,15 @@ import orjson
 from costdash.accounts.services import IdentityMap
 from costdash.lib.bodies import READ, BodyError, inflate
 from costdash.lib.queue import enqueue
+from costdash.pricing.services import rate_table
 
 from .import_run import relax_commit_durability
-from .live import LiveBatch, LiveResult, live_marks_and_counts
+from .live import LiveBatch, LiveResult, live_marks_and_counts, org_time_zone
 from .live_metrics import LiveMetricsResult, live_metrics_write
 from .models import IngestToken, ReceivedBody, Source
 from .parsers import claude_code_jsonl, litellm_payload, otel_logs, otel_metrics
 from .parsers.base import ParseStats
+from .rows import RowBuilder
 from .tasks import received_bodies_process  # imported with this module: registered before any app.close()
 
 log = logging.getLogger(__name__)
@@ -188,10 +190,13 @@ def received_process(claim: uuid.UUID, *, strict: bool = False, new: ReceivedBod
         bodies = list(ReceivedBody.objects.select_for_update(of=("self",)).select_related("token__developer")
                       .filter(claim=claim, state=State.CLAIMED).order_by("id"))
         identities, batches, now = IdentityMap(), {}, timezone.now()
+        # Many bodies: rows as COPY text, upserted through the stage table; one body: one INSERT … VALUES.
+        builder = RowBuilder(batch_id=None, table=rate_table(), tz_name=org_time_zone(),
+                             copy_text=connection.vendor == "postgresql" and len(bodies) > 1)
         for body in bodies:
             result = outcome.results[body.pk] = BodyResult()
             try:
-                _read_into(body, result, batches, identities, strict)
+                _read_into(body, result, batches, builder, identities)
             except Exception as exc:
                 if strict:
                     raise
@@ -205,25 +210,30 @@ def received_process(claim: uuid.UUID, *, strict: bool = False, new: ReceivedBod
                 live = outcome.results[members[0]].live
                 live.failed, live.conflicts = failed.seen, written.conflicts
                 live.new, live.updated, live.duplicates = written.inserted, written.updated, written.duplicates
+        alike: dict[tuple, list[int]] = {}  # bodies that end the same are marked with one UPDATE
         for body in bodies:
             result = outcome.results[body.pk]
-            body.processed_at, body.error = now, result.error[:2000]
-            body.state = State.FAILED if result.error else State.DONE
-            rejected = (result.live or result.metrics).rejected if (result.live or result.metrics) else []
-            body.rejected, body.reasons = result.rejected_count, [r.as_dict() for r in rejected[:REASONS_KEPT]]
-            body.data = body.data if result.error else b""  # kept to look into only when it failed
+            changes = (("state", State.FAILED if result.error else State.DONE), ("error", result.error[:2000]),
+                       ("rejected", result.rejected_count), ("records", body.records))
+            kept = (result.live or result.metrics).rejected if (result.live or result.metrics) else []
+            reasons = orjson.dumps([r.as_dict() for r in kept[:REASONS_KEPT]]).decode()
+            alike.setdefault((*changes, ("reasons", reasons)), []).append(body.pk)
             outcome.bodies += 1
             outcome.failed += bool(result.error)
             outcome.done += not result.error
             outcome.records += body.records
-        ReceivedBody.objects.bulk_update(bodies, ["state", "processed_at", "error", "rejected", "reasons",
-                                                  "records", "data"])
+        for changes, ids in alike.items():
+            values = dict(changes)
+            values["reasons"] = orjson.loads(values["reasons"])
+            if values["state"] == State.DONE:
+                values["data"] = b""  # the body is kept to look into only when it failed
+            ReceivedBody.objects.filter(id__in=ids).update(processed_at=now, **values)
     for token, dirty, new_events, count, rejected in after:
         live_marks_and_counts(token, dirty, new=new_events, rejected=rejected, bodies=count)
     return outcome
 
 
-def _read_into(body: ReceivedBody, result: BodyResult, batches: dict, identities: IdentityMap, strict: bool):
+def _read_into(body: ReceivedBody, result: BodyResult, batches: dict, builder: RowBuilder, identities: IdentityMap):
     """Parse one body: requests go into its token's LiveBatch, metrics are written at once (in order)."""
     from .receivers import Bounded, body_caps
 
@@ -252,7 +262,7 @@ def _read_into(body: ReceivedBody, result: BodyResult, batches: dict, identities
         result.usage_lines = stats.usage_lines
     token = body.token
     if token.pk not in batches:
-        batches[token.pk] = (token, LiveBatch(identities=identities), [])
+        batches[token.pk] = (token, LiveBatch(builder, identities), [])
     _, batch, members = batches[token.pk]
     result.live = batch.add(token, SOURCES[body.kind], held)
     members.append(body.pk)
