@@ -8,6 +8,8 @@ Checks (settings COSTDASH_HEALTH_*):
   COSTDASH_HEALTH_ROLLUP_LAG_SECONDS. A day marked again by newer data counts from its newest mark.
 - import_lag: the oldest pending or running import (ingest.ImportBatch.created_at) is younger than
   COSTDASH_HEALTH_IMPORT_LAG_SECONDS.
+- received_lag: the oldest live body stored and not yet made into events (ingest.ReceivedBody pending or
+  claimed) was received less than COSTDASH_HEALTH_RECEIVED_LAG_SECONDS ago.
 
 The answer names checks and figures only: never an address, a host name or an exception's text (which may hold a
 URL with its password); a failure gives the exception's class. The whole answer is kept COSTDASH_HEALTH_CACHE_SECONDS
@@ -89,6 +91,17 @@ def check_import_lag() -> dict:
             "threshold_seconds": limit}
 
 
+def check_received_lag() -> dict:
+    from costdash.ingest.models import ReceivedBody
+
+    waiting = ReceivedBody.objects.filter(state__in=[ReceivedBody.State.PENDING, ReceivedBody.State.CLAIMED])
+    found = waiting.aggregate(oldest=Min("received_at"), bodies=Count("pk"))
+    lag = (timezone.now() - found["oldest"]).total_seconds() if found["oldest"] else 0.0
+    limit = settings.COSTDASH_HEALTH_RECEIVED_LAG_SECONDS
+    return {"status": _status(lag <= limit), "lag_seconds": _seconds(lag), "waiting": found["bodies"],
+            "threshold_seconds": limit}
+
+
 def _seconds(value: float | None) -> float | None:
     return None if value is None else round(max(value, 0.0), 1)
 
@@ -100,6 +113,7 @@ CHECKS: dict[str, Callable[[], dict]] = {
     WORKER: _heartbeat(WORKER),
     "rollup_lag": check_rollup_lag,
     "import_lag": check_import_lag,
+    "received_lag": check_received_lag,
 }
 
 

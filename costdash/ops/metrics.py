@@ -86,6 +86,7 @@ class DatabaseCollector:
         yield from _ingest_tokens()
         yield from _imports(now)
         yield from _rollups(now)
+        yield from _received(now)
         yield from _alert_deliveries()
         yield from _heartbeats(now)
 
@@ -157,6 +158,25 @@ def _rollups(now):
     failing = GaugeMetricFamily("costdash_rollup_failing_days", "Developer-days whose last recompute failed")
     failing.add_metric([], found["failing"])
     return lag, dirty, failing
+
+
+def _received(now):
+    from costdash.ingest.models import ReceivedBody
+
+    states = [ReceivedBody.State.PENDING, ReceivedBody.State.CLAIMED]
+    bodies = GaugeMetricFamily("costdash_received_bodies_waiting", "Live bodies stored and not yet made into "
+                               "events, by kind and state", labels=["kind", "state"])
+    for row in ReceivedBody.objects.filter(state__in=states).values("kind", "state").annotate(
+            n=Count("pk")).order_by("kind", "state"):
+        bodies.add_metric([row["kind"], row["state"]], row["n"])
+    oldest = ReceivedBody.objects.filter(state__in=states).aggregate(oldest=Min("received_at"))["oldest"]
+    lag = GaugeMetricFamily("costdash_received_lag_seconds", "Age of the oldest live body waiting to be made into "
+                            "events (0: none)")
+    lag.add_metric([], _since(oldest, now))
+    failed = GaugeMetricFamily("costdash_received_bodies_failed", "Live bodies kept as failed (unreadable, or "
+                               "their worker stopped too often)")
+    failed.add_metric([], ReceivedBody.objects.filter(state=ReceivedBody.State.FAILED).count())
+    return bodies, lag, failed
 
 
 def _alert_deliveries():

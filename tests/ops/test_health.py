@@ -15,7 +15,7 @@ from costdash.rollups.models import DirtyDay
 from tests.celery_workers import redis_url_or_fail
 from tests.factories import DeveloperFactory
 
-ALL_CHECKS = ["database", "broker", "beat", "worker", "rollup_lag", "import_lag"]
+ALL_CHECKS = ["database", "broker", "beat", "worker", "rollup_lag", "import_lag", "received_lag"]
 
 
 @pytest.fixture(autouse=True)
@@ -171,3 +171,25 @@ def test_a_failing_probe_logs_once_per_change_not_once_per_probe(client, alive, 
                                                                                                  "django.request"))]
     assert lines == [("costdash.ops.health", "WARNING", "readiness: failing broker (ConnectionError)"),
                      ("costdash.ops.health", "INFO", "readiness: every check passes again")]
+
+
+@pytest.mark.django_db
+def test_a_live_body_waiting_too_long_is_503_naming_it_and_counted_in_the_metrics(client, alive, settings):
+    from costdash.ingest.live import ingest_token_create
+    from costdash.ingest.models import ReceivedBody
+
+    settings.COSTDASH_HEALTH_RECEIVED_LAG_SECONDS = 300
+    token, _ = ingest_token_create(name="collector", kind="otlp")
+    old = ReceivedBody.objects.create(kind="otlp_logs", token=token, data=b"{}", received_at=timezone.now())
+    ReceivedBody.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(seconds=600))
+    ReceivedBody.objects.create(kind="otlp_logs", token=token, data=b"{}", received_at=timezone.now(), state="done")
+    status, answer = ready(client)
+    assert status == 503 and answer["failing"] == ["received_lag"]
+    assert answer["checks"]["received_lag"]["waiting"] == 1
+    assert 600 <= answer["checks"]["received_lag"]["lag_seconds"] < 630
+    from tests.ops.test_metrics import scrape, value
+
+    got = scrape(client)
+    assert value(got, "costdash_received_bodies_waiting", kind="otlp_logs", state="pending") == 1
+    assert 600 <= value(got, "costdash_received_lag_seconds") < 630
+    assert value(got, "costdash_received_bodies_failed") == 0
