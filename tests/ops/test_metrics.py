@@ -139,7 +139,7 @@ def test_the_grafana_dashboard_charts_only_metrics_that_exist(client):
         "costdash_ingest_bodies_refused_total", "costdash_ingest_bodies_accepted_total",
         "costdash_ingest_records_new_total", "costdash_ingest_records_rejected_total", "costdash_import_batches",
         "costdash_import_records_total", "costdash_alert_deliveries_total", "costdash_alert_deliveries_sending",
-        "costdash_heartbeat_age_seconds"}
+        "costdash_heartbeat_age_seconds", "costdash_received_bodies_waiting"}
     used = set()
     for panel in panels:
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
@@ -149,5 +149,5 @@ def test_the_grafana_dashboard_charts_only_metrics_that_exist(client):
     assert used and used <= exposed, used - exposed
     for needed in ("costdash_ingest_records_rejected_total", "costdash_import_lag_seconds", "costdash_rollup_lag_seconds",
                    "costdash_celery_queue_depth", "costdash_alert_deliveries_total",
-                   "costdash_http_request_duration_seconds_bucket"):
+                   "costdash_http_request_duration_seconds_bucket", "costdash_received_lag_seconds"):
         assert needed in used
