@@ -21,6 +21,7 @@ from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Val
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
+from costdash.lib.dates import month_after
 from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.repricing import token_sums
@@ -109,12 +110,17 @@ def _costs(scope: Scope):
 def whole_months(since: date, until: date) -> tuple[date, date] | None:
     """(first day of the first, first day of the last) of the calendar months lying wholly in
     [since, until]; None when there is none."""
-    first = since if since.day == 1 else (since.replace(day=1) + timedelta(days=32)).replace(day=1)
+    first = since if since.day == 1 else month_after(since)
     after = until + timedelta(days=1)
     last = after.replace(day=1) - timedelta(days=1)  # the last day of the last whole month
     if last < first:
         return None
     return first, last.replace(day=1)
+
+
+def _days_around(scope: Scope, first: date, last: date) -> Q:
+    """The scope's days before the whole months ``first``..``last`` (first days) and after them."""
+    return Q(day__gte=scope.since, day__lt=first) | Q(day__gte=month_after(last), day__lte=scope.until)
 
 
 def _cost_parts(scope: Scope) -> list:
@@ -126,10 +132,8 @@ def _cost_parts(scope: Scope) -> list:
     if months is None:
         return [_costs(scope)]
     first, last = months
-    following = (last + timedelta(days=32)).replace(day=1)
-    days = DailyDimensionCost.objects.filter(developer__in=scope.developers).filter(
-        Q(day__gte=scope.since, day__lt=first) | Q(day__gte=following, day__lte=scope.until))
-    monthly = MonthlyDimensionCost.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
+    days = scope.of_developers(DailyDimensionCost.objects.filter(_days_around(scope, first, last)))
+    monthly = scope.of_developers(MonthlyDimensionCost.objects.filter(month__gte=first, month__lte=last))
     return [_narrowed(monthly, scope), _narrowed(days, scope)]
 
 
@@ -206,11 +210,9 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
         return _distinct_counts(_sessions(scope).annotate(shown=shown).values("shown", "session_id").distinct()
                                 .order_by(), "session_id")
     first, last = months
-    following = (last + timedelta(days=32)).replace(day=1)
-    days = SessionDay.objects.filter(developer__in=scope.developers).filter(
-        Q(day__gte=scope.since, day__lt=first) | Q(day__gte=following, day__lte=scope.until))
-    spans = SessionSpan.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
-    simple = SessionMonth.objects.filter(developer__in=scope.developers, month__gte=first, month__lte=last)
+    days = scope.of_developers(SessionDay.objects.filter(_days_around(scope, first, last)))
+    spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
+    simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
     if scope.project:
         days, spans, simple = (rows.filter(project__in=scope.repositories) for rows in (days, spans, simple))
     pairs = [rows.annotate(shown=shown).values("shown", "session_id").distinct().order_by() for rows in (days, spans)]

@@ -16,7 +16,7 @@ its working directory: parsers.dimensions.repository_of) and, for aggregates, ``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 import math
@@ -25,6 +25,7 @@ from django.db.models import Count, Q, Sum
 import orjson
 
 from costdash.ingest.parsers.dimensions import canonical, repository_of
+from costdash.lib.dates import month_after
 
 from .models import DailyDimensionCost, MonthlyDimensionCost
 
@@ -157,9 +158,8 @@ def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
     MonthlyDimensionCost.objects.filter(developer_id=developer_id, month__in=months).delete()
     rows = []
     for month in sorted(months):
-        following = (month + timedelta(days=32)).replace(day=1)
         sums = (
-            DailyDimensionCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=following)
+            DailyDimensionCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=month_after(month))
             .values("model", "project").annotate(**{f: Sum(f) for f in FIGURES}).order_by()
         )
         rows += [MonthlyDimensionCost(developer_id=developer_id, month=month, **s) for s in sums]

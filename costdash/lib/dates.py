@@ -41,3 +41,8 @@ def bucket_day(start: datetime, width: str, tz: ZoneInfo | str) -> date:
     if width == "1d":
         return start.astimezone(ZoneInfo("UTC")).date()
     return reporting_day(start, tz)
+
+
+def month_after(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)

@@ -16,19 +16,17 @@ are counted again from SessionDay.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Q
+
+from costdash.lib.dates import month_after
 
 from .models import SessionDay, SessionMonth, SessionSpan
 
 
 def month_of(day: date) -> date:
     return day.replace(day=1)
-
-
-def month_after(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
 
 
 def months_filter(months: set[date], field: str = "day") -> Q:
