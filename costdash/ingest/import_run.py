@@ -73,6 +73,7 @@ class ImportRun:
         self.unpriced = Counter()
         self.sources: set[str] = set()
         self.dirtied = False  # a flush wrote rows that may have changed a rollup (its days are marked dirty)
+        self.expect_new = True  # the next flush's rows are likely all new requests (entries_write's ``new``)
         self.known = set(
             ImportedFile.objects.filter(developer__in=[developer] if developer else [])
             .values_list("fingerprint", flat=True)
@@ -280,7 +281,10 @@ class ImportRun:
         cursors, self.pending_cursors = self.pending_cursors, []
         with transaction.atomic():
             relax_commit_durability()
-            result = entries_write(pending, batch_id=self.batch.pk)
+            result = entries_write(pending, new=self.expect_new, batch_id=self.batch.pk)
+            # A flush of new requests only: the next one likely is too (a first import, or the part
+            # of a re-export past what was imported before), so it tries the straight copy.
+            self.expect_new = result.inserted == len(pending)
             self.dirtied = self.dirtied or bool(result.dirty or records)
             if records:
                 records = metric_series.increases(records)  # cumulative metric points, against their series
@@ -351,11 +355,13 @@ class WriteResult:
     dirty: set = field(default_factory=set)  # (developer id, day) of the events written
 
 
-def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, **origin) -> WriteResult:
+def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, new: bool = False,
+                  **origin) -> WriteResult:
     """Upsert entries (inside a transaction) and mark the developer-days they changed dirty
     (``mark_dirty``: how, given those (developer id, day) pairs). Copies of requests stored for
-    another person are counted and recorded against ``origin`` (batch_id= or token_id=)."""
-    written = upsert_events(entry[1] for entry in pending.values())
+    another person are counted and recorded against ``origin`` (batch_id= or token_id=).
+    ``new``: the entries are expected to be new requests (upsert_events' ``keys``)."""
+    written = upsert_events((entry[1] for entry in pending.values()), keys=list(pending) if new else None)
     conflicts = conflicts_of({key: entry[1] for key, entry in pending.items()}, written)
     request_conflicts_record(conflicts, **origin)
     result = WriteResult()

@@ -21,7 +21,7 @@ import multiprocessing
 import os
 from types import ModuleType
 
-from .csv_parts import CsvPart, Misaligned, header_span, record_parts
+from .csv_parts import CsvPart, Misaligned, header_span, line_parts, record_parts
 from .cursors import read_transcript
 from .files import InputFile
 from .parsers import claude_code_jsonl
@@ -194,8 +194,11 @@ class PartResult:
 def parse_csv_parts(input_file: InputFile, parser: ModuleType, plan: CsvPlan, builder: RowBuilder):
     """PartResults for the records of a large CSV file, in file order, parsed by worker processes.
 
-    Ends after a part that stops the reading, or with a misaligned part (see csv_parts). Parts
-    ahead are cut while earlier ones are parsed; at most PARTS_IN_FLIGHT per worker are out.
+    Parts are cut at newlines (csv_parts.line_parts) until one turns out not to end between records
+    (a quoted field holding a newline); from that part on they are cut by counting quotes
+    (record_parts), the parts cut at newlines after it dropped unread. Ends after a part that stops
+    the reading, or with a part cut by counting that is misaligned (see csv_parts). Parts ahead are
+    cut while earlier ones are parsed; at most PARTS_IN_FLIGHT per worker are out.
     """
     workers = worker_count()
     context = multiprocessing.get_context("spawn")
@@ -204,7 +207,7 @@ def parse_csv_parts(input_file: InputFile, parser: ModuleType, plan: CsvPlan, bu
     lines_before = plan.header_lines
     try:
         with open(input_file.path, "rb") as stream:
-            parts = record_parts(stream, plan.start, PART_BYTES)
+            parts, counted = line_parts(stream, plan.start, PART_BYTES), False
             while True:
                 while len(in_flight) < PARTS_IN_FLIGHT * workers and (part := next(parts, None)):
                     offset, size = part
@@ -215,6 +218,12 @@ def parse_csv_parts(input_file: InputFile, parser: ModuleType, plan: CsvPlan, bu
                     return
                 result = in_flight.popleft().result()
                 result.lines_before = lines_before
+                if result.misaligned and not counted:  # cut inside a quoted field: cut again from here
+                    for future in in_flight:
+                        future.cancel()
+                    in_flight.clear()
+                    parts, counted = record_parts(stream, result.offset, PART_BYTES), True
+                    continue
                 if result.misaligned:
                     yield result
                     return

@@ -143,6 +143,13 @@ def copy_tail(row: tuple) -> bytes:
     """The COPY text of a row's columns after its developer and identity ids, and the newline."""
     (ts, session, project, model, raw_model, request_id, message_id, inp, out, w5m, w1h, read, searches, tier,
      is_batch, speed, geo, cost, reported, dimensions) = row[5:]
+    texts = session + project + model + raw_model + request_id + message_id + tier + speed + geo
+    if texts.isprintable() and "\\" not in texts:  # the usual case: no text needs escaping (copy_text)
+        return (
+            f"{ts.isoformat()}\t{session}\t{project}\t{model}\t{raw_model}\t{request_id}\t{message_id}\t"
+            f"{inp}\t{out}\t{w5m}\t{w1h}\t{read}\t{searches}\t{tier}\t{'t' if is_batch else 'f'}\t{speed}\t{geo}\t"
+            f"{copy_number(cost)}\t{copy_number(reported)}\t{NULL if dimensions is None else copy_text(dimensions)}\n"
+        ).encode()
     t = copy_text
     return (
         f"{ts.isoformat()}\t{t(session)}\t{t(project)}\t{t(model)}\t"
