@@ -1,8 +1,16 @@
-"""The Celery app. With no REDIS_URL, tasks run in-process, except in a worker (see settings)."""
+"""The Celery app. With no REDIS_URL, tasks run in-process, except in a worker (see settings).
+
+Loaded by `celery -A costdash` and by every tasks module (they import ``shared_task`` from here, so a task is
+never used before its app exists), not when Django starts: a command that queues no task never imports Celery.
+The project's handlers of Celery's signals are connected as it loads (costdash.lib.celery_signals)."""
 import os
 
-from celery import Celery
+from celery import Celery, shared_task
 from celery.signals import beat_init, celeryd_init
+
+from costdash.lib.celery_signals import celery_loaded
+
+__all__ = ["app", "shared_task"]
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "costdash.settings")
 
@@ -19,3 +27,6 @@ def _queue_from_workers(conf=None, **kwargs) -> None:
     them from, and put them on, the folder broker exactly as production's do on Redis. (celeryd_init passes
     the worker's conf; beat_init passes none: it is this app's.)"""
     (conf or app.conf).task_always_eager = False
+
+
+celery_loaded()

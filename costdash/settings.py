@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 import zoneinfo
 
-from celery.schedules import crontab
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import SimpleLazyObject
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,17 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def crontab(**fields) -> SimpleLazyObject:
+    """celery.schedules.crontab(**fields), made when beat (or anything) first reads it: importing Celery here
+    would cost every process a tenth of a second, commands that never queue a task included."""
+    def make():
+        from celery.schedules import crontab
+
+        return crontab(**fields)
+
+    return SimpleLazyObject(make)
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)

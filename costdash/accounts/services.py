@@ -1,9 +1,32 @@
 """Writes for people: find or create the developer behind a source's identity."""
+import re
+
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import DomainNameValidator, EmailValidator
 from django.db import transaction
+from django.utils.regex_helper import _lazy_re_compile
 
 from .models import Developer, Identity
+
+
+class _EmailValidator(EmailValidator):
+    """Django's validate_email, with an ASCII domain matched first by Django's own domain pattern without its
+    non-ASCII ranges, which match no ASCII character (tests/accounts/test_clean_email.py): the same answers, without
+    compiling those ranges (~50 ms, a tenth of `manage.py import_usage`'s start). Anything else is Django's."""
+
+    ascii_domain_regex = _lazy_re_compile(
+        (r"^" + EmailValidator.hostname_re + EmailValidator.domain_re + EmailValidator.tld_no_fqdn_re + r"\Z")
+        .replace(DomainNameValidator.ul, ""),
+        re.IGNORECASE,
+    )
+
+    def validate_domain_part(self, domain_part):
+        if domain_part.isascii() and self.ascii_domain_regex.match(domain_part):
+            return True
+        return super().validate_domain_part(domain_part)
+
+
+validate_email = _EmailValidator()
 
 
 def clean_email(email: str) -> str:

@@ -1,5 +1,5 @@
 """Celery tasks: thin wrappers over alerts.evaluation and alerts.delivery. They take ids."""
-from celery import shared_task
+from costdash.celery import shared_task
 
 from . import delivery, evaluation
 

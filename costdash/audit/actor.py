@@ -17,10 +17,11 @@ from decimal import Decimal, InvalidOperation
 
 from auditlog import get_logentry_model
 from auditlog.signals import pre_log
-from celery.signals import task_postrun, task_prerun
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import DecimalField
 from django.db.models.signals import pre_save
+
+from costdash.lib.celery_signals import on_celery_load
 
 from .events import event_of
 
@@ -138,5 +139,11 @@ def _task_ends(**kwargs):
 def connect() -> None:
     pre_log.connect(_refuse_system_changes, dispatch_uid="costdash_audit_refuse_system_changes")
     pre_save.connect(_stamp_entry, sender=get_logentry_model(), dispatch_uid="costdash_audit_stamp_entry")
+    on_celery_load(_connect_tasks)  # before any task runs, without importing Celery where none does
+
+
+def _connect_tasks() -> None:
+    from celery.signals import task_postrun, task_prerun
+
     task_prerun.connect(_task_starts, dispatch_uid="costdash_audit_task_starts", weak=False)
     task_postrun.connect(_task_ends, dispatch_uid="costdash_audit_task_ends", weak=False)

@@ -1,5 +1,5 @@
 """Celery tasks: thin wrappers over connectors.services."""
-from celery import shared_task
+from costdash.celery import shared_task
 
 from . import services
 

@@ -1,5 +1,5 @@
 """Celery tasks: thin wrappers over ingest.services."""
-from celery import shared_task
+from costdash.celery import shared_task
 
 from . import services, sweep
 

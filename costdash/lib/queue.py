@@ -6,13 +6,13 @@ beat sweep finds the saved work later.
 """
 import logging
 
-from kombu.exceptions import OperationalError
-
 log = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, what: str) -> bool:
     """``task.delay(*args)``; False (logged, naming ``what``) when the broker cannot be reached."""
+    from kombu.exceptions import OperationalError  # here: a process that queues nothing never loads kombu
+
     try:
         task.delay(*args)
     except OperationalError as exc:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from celery.signals import before_task_publish
 from django.utils import timezone
 
 BEAT, WORKER = "beat", "worker"
@@ -49,4 +48,7 @@ def _on_publish(sender=None, **kwargs) -> None:
 
 
 def connect() -> None:
+    """Called once the Celery app is loaded (ops.apps)."""
+    from celery.signals import before_task_publish
+
     before_task_publish.connect(_on_publish, weak=False, dispatch_uid="costdash.ops.beat_heartbeat")

@@ -1,5 +1,5 @@
 """The heartbeat task beat publishes (costdash.ops.heartbeats)."""
-from celery import shared_task
+from costdash.celery import shared_task
 
 from .heartbeats import WORKER, heartbeat_stamp
 

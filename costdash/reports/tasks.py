@@ -2,9 +2,9 @@
 from datetime import date
 import logging
 
-from celery import shared_task
 from django.db import transaction
 
+from costdash.celery import shared_task
 from costdash.lib.queue import enqueue
 
 from . import services

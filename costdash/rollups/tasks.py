@@ -1,10 +1,10 @@
 """Celery tasks: thin wrappers over rollups.services."""
 
-from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
 from costdash.alerts.evaluation import alerts_evaluate, alerts_evaluate_recomputed
+from costdash.celery import shared_task
 from costdash.lib.queue import enqueue
 from costdash.ratelimits.minutes import minute_days_refresh_all
 

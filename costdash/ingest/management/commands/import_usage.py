@@ -1,9 +1,9 @@
 """python manage.py import_usage PATH... --developer EMAIL"""
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from costdash.ingest.models import ImportBatch
 from costdash.ingest.services import usage_import
@@ -31,18 +31,23 @@ class Command(BaseCommand):
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise CommandError(f"no such file or folder: {', '.join(missing)}")
-        bar = tqdm(
-            total=None, unit="B", unit_scale=True, unit_divisor=1024, desc="importing",
-            disable=no_progress or None, file=self.stderr._out,
-        )
+        bar, progress, on_total = nullcontext(), None, None
+        if not no_progress:
+            from tqdm import tqdm  # here: --no-progress (scripts, the benchmark) starts without it
 
-        def on_total(n: int) -> None:
-            bar.total = n
-            bar.refresh()
+            bar = tqdm(
+                total=None, unit="B", unit_scale=True, unit_divisor=1024, desc="importing",
+                disable=None, file=self.stderr._out,
+            )
+            progress = bar.update
+
+            def on_total(n: int) -> None:
+                bar.total = n
+                bar.refresh()
 
         try:
             with bar:
-                batch = usage_import(paths, developer_email=developer, progress=bar.update, on_total=on_total)
+                batch = usage_import(paths, developer_email=developer, progress=progress, on_total=on_total)
         except ValidationError as exc:
             raise CommandError(exc.messages[0]) from None
         for line in batch_summary_lines(batch):
