@@ -137,7 +137,7 @@ def monthly_report_live(month: date, *, today: date | None = None) -> MonthlyRep
     scope = month_scope(month)
     if scope.since > today:
         raise ValueError(f"{scope.since:%B %Y} has not started yet")
-    table = developer_table(scope, ceiling=org.daily_ceiling)
+    table = developer_table(scope, ceiling=org.daily_ceiling, with_costs=True)  # its per-team P90s: the costs
     folded = table["folded"]
     counts = _counts_by_developer(scope)
     centers = _cost_centers({row["developer_id"] for row in table["developers"]})

@@ -20,21 +20,42 @@ def percentile(values: Sequence[Decimal], q: Decimal | float) -> Decimal | None:
     The arithmetic is exact Decimal (a float q is read through its shortest repr,
     so 0.9 means Decimal("0.9")). Returns None for no values.
     """
-    fraction = Decimal(str(q)) if isinstance(q, float) else Decimal(q)
-    if not Decimal(0) <= fraction <= Decimal(1):
-        raise ValueError(f"q must be a fraction between 0 and 1, not {q!r}")
+    fraction = _fraction(q)
     if not values:
         return None
     ordered = sorted(values)
+    low = percentile_rank(len(ordered), fraction)
+    return percentile_between(len(ordered), fraction, ordered[low], ordered[min(low + 1, len(ordered) - 1)])
+
+
+def _fraction(q: Decimal | float) -> Decimal:
+    fraction = Decimal(str(q)) if isinstance(q, float) else Decimal(q)
+    if not Decimal(0) <= fraction <= Decimal(1):
+        raise ValueError(f"q must be a fraction between 0 and 1, not {q!r}")
+    return fraction
+
+
+def percentile_rank(n: int, q: Decimal | float) -> int:
+    """The 0-based position of the lower of the two values ``percentile`` interpolates between, for n
+    values (n > 0): floor((n - 1) * q). With ``percentile_between``, a caller that can fetch the values
+    at two positions (a database sorting them) gets exactly what ``percentile`` gives."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return int((n - 1) * _fraction(q))  # >= 0, so int() is floor
+
+
+def percentile_between(n: int, q: Decimal | float, low: Decimal, high: Decimal) -> Decimal:
+    """``percentile`` of n sorted values from the two at positions percentile_rank(n, q) and the one
+    after it (``high``; the same value when the rank is the last position)."""
+    fraction = _fraction(q)
     # Enough precision that 12-decimal money times a fraction is never rounded.
     with localcontext() as ctx:
         ctx.prec = 80
-        rank = (len(ordered) - 1) * fraction
-        low = int(rank)  # rank >= 0, so int() is floor
-        if low == len(ordered) - 1:
-            return +ordered[low]
-        weight = rank - low
-        return ordered[low] + weight * (ordered[low + 1] - ordered[low])
+        rank = (n - 1) * fraction
+        position = int(rank)
+        if position == n - 1:
+            return +low
+        return low + (rank - position) * (high - low)
 
 
 def classify_day(cost: Decimal, average: Decimal, ceiling: Decimal) -> str:

@@ -49,8 +49,8 @@ class DeveloperListApi(ListAPIView):
     def get(self, request):
         column, descending = table_sort(request.query_params)
         table = selectors.developer_table(api_scope(request), ceiling=OrgSettings.get().daily_ceiling,
-                                          sort=column, descending=descending)
-        page = self.paginate_queryset(table["developers"])
+                                          sort=column, descending=descending, lazy=True)
+        page = table["fill"](self.paginate_queryset(table["developers"]))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

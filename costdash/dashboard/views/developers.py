@@ -23,6 +23,8 @@ from ..tables_csv import DATE, INT, MONEY, RATIO, Column, csv_href, csv_response
 from .when import when_context
 
 SESSIONS_PER_PAGE = 25
+# The Developers table's rows a page: its cost grows with the rows shown, not with the org (the CSV has everyone).
+DEVELOPERS_PER_PAGE = 100
 # How the Sessions table's flags are taken (templates/dashboard/_session_flag_rules.html).
 FLAG_RULES = {"days": session_selectors.BASELINE_DAYS, "min_requests": session_selectors.MIN_FLAG_REQUESTS,
               "min_sessions": session_selectors.MIN_BASELINE_SESSIONS}
@@ -76,9 +78,12 @@ def developer_list(request):
     scope, filters = scope_for(request)
     org = OrgSettings.get()
     column, descending = table_sort(request.GET)
-    table = selectors.developer_table(scope, ceiling=org.daily_ceiling, sort=column, descending=descending)
+    table = selectors.developer_table(scope, ceiling=org.daily_ceiling, sort=column, descending=descending,
+                                      lazy=True)
     if wants_csv(request):
-        return csv_response("developers", scope, CSV_COLUMNS, table["developers"])
+        return csv_response("developers", scope, CSV_COLUMNS, table["fill"](table["developers"]))
+    shown = Paginator(table["developers"], DEVELOPERS_PER_PAGE).get_page(request.GET.get("page"))
+    table["fill"](shown.object_list)  # the page's rows: their P90, worst day, cache, model and sessions
     label = filters.p90_label(request.user)
     figure = None
     if table["chart_days"]:
@@ -91,6 +96,9 @@ def developer_list(request):
         "linked": filters.sees_all or filters.visible.exists(),
         # The filter bar keeps a sort the user chose.
         "keep": [("sort", column), ("dir", "desc" if descending else "asc")] if "sort" in request.GET else [],
+        "shown": shown,
+        "page_query": scope.querystring(**({"sort": column, "dir": "desc" if descending else "asc"}
+                                           if "sort" in request.GET else {})),
         "detail_query": scope.querystring(team="", developer=""),
         "csv_href": csv_href(request),
         "project_applies": PROJECT_APPLIES,

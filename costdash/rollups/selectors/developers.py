@@ -22,6 +22,7 @@ from costdash.lib.money import ZERO
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
+from . import developer_days_sql as in_sql
 from .developer_days import active_costs, daily_points, developer_days, developer_rows
 from .overview import day_model_totals, priced_spend_by_day_and_model, unpriced_models_in
 from .repricing import Tokens, token_sums
@@ -64,15 +65,16 @@ def sort_rows(rows: list[dict], column: str, descending: bool) -> list[dict]:
     return present + [row for row in by_name if key(row) is None]
 
 
-def _model_figures(scope: Scope) -> dict[int, dict]:
+def _model_figures(scope: Scope, developer_ids=None) -> dict[int, dict]:
     """developer id -> {"cache_hit_rate", "main_model"}, from one (developer, model) grouped query.
 
     The cache hit rate is repricing.Tokens.hit_rate: cache reads over all input tokens
     (uncached + cache writes + cache reads). The main model is the one with the most spend; on
     equal spend (all unpriced, say) the most requests, then the model name that sorts first.
     """
+    rows = scope.costs() if developer_ids is None else scope.costs().filter(developer_id__in=developer_ids)
     grouped = (
-        scope.costs().values("developer_id", "model")
+        rows.values("developer_id", "model")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), **token_sums())
         .order_by("developer_id", "model")
     )
@@ -86,7 +88,7 @@ def _model_figures(scope: Scope) -> dict[int, dict]:
     return {dev: {"cache_hit_rate": f["tokens"].hit_rate, "main_model": f["main_model"]} for dev, f in out.items()}
 
 
-def session_counts(scope: Scope, by_project: bool = False) -> dict[int, tuple[int, str]]:
+def session_counts(scope: Scope, by_project: bool = False, developer_ids=None) -> dict[int, tuple[int, str]]:
     """developer id -> (sessions, where counted from), two grouped queries.
 
     SESSIONS_FROM_SESSION_DAYS: the distinct session ids in SessionDay (from per-request sources;
@@ -94,16 +96,20 @@ def session_counts(scope: Scope, by_project: bool = False) -> dict[int, tuple[in
     range. Otherwise SESSIONS_FROM_ACTIVITY: the sum of DailyActivity.sessions (daily reports
     such as Claude Code Analytics count per day, so a session spanning days may count twice).
     A developer with neither is missing. ``by_project`` under a project filter: the project's
-    SessionDay sessions only (DailyActivity is not per project).
+    SessionDay sessions only (DailyActivity is not per project). ``developer_ids``: those only.
     """
     narrowed = by_project and bool(scope.project)
     session_days = scope.session_days().filter(project__in=scope.repositories) if narrowed else scope.session_days()
+    activity = scope.daily_activity()
+    if developer_ids is not None:
+        session_days = session_days.filter(developer_id__in=developer_ids)
+        activity = activity.filter(developer_id__in=developer_ids)
     from_sessions = (
         session_days.values("developer_id").annotate(n=Count("session_id", distinct=True))
         .values_list("developer_id", "n").order_by()
     )
     from_activity = () if narrowed else (
-        scope.daily_activity().values("developer_id").annotate(n=Sum("sessions"))
+        activity.values("developer_id").annotate(n=Sum("sessions"))
         .values_list("developer_id", "n").order_by()
     )
     out = {dev: (n or 0, SESSIONS_FROM_ACTIVITY) for dev, n in from_activity}
@@ -112,30 +118,89 @@ def session_counts(scope: Scope, by_project: bool = False) -> dict[int, tuple[in
 
 
 def developer_table(
-    scope: Scope, *, ceiling: Decimal, sort: str = DEFAULT_SORT, descending: bool = True, charted: int = CHARTED
+    scope: Scope, *, ceiling: Decimal, sort: str = DEFAULT_SORT, descending: bool = True, charted: int = CHARTED,
+    with_costs: bool = False, lazy: bool = False,
 ) -> dict:
-    """The Developers table, in six grouped queries whatever the number of developers (five under a
-    project filter); narrowed by the scope's project as the module says.
+    """The Developers table, in a few grouped queries whatever the number of developers; narrowed by the
+    scope's project as the module says.
 
     Keys: developers (one row per developer with rollup rows in scope, sorted by sort_rows; keys
     of developer_days.developer_rows plus cache_hit_rate, main_model, sessions and sessions_from
     (see session_counts; None when neither source has any)), p90 (the team's), chart_days
-    (developer_days.daily_points of the ``charted`` top spenders), charted (how many that is) and
-    folded (the developer_days fold it was built from, for callers that need more of it).
+    (developer_days.daily_points of the ``charted`` top spenders), charted (how many that is), folded
+    (developer id -> developer_days.DeveloperDays) and fill.
+
+    On PostgreSQL (developer_days_sql.in_database) the developer-days are folded in the database. With
+    ``lazy`` a row's P90, worst day, cache hit rate, main model and sessions are left (None) for
+    ``fill(rows)`` to find, for the rows a page shows (a page of a 2,000 developers' table shows 100):
+    call it on them before reading those keys (again on rows already filled costs nothing). Sorting by
+    one of them fills every row first; without ``lazy`` every row is filled. ``with_costs`` (monthly
+    reports: their per-team P90s) folds in Python, every row complete and each DeveloperDays with its
+    days and costs; ``fill`` then does nothing.
     """
-    folded = developer_days(scope, ceiling, by_project=True)
+    if with_costs or not in_sql.in_database():
+        return _table_folded_in_python(scope, ceiling, sort, descending, charted)
+    folded = in_sql.developer_totals(scope, ceiling, by_project=True)
     rows = developer_rows(folded)
-    models, sessions = _model_figures(scope), session_counts(scope, by_project=True)
+    filled: set[int] = set()
+
+    def fill(shown: list[dict]) -> list[dict]:
+        wanted = [row for row in shown if row["developer_id"] not in filled]
+        if not wanted:
+            return shown
+        ids = [row["developer_id"] for row in wanted]
+        everyone = len(ids) == len(rows)
+        chosen = None if everyone else ids  # every developer: no id list to send
+        p90s = in_sql.p90s(scope, chosen, P90, by_project=True)
+        worst = in_sql.worst_days(scope, chosen, by_project=True)
+        _add_model_and_sessions(scope, wanted, chosen)
+        for row in wanted:
+            dev = row["developer_id"]
+            row["p90"], row["worst_day"] = p90s.get(dev), worst.get(dev)
+            filled.add(dev)
+        return shown
+
+    if sort in FILLED_LATER or not lazy:
+        fill(rows)
+    counted = in_sql.active_costs(scope, by_project=True)
+    charted_rows = rows[:charted]
+    days = in_sql.days_of(scope, [row["developer_id"] for row in charted_rows], by_project=True)
+    for row in charted_rows:
+        folded[row["developer_id"]].days = days[row["developer_id"]]
+    return {
+        "developers": sort_rows(rows, sort, descending),
+        "p90": in_sql.percentile_of(scope, counted, P90, by_project=True),
+        "chart_days": daily_points(folded, charted_rows),
+        "charted": min(charted, len(rows)),
+        "folded": folded,
+        "fill": fill,
+    }
+
+
+# The columns developer_table leaves to ``fill`` when it folds in the database.
+FILLED_LATER = frozenset({"p90", "cache_hit_rate", "main_model", "sessions"})
+
+
+def _add_model_and_sessions(scope: Scope, rows: list[dict], developer_ids=None) -> None:
+    models = _model_figures(scope, developer_ids)
+    sessions = session_counts(scope, by_project=True, developer_ids=developer_ids)
     for row in rows:
         dev = row["developer_id"]
         row.update(models.get(dev, {"cache_hit_rate": None, "main_model": None}))
         row["sessions"], row["sessions_from"] = sessions.get(dev, (None, None))
+
+
+def _table_folded_in_python(scope: Scope, ceiling: Decimal, sort: str, descending: bool, charted: int) -> dict:
+    folded = developer_days(scope, ceiling, by_project=True)
+    rows = developer_rows(folded)
+    _add_model_and_sessions(scope, rows)
     return {
         "developers": sort_rows(rows, sort, descending),
         "p90": percentile(active_costs(folded), P90),
         "chart_days": daily_points(folded, rows[:charted]),
         "charted": min(charted, len(rows)),
         "folded": folded,
+        "fill": lambda shown: shown,
     }
 
 

@@ -20,7 +20,9 @@ from costdash.rollups.projection import MonthProjection, month_projection, proje
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
+from . import developer_days_sql as in_sql
 from .developer_days import active_costs, day_rows, developer_rows, fold, summary
+from .developer_days_sql import in_database
 from .errors import errors_by_source, sources_with_errors
 from .repricing import Tokens, token_sums
 from .spend import P90, sources_of
@@ -94,7 +96,8 @@ def source_totals(rows: list[dict], developer_day_sources: Iterable[str]) -> lis
         t = total(row["source"])
         t["spend"] += row["cost"]
         t["requests"] += row["requests"]
-    for joined, days in Counter(developer_day_sources).items():
+    counted = developer_day_sources if isinstance(developer_day_sources, Counter) else Counter(developer_day_sources)
+    for joined, days in counted.items():
         for source in joined.split(","):
             total(source)["developer_days"] += days
     return sorted(totals.values(), key=lambda t: (-t["spend"], t["label"]))
@@ -130,16 +133,35 @@ def cost_distribution(costs: list[Decimal], max_bins: int = MAX_BINS) -> dict:
     if not costs:
         return {"width": None, "bins": []}
     ordered = sorted(costs)  # linear when already sorted (developer_days.active_costs)
-    low, high = min(ordered[0], ZERO), ordered[-1]
-    width = next(
-        (w for w in BIN_WIDTHS if _bin(high, w) - _bin(low, w) + 1 <= max_bins), BIN_WIDTHS[-1]
-    )
-    first, last = _bin(low, width), _bin(high, width)
+    width, first, last = _bins_for(ordered[0], ordered[-1], max_bins)
     bins = []
     for n in range(first, last + 1):
         lo, hi = n * width, (n + 1) * width
         bins.append({"low": lo, "high": hi, "count": bisect_left(ordered, hi) - bisect_left(ordered, lo)})
     return {"width": width, "bins": bins}
+
+
+def _bins_for(lowest: Decimal, highest: Decimal, max_bins: int) -> tuple[Decimal, int, int]:
+    """cost_distribution's width and its first and last bin numbers for costs from lowest to highest."""
+    low = min(lowest, ZERO)
+    width = next(
+        (w for w in BIN_WIDTHS if _bin(highest, w) - _bin(low, w) + 1 <= max_bins), BIN_WIDTHS[-1]
+    )
+    return width, _bin(low, width), _bin(highest, width)
+
+
+def cost_distribution_of_halves(counted, max_bins: int = MAX_BINS) -> dict:
+    """cost_distribution from developer_days_sql.ActiveCosts (costs counted in half-dollar bins): the
+    same bins, as every width is a multiple of $0.50 and a half-dollar bin never straddles two."""
+    if not counted.halves:
+        return {"width": None, "bins": []}
+    width, first, last = _bins_for(counted.low, counted.high, max_bins)
+    counts = Counter()
+    for half, n in counted.halves:
+        counts[_bin(Decimal(half) / 2, width)] += n
+    return {"width": width, "bins": [
+        {"low": n * width, "high": (n + 1) * width, "count": counts[n]} for n in range(first, last + 1)
+    ]}
 
 
 def _bin(cost: Decimal, width: Decimal) -> int:
@@ -171,23 +193,37 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
     average, ceiling (the figures used).
     """
     narrowed = bool(scope.model or scope.project)  # DeveloperDay is over every model and project
-    days = day_rows(scope, with_sources=not narrowed, by_project=True)
-    folded = fold(days, ceiling)
-    costs = active_costs(folded)
     by_source = day_model_source_totals(scope, by_project=True)
     totals = _without_source(by_source)
-    spenders = [row for row in developer_rows(folded) if row["spend"] > 0]
+    if in_database():  # folded in the database (developer_days_sql): a year of 2,000 developers
+        folded = in_sql.developer_totals(scope, ceiling, by_project=True)
+        counted = in_sql.active_costs(scope, by_project=True)
+        p90, distribution = in_sql.percentile_of(scope, counted, P90, by_project=True), cost_distribution_of_halves(
+            counted)
+        day_sources = () if narrowed else in_sql.sources_counted(scope)
+    else:
+        days = day_rows(scope, with_sources=not narrowed, by_project=True)
+        folded = fold(days, ceiling)
+        costs = active_costs(folded)
+        p90, distribution = percentile(costs, P90), cost_distribution(costs)
+        day_sources = () if narrowed else (row[4] for row in days)
+    spenders = [row for row in developer_rows(folded) if row["spend"] > 0][:top]
+    if in_database() and spenders:  # their P90 and worst day, as the Python fold gives them
+        ids = [row["developer_id"] for row in spenders]
+        p90s, worst = in_sql.p90s(scope, ids, P90, by_project=True), in_sql.worst_days(scope, ids, by_project=True)
+        for row in spenders:
+            row["p90"], row["worst_day"] = p90s.get(row["developer_id"]), worst.get(row["developer_id"])
     if narrowed:  # count the model's (or project's) developer-days per source
         sources = sources_of(scope.costs())["sources"]
     else:
-        sources = source_totals(by_source, (row[4] for row in days))
+        sources = source_totals(by_source, day_sources)
     return {
         "summary": summary(folded) | {"requests": sum(row["requests"] for row in totals)},
-        "p90": percentile(costs, P90),
+        "p90": p90,
         "month": month_to_date(scope, today),
         "by_model": priced_spend_by_day_and_model(totals),
-        "distribution": cost_distribution(costs),
-        "top_spenders": spenders[:top],
+        "distribution": distribution,
+        "top_spenders": spenders,
         "sources": sources_with_errors(sources, errors_by_source(scope)),  # failed calls: errors, not spend
         "unpriced_models": unpriced_models_in(totals),
         # One more query only when a source that may hide the split is in scope.

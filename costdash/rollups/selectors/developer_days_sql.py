@@ -1,0 +1,185 @@
+"""Developer-days folded in the database: what ``developer_days.fold`` does in Python, for the pages that
+read a year of a large org (2,000 developers x 365 days is ~470,000 developer-days: converting and
+folding them in Python takes seconds, grouping them in PostgreSQL a fraction of that).
+
+The same figures, to the cent: sums are PostgreSQL's exact numeric sums; a percentile is the two values
+either side of its rank, found in the database and interpolated by ``thresholds.percentile_between``
+exactly as ``thresholds.percentile`` does; the histogram counts costs in half-dollar bins
+(``FLOOR(cost * 2)``, exact), which every width of ``overview.BIN_WIDTHS`` (multiples of $0.50) merges
+without splitting one. Used on PostgreSQL (``in_database()``); SQLite, the embedded default with a
+demo's data, keeps the Python fold.
+
+Every query reads ``relation(scope, by_project)``: (developer_id, day, cost, active) per developer-day,
+as ``developer_days.day_rows`` reads them (DeveloperDay, or DailyCost / the project's
+DailyDimensionCost grouped per developer-day under a model or project filter).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Sum
+
+from costdash.rollups.scope import Scope
+from costdash.rollups.thresholds import percentile_between, percentile_rank
+
+from .developer_days import USAGE, DeveloperDays
+
+
+def in_database() -> bool:
+    """Whether the folds run in the database (PostgreSQL) rather than in Python."""
+    return connection.vendor == "postgresql"
+
+
+def relation(scope: Scope, by_project: bool = False) -> tuple[str, list]:
+    """SQL and parameters of (developer_id, day, cost, active), one row per developer-day of the scope."""
+    narrowed = by_project and bool(scope.project)
+    if not scope.model and not narrowed:
+        rows = scope.developer_days().values_list("developer_id", "day", "cost", "active").order_by()
+        sql, params = rows.query.sql_with_params()
+        return f"SELECT developer_id, day, cost, active FROM ({sql}) AS dd", list(params)
+    grouped = (
+        (scope.costs() if narrowed else scope.daily_costs()).values_list("developer_id", "day")
+        .annotate(cost=Sum("cost"), usage=Sum(USAGE))
+        .order_by()
+    )
+    sql, params = grouped.query.sql_with_params()
+    # day_rows: cost None -> 0; active = bool(usage or cost)
+    return (
+        "SELECT developer_id, day, COALESCE(cost, 0) AS cost, "
+        f"(COALESCE(usage, 0) <> 0 OR COALESCE(cost, 0) <> 0) AS active FROM ({sql}) AS g",
+        list(params),
+    )
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def developer_totals(scope: Scope, ceiling: Decimal, by_project: bool = False) -> dict[int, DeveloperDays]:
+    """developer id -> DeveloperDays with spend, active_days, days_over_ceiling and worst_day_cost (one
+    grouped query). ``days`` and ``costs`` stay empty and ``worst_day`` None: ``worst_days`` and
+    ``p90s`` find them for the developers a page shows."""
+    sql, params = relation(scope, by_project)
+    rows = _fetch(
+        "SELECT developer_id, SUM(cost), COUNT(*) FILTER (WHERE active), COUNT(*) FILTER (WHERE cost > %s), "
+        f"MAX(cost) FROM ({sql}) AS d GROUP BY developer_id",
+        [ceiling, *params],
+    )
+    return {
+        dev: DeveloperDays(dev, spend=spend, active_days=active, days_over_ceiling=over, worst_day_cost=worst)
+        for dev, spend, active, over, worst in rows
+    }
+
+
+def _developers_clause(developer_ids) -> tuple[str, list]:
+    if developer_ids is None:
+        return "", []
+    return " AND developer_id = ANY(%s)", [list(developer_ids)]
+
+
+def worst_days(scope: Scope, developer_ids, by_project: bool = False) -> dict[int, date]:
+    """developer id -> their costliest day (the earliest of equally costly ones), as fold finds it."""
+    sql, params = relation(scope, by_project)
+    where, extra = _developers_clause(developer_ids)
+    rows = _fetch(
+        f"SELECT DISTINCT ON (developer_id) developer_id, day FROM ({sql}) AS d WHERE TRUE{where} "
+        "ORDER BY developer_id, cost DESC, day",
+        [*params, *extra],
+    )
+    return dict(rows)
+
+
+def p90s(scope: Scope, developer_ids, q: Decimal, by_project: bool = False) -> dict[int, Decimal]:
+    """developer id -> the q-percentile of their active days' costs (developers without one: absent).
+    ``developer_ids`` None: every developer of the scope. One query: each developer's two values either
+    side of the rank, by a window over their active days sorted by cost."""
+    sql, params = relation(scope, by_project)
+    where, extra = _developers_clause(developer_ids)
+    rows = _fetch(
+        "SELECT developer_id, n, i, cost FROM ("
+        "SELECT developer_id, cost, ROW_NUMBER() OVER (PARTITION BY developer_id ORDER BY cost) - 1 AS i, "
+        f"COUNT(*) OVER (PARTITION BY developer_id) AS n FROM ({sql}) AS d WHERE active{where}) AS ranked "
+        "WHERE i BETWEEN FLOOR((n - 1) * %s) AND FLOOR((n - 1) * %s) + 1 ORDER BY developer_id, i",
+        [*params, *extra, q, q],
+    )
+    found: dict[int, list] = {}
+    for dev, n, _i, cost in rows:
+        found.setdefault(dev, [n]).append(cost)
+    out = {}
+    for dev, (n, *values) in found.items():
+        out[dev] = percentile_between(n, q, values[0], values[-1])
+    return out
+
+
+@dataclass(frozen=True)
+class ActiveCosts:
+    """The scope's active developer-days' costs, counted in half-dollar bins: (bin, count) with bin =
+    floor(cost x 2), lowest first; ``low`` and ``high`` the lowest and highest cost (None with none)."""
+
+    halves: tuple[tuple[int, int], ...]
+    low: Decimal | None
+    high: Decimal | None
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.halves)
+
+
+def active_costs(scope: Scope, by_project: bool = False) -> ActiveCosts:
+    sql, params = relation(scope, by_project)
+    rows = _fetch(
+        f"SELECT FLOOR(cost * 2)::bigint AS half, COUNT(*), MIN(cost), MAX(cost) FROM ({sql}) AS d WHERE active "
+        "GROUP BY half ORDER BY half",
+        params,
+    )
+    if not rows:
+        return ActiveCosts((), None, None)
+    return ActiveCosts(tuple((half, n) for half, n, _, _ in rows), rows[0][2], rows[-1][3])
+
+
+def percentile_of(scope: Scope, counted: ActiveCosts, q: Decimal, by_project: bool = False) -> Decimal | None:
+    """thresholds.percentile of the active developer-days' costs: the half-dollar bins say which bins
+    hold the two values either side of the rank; one query sorts those bins' costs only."""
+    n = counted.count
+    if not n:
+        return None
+    rank = percentile_rank(n, q)
+    wanted = (rank, min(rank + 1, n - 1))
+    before, first, last, skipped = 0, None, None, 0
+    for half, count in counted.halves:
+        if first is None and before + count > wanted[0]:
+            first, skipped = half, before
+        if before + count > wanted[1]:
+            last = half
+            break
+        before += count
+    sql, params = relation(scope, by_project)
+    rows = _fetch(
+        f"SELECT cost FROM ({sql}) AS d WHERE active AND cost >= %s AND cost < %s ORDER BY cost OFFSET %s LIMIT 2",
+        [*params, Decimal(first) / 2, Decimal(last + 1) / 2, rank - skipped],
+    )
+    values = [cost for (cost,) in rows]
+    return percentile_between(n, q, values[0], values[-1])
+
+
+def days_of(scope: Scope, developer_ids, by_project: bool = False) -> dict[int, list[tuple[date, Decimal]]]:
+    """developer id -> (day, cost) of each of their developer-days, by day (the charted developers')."""
+    sql, params = relation(scope, by_project)
+    where, extra = _developers_clause(developer_ids)
+    out: dict[int, list] = {dev: [] for dev in developer_ids}
+    for dev, day, cost in _fetch(f"SELECT developer_id, day, cost FROM ({sql}) AS d WHERE TRUE{where} ORDER BY day",
+                                 [*params, *extra]):
+        out[dev].append((day, cost))
+    return out
+
+
+def sources_counted(scope: Scope) -> Counter:
+    """DeveloperDay.sources -> developer-days with them (every model; no model or project filter)."""
+    grouped = scope.developer_days().values("sources").annotate(n=Count("pk")).values_list("sources", "n")
+    return Counter(dict(grouped.order_by()))

@@ -1,0 +1,99 @@
+"""The developer-days folded in PostgreSQL (selectors.developer_days_sql) give what the Python fold
+(selectors.developer_days.fold) gives, to the cent, on random teams: every developer's spend, active
+days, days over the ceiling, worst day and P90, the team's P90 and the histogram; over every model, under
+a model filter (DailyCost grouped per developer-day) and at the edges (ties, $0 active days, days with
+no usage, a cost exactly on a bin edge, one developer-day, none)."""
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal as D
+import random
+
+import pytest
+
+from costdash.accounts.models import Developer
+from costdash.rollups.scope import Scope
+from costdash.rollups.selectors import developer_days_sql as in_sql
+from costdash.rollups.selectors.developer_days import active_costs, day_rows, fold
+from costdash.rollups.selectors.developers import developer_table
+from costdash.rollups.selectors.overview import cost_distribution, cost_distribution_of_halves
+from costdash.rollups.selectors.spend import P90
+from costdash.rollups.thresholds import percentile
+from tests.factories import DailyCostFactory, DeveloperFactory
+
+START = date(2026, 5, 1)
+CEILING = D("30.00")
+MODELS = ("claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5")
+
+
+def _team(seed: int, developers: int, days: int) -> None:
+    rng = random.Random(seed)
+    for n in range(developers):
+        dev = DeveloperFactory(email=f"d{seed}-{n}@example.com", name=f"Dev {n}")
+        for offset in rng.sample(range(days), rng.randint(0, days)):
+            for model in rng.sample(MODELS, rng.randint(1, 2)):
+                kind = rng.random()
+                if kind < 0.08:  # a day with no usage at all: not active, $0
+                    fields = {"requests": 0, "sessions": 0, "cost": D(0)}
+                elif kind < 0.15:  # unpriced requests only: active at $0
+                    fields = {"requests": 3, "unpriced_requests": 3, "cost": D(0)}
+                elif kind < 0.25:  # on a bin edge, and ties
+                    fields = {"cost": D(rng.choice(("0.50", "2.00", "30.00", "30.50", "12.00")))}
+                else:
+                    fields = {"cost": D(rng.randint(1, 9_000_000)) / D(100_000), "input_tokens": rng.randint(0, 10**6)}
+                DailyCostFactory(developer=dev, day=START + timedelta(days=offset), model=model, **fields)
+
+
+def _scope(days: int, **changes) -> Scope:
+    return replace(Scope(Developer.objects.all(), START, START + timedelta(days=days - 1)), **changes)
+
+
+def _assert_same(scope: Scope) -> None:
+    python = fold(day_rows(scope, by_project=True), CEILING)
+    database = in_sql.developer_totals(scope, CEILING, by_project=True)
+    assert set(database) == set(python)
+    worst = in_sql.worst_days(scope, list(python), by_project=True)
+    p90s = in_sql.p90s(scope, None, P90, by_project=True)
+    for dev, expected in python.items():
+        found = database[dev]
+        assert (found.spend, found.active_days, found.days_over_ceiling, found.worst_day_cost) == (
+            expected.spend, expected.active_days, expected.days_over_ceiling, expected.worst_day_cost)
+        assert worst.get(dev) == expected.worst_day
+        assert p90s.get(dev) == percentile(expected.costs, P90)
+    costs = active_costs(python)
+    counted = in_sql.active_costs(scope, by_project=True)
+    assert counted.count == len(costs)
+    assert in_sql.percentile_of(scope, counted, P90, by_project=True) == percentile(costs, P90)
+    assert cost_distribution_of_halves(counted) == cost_distribution(costs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_database_fold_equals_the_python_fold(db, seed):
+    _team(seed, developers=7, days=20)
+    _assert_same(_scope(20))
+    _assert_same(_scope(20, model="claude-opus-4-6"))
+    _assert_same(_scope(5))  # a shorter range: fewer rows, the same rules
+
+
+def test_one_developer_day_and_none(db):
+    _assert_same(_scope(10))  # nothing at all
+    assert in_sql.percentile_of(_scope(10), in_sql.active_costs(_scope(10)), P90) is None
+    dev = DeveloperFactory(email="one@example.com")
+    DailyCostFactory(developer=dev, day=START, cost=D("31.25"))
+    _assert_same(_scope(10))
+    assert in_sql.p90s(_scope(10), [dev.pk], P90) == {dev.pk: D("31.25")}
+
+
+def test_the_lazy_table_fills_what_the_full_table_has(db):
+    _team(11, developers=9, days=15)
+    scope = _scope(15)
+    full = developer_table(scope, ceiling=CEILING)
+    lazy = developer_table(scope, ceiling=CEILING, lazy=True)
+    in_python = developer_table(scope, ceiling=CEILING, with_costs=True)
+    assert [row["developer_id"] for row in lazy["developers"]] == [row["developer_id"] for row in full["developers"]]
+    assert lazy["developers"][0]["p90"] is None or lazy["developers"][0]["p90"] == full["developers"][0]["p90"]
+    shown = lazy["developers"][:4]
+    lazy["fill"](shown)
+    assert shown == full["developers"][:4]
+    assert full["developers"] == in_python["developers"]
+    assert (full["p90"], full["chart_days"], full["charted"]) == (
+        in_python["p90"], in_python["chart_days"], in_python["charted"])
