@@ -153,13 +153,15 @@ def cpu_now(pids: list[int]) -> tuple[float, float, float, float]:
     return own / tick, (sum(machine) - machine[3] - machine[4]) / tick, sum(machine) / tick, machine[7] / tick
 
 
-def server_start(env: dict, port: int, log, workers: int = 2) -> subprocess.Popen:
-    """gunicorn with ``workers`` sync workers, once it answers (stopped again if it never does)."""
+def server_start(env: dict, port: int, log, workers: int = 2, worker_threads: int = 1) -> subprocess.Popen:
+    """gunicorn with ``workers`` workers, sync or (``worker_threads`` > 1) gthread, once it answers (stopped
+    again if it never does)."""
     import http.client
 
+    kind = ["--worker-class", "gthread", "--threads", str(worker_threads)] if worker_threads > 1 else []
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "costdash.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--no-control-socket"], cwd=ROOT, env=env, stdout=log, stderr=log)
+         "--workers", str(workers), *kind, "--no-control-socket"], cwd=ROOT, env=env, stdout=log, stderr=log)
     for _ in range(300):  # up to 30 s for the workers to import the app
         if proc.poll() is not None:
             raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log.name}")
@@ -229,7 +231,20 @@ def child_drain() -> dict:
             "failed": outcome.failed, "records": outcome.records, "batch": settings.COSTDASH_RECEIVED_BATCH_BODIES}
 
 
-CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "token": child_token,
+def child_flush_bodies() -> dict:
+    """Empty the stored bodies (a run's drain must find its own bodies only)."""
+    common._django()
+    from django.db import connection
+
+    from costdash.ingest.models import ReceivedBody
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {connection.ops.quote_name(ReceivedBody._meta.db_table)}")
+    return {}
+
+
+CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "flush_bodies": child_flush_bodies,
+            "token": child_token,
             "count": child_count, "drain": child_drain}
 
 
@@ -262,7 +277,7 @@ def load(args, env: dict, secret: str, run: str) -> dict:
     """Start gunicorn, warm it up, run the clients, stop it; the outcomes and CPU figures."""
     port = free_port()
     log = tempfile.NamedTemporaryFile("w+", prefix="costdash-gunicorn-", suffix=".log", delete=False)
-    server = server_start(env, port, log, args.workers)
+    server = server_start(env, port, log, args.workers, args.worker_threads)
     ctx = multiprocessing.get_context("spawn")
     try:
         # Warm-up (20 bodies, counted as sent): each worker reads the rate table, imports what it lazily needs.
@@ -313,7 +328,8 @@ def report(args, result: dict, counted: dict, queued: int, body_bytes: int, drai
     print(f"errors:        {errors}" + (f", e.g. {samples[0][:300]}" if samples else ""))
     cores, busy = os.cpu_count(), result["busy"]
     print(f"CPU:           machine {100 * busy / result['cpu_total']:.0f}% busy of {cores} cores over "
-          f"{result['cpu_total'] / cores:.1f} s: gunicorn {result['server_cpu']:.1f} s, clients {client_cpu:.1f} s, "
+          f"{result['cpu_total'] / cores:.1f} s: gunicorn {result['server_cpu']:.1f} s "
+          f"({1000 * result['server_cpu'] / max(ok + errors, 1):.2f} ms a request), clients {client_cpu:.1f} s, "
           f"the rest (PostgreSQL, Redis, anything else running) {busy - result['server_cpu'] - client_cpu:.1f} s; "
           f"stolen by the VM host {result['steal']:.1f} s")
     batch_ok = True
@@ -344,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="... or after this long (default 60)")
     parser.add_argument("--clients", type=int, default=2, help="Client processes (default 2)")
     parser.add_argument("--threads", type=int, default=3, help="Threads per client process (default 3)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-threads", type=int, default=1,
+                        help="Threads per gunicorn worker: over 1, gthread workers (keep-alive) instead of sync")
     parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
@@ -360,10 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     common.database_ensure(database_url)
     run_child("migrate", env)
     run_child("flush", env)
+    run_child("flush_bodies", env)
     secret = run_child("token", env, name)["secret"]
     mode = ("bodies processed and rollups recomputed in each request (no Redis)" if args.eager
             else f"bodies stored, drains and rollups queued to {redis_url}")
-    print(f"server:        gunicorn, {args.workers} sync workers, loopback; {mode}; "
+    kind = f"gthread workers x {args.worker_threads} threads" if args.worker_threads > 1 else "sync workers"
+    print(f"server:        gunicorn, {args.workers} {kind}, loopback; {mode}; "
           f"DATABASE_CONN_MAX_AGE={env.get('DATABASE_CONN_MAX_AGE', '0')}; "
           f"load average before {os.getloadavg()[0]:.2f}")
     try:

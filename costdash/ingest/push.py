@@ -23,13 +23,14 @@ from costdash.lib.ids import id_or_400
 
 from .live import ingest_token_create, ingest_token_revoke
 from .models import IngestToken, ReceivedBody
-from .receivers import _refuse, accepted_body, guarded, take
+from .receivers import _refuse, accepted_body, guarded, receiver_endpoint, take
 
 SCRIPT = Path(__file__).resolve().parent / "static_scripts" / "costdash_push.py"
 MAX_FILE_NAME = 300
 MAX_REJECTED_SHOWN = 20
 
 
+@receiver_endpoint
 @csrf_exempt
 @require_POST
 @guarded

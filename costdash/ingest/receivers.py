@@ -111,6 +111,13 @@ class Bounded:
             yield item
 
 
+def receiver_endpoint(view):
+    """Mark a machine-to-machine receiver (token auth, no session, no page): served through the short
+    middleware chain of costdash.ops.wsgi."""
+    view.lean_middleware = True
+    return view
+
+
 def guarded(view):
     """One body's outer guard: BodyError is its 4xx; any other error is logged with the view and
     answered 500 with a reason (the body's transaction rolled back: send it again), never a
@@ -233,6 +240,7 @@ def _otlp_take(request: HttpRequest, signal: str, kind: str) -> HttpResponse:
     return _otlp_answer(is_protobuf, rejected, message, signal)
 
 
+@receiver_endpoint
 @csrf_exempt
 @require_POST
 @guarded
@@ -241,6 +249,7 @@ def otlp_logs(request: HttpRequest) -> HttpResponse:
     return _otlp_take(request, "logs", ReceivedBody.Kind.OTLP_LOGS)
 
 
+@receiver_endpoint
 @csrf_exempt
 @require_POST
 @guarded
@@ -250,6 +259,7 @@ def otlp_metrics(request: HttpRequest) -> HttpResponse:
     return _otlp_take(request, "metrics", ReceivedBody.Kind.OTLP_METRICS)
 
 
+@receiver_endpoint
 @csrf_exempt
 @require_POST
 @guarded
