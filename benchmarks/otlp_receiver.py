@@ -215,8 +215,9 @@ def child_count(run: str, name: str) -> dict:
     return result
 
 
-def child_drain() -> dict:
-    """Process every stored body as a worker does; the seconds it took and what it did."""
+def child_drain(start_at: str = "") -> dict:
+    """Process every stored body as a worker does (from the wall-clock time ``start_at`` when given, so that
+    several drains start together); the seconds it took, its CPU seconds and what it did."""
     common._django()
     from django.conf import settings
 
@@ -224,11 +225,33 @@ def child_drain() -> dict:
     from costdash.ingest.received import received_drain
 
     waiting = ReceivedBody.objects.filter(state="pending").count()
-    began = time.perf_counter()
+    if start_at:
+        time.sleep(max(0.0, float(start_at) - time.time()))
+    began, cpu = time.perf_counter(), time.process_time()
     outcome = received_drain(seconds=3600)
     seconds = time.perf_counter() - began
-    return {"waiting": waiting, "seconds": seconds, "bodies": outcome.bodies, "done": outcome.done,
-            "failed": outcome.failed, "records": outcome.records, "batch": settings.COSTDASH_RECEIVED_BATCH_BODIES}
+    return {"waiting": waiting, "seconds": seconds, "cpu": time.process_time() - cpu, "bodies": outcome.bodies,
+            "done": outcome.done, "failed": outcome.failed, "records": outcome.records,
+            "batch": settings.COSTDASH_RECEIVED_BATCH_BODIES}
+
+
+def drains(env: dict, count: int) -> dict:
+    """``count`` drains at once (as a worker with --concurrency=count: SKIP LOCKED shares the bodies out)."""
+    if count == 1:
+        return run_child("drain", env)
+    start_at = str(time.time() + 8)  # after every child has set Django up
+    procs = [subprocess.Popen([sys.executable, __file__, "_child", "drain", start_at], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            sys.stderr.write(out + err)
+            raise SystemExit(f"drain failed (exit {proc.returncode})")
+        outs.append(json.loads(out.strip().splitlines()[-1]))
+    total = {key: sum(o[key] for o in outs) for key in ("bodies", "done", "failed", "records", "cpu")}
+    return {**total, "waiting": max(o["waiting"] for o in outs), "seconds": max(o["seconds"] for o in outs),
+            "batch": outs[0]["batch"]}
 
 
 def child_flush_bodies() -> dict:
@@ -338,9 +361,10 @@ def report(args, result: dict, counted: dict, queued: int, body_bytes: int, drai
         batch_ok = drained["failed"] == 0 and drained["done"] == drained["waiting"]
         print(f"batch path:    {drained['done']:,} of {drained['waiting']:,} stored bodies "
               f"({drained['records']:,} records) "
-              f"turned into events in {drained['seconds']:.1f} s, batches of {drained['batch']} bodies: "
-              f"{per_s:,.0f} records/s (target >= {TARGET_BATCH_RECORDS:,}: {mark(per_s >= TARGET_BATCH_RECORDS)}); "
-              f"{drained['failed']} failed")
+              f"turned into events in {drained['seconds']:.1f} s by {args.drains} drain(s), batches of "
+              f"{drained['batch']} bodies: {per_s:,.0f} records/s (target >= {TARGET_BATCH_RECORDS:,}: "
+              f"{mark(per_s >= TARGET_BATCH_RECORDS)}); {drained['failed']} failed; drain CPU "
+              f"{1e6 * drained['cpu'] / max(drained['records'], 1):.0f} µs a record")
     sent = (ok + WARM_UP) * RECORDS_PER_BODY
     right = counted["events"] == sent and counted["days_marked"] == counted["days"]
     right = right and counted["token_requests"] == ok + WARM_UP and counted["token_events"] == sent
@@ -363,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--worker-threads", type=int, default=1,
                         help="Threads per gunicorn worker: over 1, gthread workers (keep-alive) instead of sync")
+    parser.add_argument("--drains", type=int, default=1,
+                        help="Drains of the batch path run at once (a worker's --concurrency; default 1)")
     parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
@@ -390,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         result = load(args, env, secret, run)
     finally:
         queued = redis_queue_drop(redis_url, queue) if redis_url else 0
-    drained = None if args.eager else run_child("drain", env)
+    drained = None if args.eager else drains(env, args.drains)
     counted = run_child("count", env, run, name)
     return 0 if report(args, result, counted, queued, len(render(body_template(run), 0)), drained) else 1
 

@@ -38,9 +38,8 @@ from .checks import MAX_REQUEST_USD as MAX_COST
 from .checks import guarded
 from .dimensions import otel_dimensions
 from .otlp_files import CHUNK, MAX_LINE
-from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, BadEntry, attributes, from_nanos, log_records
+from .otlp_wire import MAX_NUMBER_TEXT, NUMBER, BadEntry, attribute_text, attributes, from_nanos, log_records
 from .otlp_wire import attribute_of as _value
-from .otlp_wire import attribute_text as _text
 
 # Re-exported ("x as x"): receivers.py (and its tests) call these as otel_logs.<name>.
 from .otlp_wire import decode_protobuf_logs as decode_protobuf_logs
@@ -56,6 +55,14 @@ WHOLE = re.compile(r"[0-9]+(\.0*)?", re.ASCII)
 # resource attributes sends nothing else; as its own identity an admin can still map it, where
 # an empty name would pool every such developer into one.
 IDENTITY_ATTRIBUTES = ("user.email", "user.account_uuid", "user.account_id", "developer.id", "user.id")
+# Every attribute this module reads (tests/ingest/test_parser_otel_logs_lean.py checks the list against the code):
+# a record's other attributes (Claude Code sends ~25) are never put in a dict.
+READ_ATTRIBUTES = frozenset({
+    *IDENTITY_ATTRIBUTES, "model", "request_id", "session.id", "speed", "event.name", "event.timestamp",
+    "event.sequence", "prompt.id", "client_request_id", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cost_usd", "cost_usd_micros",
+    "status_code", "error", "attempt",
+})
 
 
 def detect(head: bytes, name: str) -> bool:
@@ -96,11 +103,16 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
     except RowError as exc:
         yield Rejected(where, line or 0, str(exc))
         return
+    outers: dict[int, tuple[dict, dict, dict | None]] = {}  # per resource and scope: read once, not per record
+
+    def read(item):
+        return _request_from_record(item, outers)
+
     for ordinal, item in enumerate(records, 1):
         if type(item) is BadEntry:
             yield Rejected(where, line or ordinal, item.reason)
             continue
-        request = guarded(_request_from_record, item, where, line or ordinal)
+        request = guarded(read, item, where, line or ordinal)
         if request is not None:
             yield request
 
@@ -108,21 +120,61 @@ def requests_from_logs_body(body: dict, where: str, line: int | None = None) -> 
 # --- one body -------------------------------------------------------------------------------
 
 
-def _request_from_record(item: tuple[dict, str, object]) -> ParsedRequest | ParsedFailure | None:
+def _request_from_record(item: tuple[dict, str, object], outers: dict | None = None
+                         ) -> ParsedRequest | ParsedFailure | None:
     """The request of one (resource + scope attributes, scope name, record), its ParsedFailure
-    for an api_error event, or None when it is another event."""
+    for an api_error event, or None when it is another event. ``outers`` holds what was read of each
+    resource + scope (the attributes read, the dimensions) for the records after the first."""
     outer, scope_name, record = item
     if not isinstance(record, dict):
         raise RowError("logRecords entry is not an object")
-    attrs = attributes(record, "attributes")
+    attrs = _read_attributes(record)
     if not _is_api_request(record, attrs, scope_name):
         if _is_event(record, attrs, scope_name, ERROR_EVENT):
-            return _failure({**outer, **attrs}, record)
+            return _failure(_merged(_outer_read(outer, outers)[0], attrs), record)
         return None
-    request = _request({**outer, **attrs}, record)
-    # The resource's own attributes (OTEL_RESOURCE_ATTRIBUTES), not the event's copies of them.
-    request.dimensions = otel_dimensions(outer)
+    outer_attrs, dimensions = _outer_read(outer, outers)
+    request = _request(_merged(outer_attrs, attrs), record)
+    # The resource's own attributes (OTEL_RESOURCE_ATTRIBUTES), not the event's copies of them; one dict for
+    # the records of a scope (nothing changes it: rows.canonical and checks only read it).
+    request.dimensions = dimensions
     return request
+
+
+def _read_attributes(record: dict) -> dict:
+    """{key: raw AnyValue} of the record's attributes that this module reads (READ_ATTRIBUTES), in one pass
+    over the list; as otlp_wire.attributes() otherwise (the last of a repeated key wins, entries without a
+    string key are skipped, an ``attributes`` that is not a list is a RowError)."""
+    entries = record.get("attributes")
+    if entries is None:
+        return {}
+    if type(entries) is not list:
+        return attributes(record, "attributes")  # raises its RowError (or reads a list subclass)
+    try:  # the usual list of {"key": str, "value": {...}}; a key that is no string is not among READ_ATTRIBUTES
+        return {entry["key"]: entry.get("value") for entry in entries if entry["key"] in READ_ATTRIBUTES}
+    except (TypeError, KeyError, AttributeError):  # an entry that is no object, has no key, or an unhashable one
+        found = {}
+        for entry in entries:
+            if isinstance(entry, dict):
+                key = entry.get("key")
+                if isinstance(key, str) and key in READ_ATTRIBUTES:
+                    found[key] = entry.get("value")
+        return found
+
+
+def _outer_read(outer: dict, outers: dict | None) -> tuple[dict, dict | None]:
+    """(the attributes read of a resource + scope, its dimensions), worked out once per ``outers``."""
+    held = outers.get(id(outer)) if outers is not None else None
+    if held is None:
+        held = (outer, {k: v for k, v in outer.items() if k in READ_ATTRIBUTES}, otel_dimensions(outer))
+        if outers is not None:
+            outers[id(outer)] = held  # ``outer`` kept in it: its id is not reused while the body is read
+    return held[1], held[2]
+
+
+def _merged(outer_attrs: dict, attrs: dict) -> dict:
+    """Resource and scope attributes overlaid by the record's (the narrower one wins)."""
+    return {**outer_attrs, **attrs} if outer_attrs else attrs
 
 
 def _is_api_request(record: dict, attrs: dict, scope_name: str) -> bool:
@@ -149,6 +201,18 @@ def _raw_string(value) -> str | None:
 
 
 # --- one api_request event ----------------------------------------------------------------
+
+
+def _text(attrs: dict, key: str) -> str:
+    """otlp_wire.attribute_text, with the usual ``{"stringValue": "..."}`` read directly."""
+    value = attrs.get(key)
+    if value is None:
+        return ""
+    if type(value) is dict:
+        text = value.get("stringValue")
+        if type(text) is str:  # stringValue is the first kind attribute_value looks for: the same answer
+            return text
+    return attribute_text(attrs, key)
 
 
 def identity_of(attrs: dict) -> tuple[str, str]:
@@ -241,6 +305,18 @@ def _cache_writes(attrs: dict, total: int) -> tuple[int, int]:
 
 def _count(attrs: dict, key: str) -> int:
     """A token count: an int, a double with a whole value, or a string of digits; 0 when absent."""
+    raw = attrs.get(key)
+    if type(raw) is dict and len(raw) == 1:  # the usual {"intValue": 412} or {"intValue": "412"}: read directly
+        value = raw.get("intValue")
+        if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 18:
+            value = int(value)
+        if type(value) is int and 0 <= value <= MAX_TOKENS:
+            return value
+    return _count_checked(attrs, key)
+
+
+def _count_checked(attrs: dict, key: str) -> int:
+    """_count for every other shape, with its reasons."""
     value = _value(attrs, key)
     if value is None:
         return 0
