@@ -18,6 +18,22 @@ def _is_admin(user) -> bool:
 class CostdashAdminSite(admin.AdminSite):
     site_header = "costdash admin"
     site_title = "costdash admin"
+    _discovered = False
+
+    def discover(self) -> None:
+        """Import every app's admin module (Django's autodiscover, which registers their ModelAdmins on this, the
+        default site), once: before the site's URLs are made and before its checks run (admin_config)."""
+        if not self._discovered:
+            self._discovered = True
+            admin.autodiscover()
+
+    def get_urls(self):
+        self.discover()
+        return super().get_urls()
+
+    def check(self, app_configs):
+        self.discover()
+        return super().check(app_configs)
 
     def has_permission(self, request) -> bool:
         return _is_admin(request.user)
