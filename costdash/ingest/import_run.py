@@ -362,7 +362,9 @@ def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, n
     another person are counted and recorded against ``origin`` (batch_id= or token_id=).
     ``new``: the entries are expected to be new requests (upsert_events' ``keys``)."""
     written = upsert_events((entry[1] for entry in pending.values()), keys=list(pending) if new else None)
-    conflicts = conflicts_of({key: entry[1] for key, entry in pending.items()}, written)
+    conflicts = []  # every row written (a first import): none can be another person's
+    if len(written) < len(pending):
+        conflicts = conflicts_of({key: entry[1] for key, entry in pending.items()}, written)
     request_conflicts_record(conflicts, **origin)
     result = WriteResult()
     dirty = result.dirty
