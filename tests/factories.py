@@ -7,6 +7,7 @@ import factory
 
 from costdash.accounts.models import Developer, Team
 from costdash.rollups.models import DailyCost, DeveloperDay
+from costdash.rollups.org_days import org_days_refresh
 from costdash.rollups.services import developer_days_of
 
 
@@ -57,4 +58,5 @@ class DailyCostFactory(factory.django.DjangoModelFactory):
         DeveloperDay.objects.filter(developer_id=row.developer_id, day=row.day).delete()
         same_day = DailyCost.objects.filter(developer_id=row.developer_id, day=row.day)
         DeveloperDay.objects.bulk_create(developer_days_of(row.developer_id, same_day))
+        org_days_refresh([row.day])  # and the org's day (rollups.org_days)
         return row

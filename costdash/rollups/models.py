@@ -92,6 +92,50 @@ class DeveloperDay(models.Model):
         return f"{self.developer_id} {self.day} {self.cost}"
 
 
+class OrgDailyCost(models.Model):
+    """DailyCost summed over every developer: one row per (day, model, source), rebuilt from DailyCost
+    (rollups.org_days) for the days each recompute touched. What a page of the whole org groups by day
+    and model reads instead of every developer's rows (a year of 2,000 developers is ~1.2M DailyCost rows,
+    ~2,000 of these). A scope narrower than everyone reads DailyCost."""
+
+    day = models.DateField()
+    model = models.CharField(max_length=120)
+    source = models.CharField(max_length=40, default="")
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    unpriced_requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "model", "source"], name="org_daily_cost_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.model} {self.source} {self.cost}"
+
+
+class OrgHourlyCost(models.Model):
+    """HourlyCost summed over every developer: the org's spend per org-local day and hour, rebuilt with
+    OrgDailyCost (rollups.org_days). The hour x weekday heatmap of the whole org reads a year of these
+    (8,760 rows) instead of every developer's hours (~1.9M at 2,000 developers)."""
+
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    requests = models.BigIntegerField(default=0)
+    unpriced_requests = models.BigIntegerField(default=0)
+    cost = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "hour"], name="org_hourly_cost_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour}h {self.cost}"
+
+
 class DailyError(models.Model):
     """Failed API calls (ingest.FailedCall) of one developer on one org-local day, per model and
     source: errors, not requests. Rebuilt with the day's DailyCost rows, and apart from them, so

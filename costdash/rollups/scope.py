@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from costdash.accounts.models import Developer
 
-from .models import DailyActivity, DailyCost, DeveloperDay, SessionDay
+from .models import DailyActivity, DailyCost, DeveloperDay, HourlyCost, OrgDailyCost, OrgHourlyCost, SessionDay
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,22 @@ class Scope:
         rows = self.of_developers(DailyDimensionCost.objects.filter(day__gte=self.since, day__lte=self.until,
                                                                     project__in=self.repositories))
         return rows.filter(model=self.model) if self.model else rows
+
+    def day_model_costs(self, by_project: bool = True) -> QuerySet:
+        """Rows for sums grouped by day, model or source only (no developer): for a scope of every
+        developer, OrgDailyCost (DailyCost summed over developers, the same columns but sessions and the
+        cache split), unless a project narrows it; else ``costs()`` (``by_project``) or ``daily_costs()``."""
+        if self.everyone and not (by_project and self.project):
+            rows = OrgDailyCost.objects.filter(day__gte=self.since, day__lte=self.until)
+            return rows.filter(model=self.model) if self.model else rows
+        return self.costs() if by_project else self.daily_costs()
+
+    def hourly_costs(self) -> QuerySet:
+        """Spend per day and hour: OrgHourlyCost for a scope of every developer, else their HourlyCost rows
+        (neither is per model or project)."""
+        if self.everyone:
+            return OrgHourlyCost.objects.filter(day__gte=self.since, day__lte=self.until)
+        return self.of_developers(HourlyCost.objects.filter(day__gte=self.since, day__lte=self.until))
 
     def developer_days(self) -> QuerySet[DeveloperDay]:
         """Per developer-day totals over every model: only meaningful when ``model`` is "" (callers

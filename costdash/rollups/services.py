@@ -36,6 +36,7 @@ from .models import (
     SessionDay,
     SplitRecovery,
 )
+from .org_days import org_days_refresh
 from .session_months import session_months_rebuild
 from .sessions import SESSION_FIELDS, session_days_in_database, session_days_of_counted
 
@@ -130,10 +131,12 @@ def daily_cost_recompute_dirty() -> int:
     for pk, developer_id, day in dirty:
         by_developer[developer_id][day] = pk
     done, failed = [], {}
+    touched = {day for _, _, day in dirty}
     for developer_id, days in by_developer.items():
-        for day, error in failures.recompute_guarded(daily_cost_recompute, developer_id, set(days)).items():
+        for day, error in failures.recompute_guarded(_recompute_leaving_org_days, developer_id, set(days)).items():
             failed[days.pop(day)] = error
         done.extend(days.values())
+    org_days_refresh(touched)  # once for every developer's days
     for i in range(0, len(done), 1000):
         DirtyDay.objects.filter(pk__in=done[i : i + 1000], marked_at__lte=claimed_at).delete()
     failures.failures_clear(done)  # marked again meanwhile: kept, but no longer failing
@@ -141,16 +144,29 @@ def daily_cost_recompute_dirty() -> int:
     return len(done)
 
 
-def daily_cost_recompute(developer_id: int, days: Iterable[date]) -> int:
+def _recompute_leaving_org_days(developer_id: int, days: set[date]) -> int:
+    return daily_cost_recompute(developer_id, days, org_days=False)
+
+
+def daily_cost_recompute(developer_id: int, days: Iterable[date], *, org_days: bool = True) -> int:
     """Rebuild one developer's DailyCost rows for ``days`` from events; returns rows written.
 
     A day whose events all come from one source is summed in the database. A day with several
     sources may hold the same request more than once, so its events are read and each request
-    is counted once, from the most trusted source (rollups.dedupe).
+    is counted once, from the most trusted source (rollups.dedupe). Then the days' OrgDailyCost rows
+    are rebuilt (rollups.org_days), unless ``org_days`` is False (a caller recomputing many
+    developers' days refreshes them once, after all of them).
     """
     days = set(days)
     if not days:
         return 0
+    written = _daily_cost_recompute(developer_id, days)
+    if org_days:
+        org_days_refresh(days)
+    return written
+
+
+def _daily_cost_recompute(developer_id: int, days: set[date]) -> int:
     tz = zone(OrgSettings.get().time_zone)
     start, _ = day_bounds(min(days), tz)
     _, end = day_bounds(max(days), tz)

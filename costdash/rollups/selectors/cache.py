@@ -76,7 +76,7 @@ def cache_overview(scope: Scope, table: RateTable, *, target: Decimal | None = N
 def _days(scope: Scope) -> list[dict]:
     """The hit rate per day, from sums grouped by day alone (a hit rate needs no price)."""
     grouped = (
-        scope.costs()
+        scope.day_model_costs()
         .values("day")
         .annotate(cache_read=Sum("cache_read_tokens"), all_input=Sum(
             F("input_tokens") + F("cache_write_5m_tokens") + F("cache_write_1h_tokens") + F("cache_read_tokens")))

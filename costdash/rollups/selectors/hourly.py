@@ -12,7 +12,6 @@ from django.db.models import Sum
 from django.db.models.functions import ExtractIsoWeekDay
 
 from costdash.lib.money import ZERO
-from costdash.rollups.models import HourlyCost
 from costdash.rollups.scope import Scope
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -30,7 +29,7 @@ def spend_by_hour(scope: Scope, spend_every_model: Decimal | None = None) -> dic
     cost = [[ZERO] * 24 for _ in WEEKDAYS]
     requests = [[0] * 24 for _ in WEEKDAYS]
     grouped = (
-        scope.of_developers(HourlyCost.objects.filter(day__gte=scope.since, day__lte=scope.until))
+        scope.hourly_costs()
         .annotate(weekday=ExtractIsoWeekDay("day"))
         .values_list("weekday", "hour")
         .annotate(cost=Sum("cost"), requests=Sum("requests"))

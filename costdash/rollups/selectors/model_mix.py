@@ -39,7 +39,7 @@ def model_mix(scope: Scope) -> dict:
     models entries with unpriced requests).
     """
     grouped = (
-        scope.costs()
+        scope.day_model_costs()
         .values("day", "model")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
                   **token_sums())

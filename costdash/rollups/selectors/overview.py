@@ -48,7 +48,7 @@ def day_model_source_totals(scope: Scope, by_project: bool = False) -> list[dict
     """day_model_totals with the source as well: one row per (day, model, source), by day then
     model (one grouped query; a day's model is almost always counted from one source)."""
     grouped = (
-        (scope.costs() if by_project else scope.daily_costs()).values("day", "model", "source")
+        scope.day_model_costs(by_project).values("day", "model", "source")
         .annotate(cost=Sum("cost"), requests=Sum("requests"), unpriced_requests=Sum("unpriced_requests"),
                   **token_sums())
         .order_by("day", "model")
@@ -111,7 +111,7 @@ def priced_spend_by_day_and_model(rows: list[dict]) -> list[dict]:
 
 def daily_spend(scope: Scope) -> dict[date, Decimal]:
     """{day: spend} of the scope's days with any rollup row (one grouped query)."""
-    grouped = scope.costs().values("day").annotate(spend=Sum("cost")).values_list("day", "spend").order_by()
+    grouped = scope.day_model_costs().values("day").annotate(spend=Sum("cost")).values_list("day", "spend").order_by()
     return {day: spend or ZERO for day, spend in grouped}
 
 
