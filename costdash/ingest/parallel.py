@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 import csv
 from dataclasses import dataclass, field
 import importlib
@@ -117,6 +116,8 @@ def parse_files(jobs: Iterator[tuple], builder: RowBuilder, read_here) -> Iterat
 
 
 def _parse_in_workers(jobs: Iterator[tuple], builder: RowBuilder, workers: int) -> Iterator[tuple]:
+    from concurrent.futures import ProcessPoolExecutor  # here: an import that parses nothing never loads it
+
     tasks = _tasks(jobs)
     in_flight: deque = deque()
     bytes_out = 0
@@ -200,6 +201,8 @@ def parse_csv_parts(input_file: InputFile, parser: ModuleType, plan: CsvPlan, bu
     the reading, or with a part cut by counting that is misaligned (see csv_parts). Parts ahead are
     cut while earlier ones are parsed; at most PARTS_IN_FLIGHT per worker are out.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = worker_count()
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(builder,))
