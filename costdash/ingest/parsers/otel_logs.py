@@ -229,9 +229,8 @@ def _request(attrs: dict, record: dict) -> ParsedRequest:
     if not model:
         raise RowError("attribute model is missing")
     request_id = _text(attrs, "request_id")
-    input_tokens, output_tokens, cache_read, cache_write = (
-        _count(attrs, key) for key in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
-    )
+    input_tokens, output_tokens = _count(attrs, "input_tokens"), _count(attrs, "output_tokens")
+    cache_read, cache_write = _count(attrs, "cache_read_tokens"), _count(attrs, "cache_creation_tokens")
     write_5m, write_1h = _cache_writes(attrs, cache_write)
     timestamp = _timestamp(record, attrs)
     identity, email = identity_of(attrs)
@@ -336,9 +335,13 @@ def _count_checked(attrs: dict, key: str) -> int:
 def _reported_cost(attrs: dict) -> Decimal | None:
     """``cost_usd`` exactly as sent (a double's shortest decimal form, never float arithmetic),
     else ``cost_usd_micros`` / 10**6, else None."""
-    if "cost_usd" not in attrs and "cost_usd_micros" in attrs:
-        return Decimal(_count(attrs, "cost_usd_micros")).scaleb(-6)
-    value = _value(attrs, "cost_usd")
+    raw = attrs.get("cost_usd")
+    if type(raw) is dict and len(raw) == 1 and type(raw.get("doubleValue")) is float:  # the usual form
+        value = raw["doubleValue"]
+    else:
+        if "cost_usd" not in attrs and "cost_usd_micros" in attrs:
+            return Decimal(_count(attrs, "cost_usd_micros")).scaleb(-6)
+        value = _value(attrs, "cost_usd")
     if value is None:
         return None
     if isinstance(value, bool):
