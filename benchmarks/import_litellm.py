@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import import_transcripts as common  # noqa: E402
 
 SAMPLE = ROOT.parent / "shared" / "samples" / "litellm" / "litellm_spendlog_example_trimmed.json"
-TARGET_ROWS_S = 50_000
+TARGET_ROWS_S = 30_000  # issue 16 (50,000 before it)
 USERS = 50
 DAYS = 30
 END = datetime(2026, 11, 21, tzinfo=timezone.utc)
@@ -257,6 +257,10 @@ def measure(path: Path, database_url: str, expected: int, profile: bool, reimpor
           f"{first['cpu_workers']:.1f} + PostgreSQL backend {first['cpu_backend']:.1f}; "
           f"{cpu / first['lines'] * 1e6:.0f} µs a row; {cpu / secs:.2f} cores busy; "
           f"load average now {os.getloadavg()[0]:.2f}")
+    # The wall rate depends on what else the machine runs; the CPU a row does not (much).
+    budget = (os.cpu_count() or 1) / TARGET_ROWS_S * 1e6
+    print(f"CPU budget:    {TARGET_ROWS_S:,} rows/s on {os.cpu_count()} cores allows {budget:.0f} µs a row in all: "
+          f"{common.mark(cpu / first['lines'] * 1e6 <= budget)}")
     ok = first["events"] == expected and first["rejected"] == 0
     print(f"correctness:   {first['events']:,} events in the DB vs {expected:,} rows written: "
           f"{'ok' if ok else 'WRONG'} (rejected rows: {first['rejected']} {first['errors'] or ''})")
