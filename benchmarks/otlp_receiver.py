@@ -3,6 +3,7 @@
     python benchmarks/otlp_receiver.py                  # 6,000 requests or 60 s, whichever comes first
     python benchmarks/otlp_receiver.py --requests 2000 --clients 2 --threads 2
     python benchmarks/otlp_receiver.py --eager          # no Redis: the rollup recompute runs in each request
+    python benchmarks/otlp_receiver.py --in-process 2000   # the receiver's CPU a request, in one process
 
 Starts ``gunicorn costdash.wsgi:application --workers 2`` on a free loopback port (DJANGO_DEBUG=false)
 against DATABASE_URL (default postgres://postgres@127.0.0.1:5432/costdash_bench: created if missing,
@@ -266,8 +267,66 @@ def child_flush_bodies() -> dict:
     return {}
 
 
-CHILDREN = {"migrate": common.child_migrate, "flush": common.child_flush, "flush_bodies": child_flush_bodies,
-            "token": child_token,
+def child_in_process(count: str, run: str) -> dict:
+    """POST /v1/logs ``count`` times through costdash.wsgi.application in this process (one thread, no HTTP
+    server, no client): the receiver's own CPU a request, and PostgreSQL's for its insert when the server runs
+    on this machine (its backend's /proc entry readable)."""
+    import io
+
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from costdash.ingest.live import ingest_token_create
+    from costdash.wsgi import application
+
+    secret = ingest_token_create(name=f"bench-otlp-in-process-{run}", kind="otlp")[1]
+    parts = body_template(run)
+    bodies = [render(parts, i) for i in range(int(count) + WARM_UP)]
+    statuses = []
+
+    def post(body: bytes) -> None:
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/logs", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+                   "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "CONTENT_TYPE": "application/json",
+                   "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+                   "HTTP_AUTHORIZATION": f"Bearer {secret}", "SCRIPT_NAME": ""}
+        answer = application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(answer)
+        answer.close()
+
+    def backend_cpu() -> float | None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    for body in bodies[int(count):]:
+        post(body)
+    pg_before, cpu_before, began = backend_cpu(), time.process_time(), time.perf_counter()
+    for body in bodies[:int(count)]:
+        post(body)
+    cpu, seconds, pg_after = time.process_time() - cpu_before, time.perf_counter() - began, backend_cpu()
+    return {"requests": int(count), "ok": sum(s.startswith("200") for s in statuses[WARM_UP:]), "cpu": cpu,
+            "seconds": seconds, "pg_cpu": None if pg_before is None or pg_after is None else pg_after - pg_before}
+
+
+def in_process(args, env: dict, run: str) -> int:
+    got = run_child("in_process", env, str(args.in_process), run)
+    pg = f"; PostgreSQL {1000 * got['pg_cpu'] / got['requests']:.2f} ms" if got["pg_cpu"] is not None else ""
+    print(f"in-process:    {got['ok']:,} of {got['requests']:,} requests answered 200 through "
+          f"costdash.wsgi.application in {got['seconds']:.1f} s (one thread): "
+          f"CPU {1000 * got['cpu'] / got['requests']:.2f} ms a request{pg}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    return 0 if got["ok"] == got["requests"] else 1
+
+
+CHILDREN = {"migrate": common.child_migrate, "in_process": child_in_process, "flush": common.child_flush,
+            "flush_bodies": child_flush_bodies, "token": child_token,
             "count": child_count, "drain": child_drain}
 
 
@@ -389,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="Threads per gunicorn worker: over 1, gthread workers (keep-alive) instead of sync")
     parser.add_argument("--drains", type=int, default=1,
                         help="Drains of the batch path run at once (a worker's --concurrency; default 1)")
+    parser.add_argument("--in-process", type=int, default=0, metavar="N",
+                        help="Instead of the load: N requests through the WSGI application in one process (CPU a "
+                             "request, the fairest figure on a shared machine)")
     parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
@@ -405,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     run_child("migrate", env)
     run_child("flush", env)
     run_child("flush_bodies", env)
+    if args.in_process:
+        try:
+            return in_process(args, env, run)
+        finally:
+            if redis_url:
+                redis_queue_drop(redis_url, queue)
     secret = run_child("token", env, name)["secret"]
     mode = ("bodies processed and rollups recomputed in each request (no Redis)" if args.eager
             else f"bodies stored, drains and rollups queued to {redis_url}")
