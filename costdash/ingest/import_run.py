@@ -9,6 +9,7 @@ from types import ModuleType
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from costdash.accounts.models import Developer, Identity, OrgSettings
 from costdash.accounts.services import IdentityMap
@@ -74,10 +75,8 @@ class ImportRun:
         self.sources: set[str] = set()
         self.dirtied = False  # a flush wrote rows that may have changed a rollup (its days are marked dirty)
         self.expect_new = True  # the next flush's rows are likely all new requests (entries_write's ``new``)
-        self.known = set(
-            ImportedFile.objects.filter(developer__in=[developer] if developer else [])
-            .values_list("fingerprint", flat=True)
-        ) | set(ImportedFile.objects.filter(developer=None).values_list("fingerprint", flat=True))
+        owners = Q(developer=None) | Q(developer=developer) if developer else Q(developer=None)
+        self.known = set(ImportedFile.objects.filter(owners).values_list("fingerprint", flat=True))
         self.cursors: dict[str, Cursor] = {
             key: Cursor(*figures)
             for key, *figures in TranscriptCursor.objects.filter(developer=developer).values_list(
@@ -275,7 +274,10 @@ class ImportRun:
             self.errors.append(item.as_dict())
 
     def flush(self) -> None:
-        """Write what is pending in one transaction, with the fingerprints of the files it completes."""
+        """Write what is pending in one transaction, with the fingerprints of the files it completes.
+        Nothing when nothing is (the last flush of an import of unchanged files: _finish saves the counts)."""
+        if not (self.pending or self.pending_files or self.pending_records or self.pending_cursors):
+            return
         pending, files, records = self.pending, self.pending_files, self.pending_records
         self.pending, self.pending_files, self.pending_bytes, self.pending_records = {}, [], 0, []
         cursors, self.pending_cursors = self.pending_cursors, []
