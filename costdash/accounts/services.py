@@ -52,7 +52,8 @@ def developer_for_email(email: str, *, source: str) -> tuple[Developer, Identity
     """
     email = clean_email(email)
     with transaction.atomic():
-        identity, _ = Identity.objects.get_or_create(source=source, external_id=email)
+        # With its developer in the same query (an import names a known developer nearly always).
+        identity, _ = Identity.objects.select_related("developer").get_or_create(source=source, external_id=email)
         if identity.developer_id is None:
             developer, _ = Developer.objects.get_or_create(email=email)
             identity.developer = developer
