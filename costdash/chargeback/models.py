@@ -133,3 +133,34 @@ class ProjectAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.repository} → {self.name}"
+
+
+class MonthlyCost(models.Model):
+    """DailyCost summed over one org-local month (``month``: its first day) per developer and model
+    (every source and project): rebuilt from the developer's DailyCost rows of the month in the same
+    recompute (rollup.monthly_costs_replace), so its figures equal their sum exactly. A long range's
+    whole months of the per-developer, per-model reads (the Cache page's savings, the Models page's
+    what-if) read these, about four rows a developer-month, instead of every day's
+    (rollups.selectors.repricing.period_sums)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    model = models.CharField(max_length=120)
+    cost = models.DecimalField(default=0, **MONEY)
+    requests = models.IntegerField(default=0)
+    unpriced_requests = models.IntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "month", "model"], name="monthly_cost_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "developer"], name="monthly_cost_month_dev")]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.month:%Y-%m} {self.model} {self.cost}"

@@ -27,7 +27,7 @@ import orjson
 from costdash.ingest.parsers.dimensions import canonical, repository_of
 from costdash.lib.dates import month_after
 
-from .models import DailyDimensionCost, MonthlyDimensionCost
+from .models import DailyDimensionCost, MonthlyCost, MonthlyDimensionCost
 
 TOKENS = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
@@ -154,7 +154,8 @@ def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict
 
 def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
     """Rebuild the developer's MonthlyDimensionCost rows of ``months`` (first days) from their
-    DailyDimensionCost rows: one grouped query a month. Same transaction and lock as the days."""
+    DailyDimensionCost rows, and their MonthlyCost rows (``monthly_cost_replace``): one grouped query
+    a month and table. Same transaction and lock as the days."""
     MonthlyDimensionCost.objects.filter(developer_id=developer_id, month__in=months).delete()
     rows = []
     for month in sorted(months):
@@ -164,3 +165,20 @@ def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
         )
         rows += [MonthlyDimensionCost(developer_id=developer_id, month=month, **s) for s in sums]
     MonthlyDimensionCost.objects.bulk_create(rows, batch_size=1000)
+    monthly_cost_replace(developer_id, months)
+
+
+def monthly_cost_replace(developer_id: int, months: set[date]) -> None:
+    """Rebuild the developer's MonthlyCost rows of ``months`` (first days) from their DailyCost rows
+    (which the recompute wrote just before, in the same transaction): one grouped query a month."""
+    from costdash.rollups.models import DailyCost  # chargeback builds on rollups
+
+    MonthlyCost.objects.filter(developer_id=developer_id, month__in=months).delete()
+    rows = []
+    for month in sorted(months):
+        sums = (
+            DailyCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=month_after(month))
+            .values("model").annotate(**{f: Sum(f) for f in FIGURES}).order_by()
+        )
+        rows += [MonthlyCost(developer_id=developer_id, month=month, **s) for s in sums]
+    MonthlyCost.objects.bulk_create(rows, batch_size=1000)

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 SYSTEM_FILLED = ["ingest.UsageEvent", "ingest.ImportBatch", "ingest.ImportedFile", "rollups.DailyCost",
                  "rollups.DeveloperDay", "alerts.AlertEvent", "alerts.Notification", "chargeback.DailyDimensionCost",
-                 "chargeback.MonthlyDimensionCost", "ratelimits.MinuteUsage", "reports.GeneratedReport",
+                 "chargeback.MonthlyDimensionCost", "chargeback.MonthlyCost", "ratelimits.MinuteUsage", "reports.GeneratedReport",
                  "reports.MonthCloseLine", "budgets.BudgetPush", "connectors.AdminApiCursor", "sso.SsoAccount"]
 
 

@@ -32,7 +32,7 @@ from costdash.pricing.rates import RateTable
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
-from .repricing import Tokens, add, caching_saved, price, rate_period, standard_rate, token_sums
+from .repricing import Tokens, add, caching_saved, period_sums, price, standard_rate
 from .spend import _names
 
 P75 = Decimal("0.75")
@@ -115,13 +115,7 @@ def _summary(developers: list[dict]) -> dict:
 def _developers(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> list[dict]:
     """One row per developer from the (developer, model, rate period) sums, priced per group.
     Adds the tokens of groups without a price to ``unpriced`` (model -> tokens)."""
-    grouped = (
-        scope.costs()
-        .annotate(period=rate_period(table, scope.since, scope.until))
-        .values("developer_id", "model", "period")
-        .annotate(**token_sums())
-        .order_by()
-    )
+    grouped = period_sums(scope, table, ("developer_id", "model"))
     out: dict[int, dict] = {}
     for row in grouped:
         tokens = Tokens.of(row)

@@ -20,7 +20,7 @@ from costdash.lib.money import ZERO
 from costdash.pricing.rates import RateTable
 from costdash.rollups.scope import Scope
 
-from .repricing import Tokens, add, price, rate_period, standard_rate, token_sums
+from .repricing import Tokens, add, period_sums, price, standard_rate, token_sums
 from .spend import _names
 
 # The next cheaper family, for the default what-if target (Opus work on Sonnet, ...).
@@ -79,14 +79,7 @@ def what_if(scope: Scope, table: RateTable, from_model: str, to_model: str) -> d
     tokens (Tokens of every row); developers ([{developer_id, developer, team, recorded, actual,
     what_if, difference, unpriced_tokens}] most actual first). Money is None when nothing compared.
     """
-    grouped = (
-        scope.costs()
-        .filter(model=from_model)
-        .annotate(period=rate_period(table, scope.since, scope.until, priced_as=[to_model]))
-        .values("developer_id", "period")
-        .annotate(cost=Sum("cost"), **token_sums())
-        .order_by()
-    )
+    grouped = period_sums(scope, table, ("developer_id",), model=from_model, priced_as=[to_model], extra=("cost",))
     by_developer: dict[int, dict] = {}
     for row in grouped:
         dev = by_developer.setdefault(row["developer_id"], _comparison({"developer_id": row["developer_id"]}))
