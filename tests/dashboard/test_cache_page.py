@@ -157,3 +157,25 @@ def test_page_queries_do_not_grow_with_developers(client, admin_user, django_ass
     with django_assert_max_num_queries(13):  # 12, and the filter bar's projects (issue 13)
         response = client.get(URL, RANGE)
     assert len(response.context["overview"]["developers"]) == 40
+
+
+def test_the_tables_show_a_page_of_developers_at_a_time(client, usage, admin_user, monkeypatch):
+    """Each table shows DEVELOPERS_PER_PAGE rows (its own ?page= / ?ranking_page=), keeping the filters,
+    the target and the other table's page; the CSV still has everyone."""
+    from costdash.dashboard.views import cache as view
+
+    monkeypatch.setattr(view, "DEVELOPERS_PER_PAGE", 2)
+    first = get(client, admin_user, target="60")
+    html = first.content.decode()
+    table = table_html(html, "cache-developers")
+    assert "Bo" in table and "Cy" in table and "Ana" not in table  # lowest hit rates first
+    assert "Developers 1–2 of 3 (page 1 of 2)" in html
+    assert "target=60" in html and "page=2" in html
+    second = get(client, admin_user, target="60", page="2", ranking_page="1")
+    table = table_html(second.content.decode(), "cache-developers")
+    assert "Ana" in table and "Bo" not in table
+    assert [dev["developer"] for dev in second.context["ranked"]] == ["Bo Brannigan", "Cy Cartwright"]
+    assert len(second.context["overview"]["developers"]) == 3
+    csv = get(client, admin_user, format="csv", page="2")
+    text = b"".join(csv.streaming_content).decode()
+    assert text.count("\n") == 4 or text.count("\r\n") == 4  # a header and every developer

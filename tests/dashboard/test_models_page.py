@@ -170,3 +170,17 @@ def test_page_queries_do_not_grow_with_developers(client, admin_user, django_ass
     with django_assert_max_num_queries(13):  # 12, and the filter bar's projects (issue 13)
         response = client.get(URL, RANGE)
     assert len(response.context["comparison"]["developers"]) == 40
+
+
+def test_the_what_if_table_shows_a_page_of_developers_at_a_time(client, usage, admin_user, monkeypatch):
+    from costdash.dashboard.views import model_mix as view
+
+    monkeypatch.setattr(view, "DEVELOPERS_PER_PAGE", 1)
+    first = get(client, admin_user, measure="tokens")
+    html = first.content.decode()
+    assert "Ana" in table_html(html, "what-if-totals") and "Bo Brannigan" not in table_html(html, "what-if-totals")
+    assert "Developers 1–1 of 2 (page 1 of 2)" in html and "measure=tokens" in html
+    second = get(client, admin_user, measure="tokens", page="2")
+    table = table_html(second.content.decode(), "what-if-totals")
+    assert "Bo Brannigan" in table and "Ana<" not in table
+    assert second.context["comparison"]["actual"] == D("15.50")  # the total is everyone's

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from costdash.pricing.services import rate_table
@@ -18,6 +19,10 @@ CSV_COLUMNS = (
     Column("all_input", "Input tokens", INT), Column("cache_read", "Cache reads", INT),
     Column("cache_writes", "Cache writes", INT), Column("saved", "Saved, estimate (USD)", MONEY),
 )
+
+# Rows a page of each table (the developers, the ranking): the page's cost grows with the rows shown,
+# not with the org; the CSV has everyone.
+DEVELOPERS_PER_PAGE = 100
 
 
 def csv_rows(developers: list[dict]):
@@ -47,6 +52,9 @@ def cache(request):
     if wants_csv(request):
         return csv_response("cache", scope, CSV_COLUMNS, csv_rows(overview["developers"]))
     has_data = bool(overview["days"])
+    shown = Paginator(overview["developers"], DEVELOPERS_PER_PAGE).get_page(request.GET.get("page"))
+    ranked = Paginator(overview["ranking"], DEVELOPERS_PER_PAGE).get_page(request.GET.get("ranking_page"))
+    target = request.GET.get("target", "")
     return render(
         request,
         "dashboard/cache.html",
@@ -55,7 +63,12 @@ def cache(request):
             "filters": filters,
             "project_applies": "every figure on this page is that project's",
             "target_form": target_form,
-            "keep": [("target", request.GET["target"])] if request.GET.get("target") else [],
+            "keep": [("target", target)] if target else [],
+            "shown": shown,
+            "ranked": ranked,
+            # Each table's pager keeps the filters, the target and the other table's page.
+            "page_query": scope.querystring(target=target, ranking_page=request.GET.get("ranking_page", "")),
+            "ranking_query": scope.querystring(target=target, page=request.GET.get("page", "")),
             "overview": overview,
             "day_figure": hit_rate_per_day_figure(overview["days"], scope.since, scope.until) if has_data else None,
             "developer_figure": (

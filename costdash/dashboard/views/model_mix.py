@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from costdash.pricing.services import rate_table
@@ -20,6 +21,9 @@ CSV_COLUMNS = (
     Column("cache_read", "Cache reads", INT), Column("total_tokens", "All tokens", INT),
     Column("requests", "Requests", INT), Column("unpriced_requests", "Unpriced requests", INT),
 )
+
+# The what-if's developers a page: the page's cost grows with the rows shown, not with the org.
+DEVELOPERS_PER_PAGE = 100
 
 
 def csv_rows(models: list[dict]):
@@ -62,6 +66,8 @@ def models(request):
     comparison = selectors.what_if(scope, table, from_model, to_model) if from_model and to_model else None
     compared = comparison is not None and comparison["difference"] is not None
     keep = {**dict(scope.params), "from": from_model or "", "to": to_model or ""}
+    shown = Paginator(comparison["developers"] if comparison else [], DEVELOPERS_PER_PAGE).get_page(
+        request.GET.get("page"))
     return render(
         request,
         "dashboard/models.html",
@@ -80,6 +86,8 @@ def models(request):
             "to_model": to_model,
             "comparison": comparison,
             "what_if_figure": what_if_figure(comparison) if compared else None,
+            "shown": shown,
+            "page_query": urlencode({k: v for k, v in {**keep, "measure": measure}.items() if v}),
             "linked": bool(used) or filters.sees_all or filters.visible.exists(),
             "detail_query": scope.querystring(team="", developer=""),  # a developer's link keeps the range and model
             "csv_href": csv_href(request),
