@@ -180,3 +180,18 @@ def test_a_year_reads_a_tenth_of_the_rows(usage, table):
     days = set(DailyCost.objects.filter(daily).values_list("day", flat=True))
     assert days == {date(2026, 3, 14), date(2026, 3, 15), date(2026, 3, 16), date(2026, 3, 31), date(2026, 3, 1),
                     date(2026, 5, 1), date(2026, 5, 10)}
+
+
+@pytest.mark.parametrize("since, until", RANGES[:3])
+def test_the_cache_fold_in_postgresql_equals_the_python_fold(usage, table, since, until):
+    from costdash.rollups.selectors import cache
+
+    for scope in scopes(usage, since, until):
+        in_database, in_python = {}, {}
+        assert cache._developers_in_database(scope, table, in_database) == \
+            cache._developers_in_python(scope, table, in_python)
+        assert in_database == in_python
+    assert list(in_database) == [MYSTERY]  # the last scope is Bo alone, every model: his unpriced model
+    everyone = {}
+    cache._developers_in_database(Scope(Developer.objects.all(), since, until), table, everyone)
+    assert list(everyone) == [MYSTERY] and everyone[MYSTERY] > 0

@@ -18,13 +18,15 @@ Every figure is over the scope's DailyCost rows (``Scope.daily_costs``, so the m
 - Tokens of a model without a price that day are left out of every dollar figure and listed in
   ``unpriced_models`` (never $0); they still count in hit rates, which need no price.
 
-Three queries whatever the scope's size: hit-rate sums per day, token sums per (developer, model,
-rate period), developer names. Pricing runs in Python on those few thousand groups.
+Three queries whatever the scope's size: hit-rate sums per day, the per-developer fold (token sums per
+(developer, model, rate period), each priced at its model's rate and summed per developer, in
+PostgreSQL; on SQLite the groups are priced in Python), developer names.
 """
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import F, Sum
 
 from costdash.lib.money import MTOK, ZERO
@@ -32,7 +34,7 @@ from costdash.pricing.rates import RateTable
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
-from .repricing import Tokens, add, caching_saved, period_sums, price, standard_rate
+from .repricing import Tokens, add, caching_saved, period_sums, period_sums_query, price, rate_changes, standard_rate
 from .spend import _names
 
 P75 = Decimal("0.75")
@@ -115,12 +117,23 @@ def _summary(developers: list[dict]) -> dict:
 def _developers(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> list[dict]:
     """One row per developer from the (developer, model, rate period) sums, priced per group.
     Adds the tokens of groups without a price to ``unpriced`` (model -> tokens)."""
-    grouped = period_sums(scope, table, ("developer_id", "model"))
+    if connection.vendor == "postgresql":
+        out = _developers_in_database(scope, table, unpriced)
+    else:
+        out = _developers_in_python(scope, table, unpriced)
+    names = _names(set(out))
+    for dev in out.values():
+        dev["developer"], dev["team"] = names.get(dev["developer_id"], ("?", ""))
+        dev["hit_rate"] = dev["tokens"].hit_rate
+    return sorted(out.values(), key=_by_hit_rate)
+
+
+def _developers_in_python(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> dict[int, dict]:
     out: dict[int, dict] = {}
-    for row in grouped:
+    for row in period_sums(scope, table, ("developer_id", "model")):
         tokens = Tokens.of(row)
         dev = out.setdefault(row["developer_id"], _money_fields(
-            {"developer_id": row["developer_id"], "tokens": Tokens(), "unpriced_input": 0, "priced_groups": []}
+            {"developer_id": row["developer_id"], "tokens": Tokens(), "unpriced_input": 0, "per_mtok": None}
         ))
         dev["tokens"] += tokens
         rate = standard_rate(table, row["model"], row["period"])
@@ -131,12 +144,68 @@ def _developers(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> lis
                 unpriced[model] = unpriced.get(model, 0) + tokens.total
             continue
         _add_money(dev, tokens, rate, table)
-        dev["priced_groups"].append((tokens.all_input, rate))
-    names = _names(set(out))
-    for dev in out.values():
-        dev["developer"], dev["team"] = names.get(dev["developer_id"], ("?", ""))
-        dev["hit_rate"] = dev["tokens"].hit_rate
-    return sorted(out.values(), key=_by_hit_rate)
+        dev["per_mtok"] = add(dev["per_mtok"], tokens.all_input * (rate.input - rate.cache_read))
+    return out
+
+
+# The same fold in PostgreSQL (exact numeric: each group's tokens times its rate, summed per developer,
+# then per model for the unpriced groups), so Python reads a row a developer instead of one a
+# (developer, model, rate period) group. MTOK as a multiplication: numeric division would round.
+_FOLD = """
+WITH g AS MATERIALIZED ({groups}),
+r (model, period, input, cw5, cw1, cr, output) AS ({rates}),
+p AS (
+    SELECT g.*, r.model IS NOT NULL AS priced,
+           g.input_tokens + g.cache_write_5m_tokens + g.cache_write_1h_tokens + g.cache_read_tokens AS all_input,
+           (g.cache_read_tokens * (r.input - r.cr) - g.cache_write_5m_tokens * (r.cw5 - r.input)
+            - g.cache_write_1h_tokens * (r.cw1 - r.input)) * 0.000001 AS saved,
+           (g.input_tokens * r.input + g.cache_write_5m_tokens * r.cw5 + g.cache_write_1h_tokens * r.cw1
+            + g.cache_read_tokens * r.cr + g.output_tokens * r.output) * 0.000001
+            + g.web_search_requests * %s::numeric AS cached,
+           r.input - r.cr AS read_saves
+    FROM g LEFT JOIN r ON r.model = g.model AND r.period = g.period
+)
+SELECT developer_id, NULL AS model, SUM(input_tokens), SUM(output_tokens), SUM(cache_write_5m_tokens),
+       SUM(cache_write_1h_tokens), SUM(cache_read_tokens), SUM(web_search_requests), SUM(saved), SUM(cached),
+       SUM(CASE WHEN priced THEN 0 ELSE all_input END), SUM(all_input * read_saves)
+FROM p GROUP BY developer_id
+UNION ALL
+SELECT NULL, model, SUM(all_input + output_tokens), SUM(web_search_requests), NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL
+FROM p WHERE NOT priced GROUP BY model HAVING SUM(all_input + output_tokens) > 0 OR SUM(web_search_requests) > 0
+"""
+
+
+def _developers_in_database(scope: Scope, table: RateTable, unpriced: dict[str, int]) -> dict[int, dict]:
+    groups = period_sums_query(scope, table, ("developer_id", "model"))
+    groups, params = groups if isinstance(groups, tuple) else groups.query.sql_with_params()
+    changes = rate_changes(table, scope.since, scope.until)
+    rates = [
+        (model, period, rate.input, rate.cache_write_5m, rate.cache_write_1h, rate.cache_read, rate.output)
+        for model in sorted(table.known_models())
+        for period in (scope.since, *changes.get(model, ()))
+        for rate in [standard_rate(table, model, period)] if rate is not None
+    ]
+    values = ("VALUES " + ", ".join(["(%s, %s::date, %s::numeric, %s::numeric, %s::numeric, %s::numeric, %s::numeric)"]
+                                    * len(rates))) if rates else \
+        "SELECT NULL::varchar, NULL::date, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric WHERE false"
+    out: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_FOLD.format(groups=groups, rates=values),
+                       [*params, *(v for rate in rates for v in rate), table.fees.web_search_per_request])
+        for developer_id, model, *sums in cursor.fetchall():
+            if developer_id is None:
+                name = model or "(no model)"
+                unpriced[name] = unpriced.get(name, 0) + int(sums[0])
+                continue
+            saved, cached, unpriced_input, per_mtok = sums[6:]
+            priced = saved is not None
+            out[developer_id] = {
+                "developer_id": developer_id, "tokens": Tokens(*(int(n) for n in sums[:6])),
+                "unpriced_input": int(unpriced_input), "saved": saved, "cached": cached,
+                "uncached": cached + saved if priced else None, "per_mtok": per_mtok if priced else None,
+            }
+    return out
 
 
 def _by_hit_rate(dev: dict) -> tuple:
@@ -146,13 +215,12 @@ def _by_hit_rate(dev: dict) -> tuple:
 
 def _add_potential(dev: dict, target: Decimal | None) -> None:
     """Set extra_reads (tokens, rounded to a whole token) and potential (USD; None if nothing of theirs is priced)."""
-    groups = dev.pop("priced_groups")
+    per_mtok = dev.pop("per_mtok")  # sum over their priced groups of all input x (input - cache read rate)
     current = dev["hit_rate"]
-    dev["extra_reads"], dev["potential"] = 0, (ZERO if groups else None)
+    dev["extra_reads"], dev["potential"] = 0, (ZERO if per_mtok is not None else None)
     if target is None or current is None or target <= current:
         return
     gap = target - current
     dev["extra_reads"] = int((gap * dev["tokens"].all_input).to_integral_value(ROUND_HALF_UP))
-    if groups:
-        per_mtok = sum((all_input * (rate.input - rate.cache_read) for all_input, rate in groups), ZERO)
+    if per_mtok is not None:
         dev["potential"] = gap * per_mtok / MTOK

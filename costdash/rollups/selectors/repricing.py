@@ -125,6 +125,24 @@ def period_sums(scope, table: RateTable, by: tuple[str, ...], *, model: str = ""
     as grouping the daily rows alone (a monthly row is its days' rows summed, and its whole month
     has one rate period), from about a tenth of the rows over a year.
     """
+    query = period_sums_query(scope, table, by, model=model, priced_as=priced_as, extra=extra)
+    if not isinstance(query, tuple):  # a queryset (SQLite, or no whole month)
+        return list(query)
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:  # PostgreSQL sums bigints as numeric: whole numbers, as the ORM gives them
+        for name in SUM_FIELDS:
+            row[name] = None if row[name] is None else int(row[name])
+    return rows
+
+
+def period_sums_query(scope, table: RateTable, by: tuple[str, ...], *, model: str = "",
+                      priced_as: Iterable[str] = (), extra: tuple[str, ...] = ()):
+    """``period_sums``' query: a grouped queryset where no whole month is read monthly (or on
+    SQLite, the embedded default: its sums of a raw union would not be exact decimals), else
+    (sql, params) of PostgreSQL that sums the monthly and the daily part together."""
     from costdash.chargeback.models import MonthlyCost, MonthlyDimensionCost  # chargeback builds on rollups
 
     columns = (*SUM_FIELDS, *extra)
@@ -134,10 +152,9 @@ def period_sums(scope, table: RateTable, by: tuple[str, ...], *, model: str = ""
     if model:
         daily = daily.filter(model=model)
     monthly_q, daily_q = _month_split(table, since, until, priced_as)
-    if monthly_q is None or connection.vendor != "postgresql":  # SQLite (the embedded default, small): the days
-        grouped = (daily.annotate(period=rate_period(table, since, until, priced_as=priced_as))
-                   .values(*by, "period").annotate(**{name: Sum(name) for name in columns}).order_by())
-        return list(grouped)
+    if monthly_q is None or connection.vendor != "postgresql":
+        return (daily.annotate(period=rate_period(table, since, until, priced_as=priced_as))
+                .values(*by, "period").annotate(**{name: Sum(name) for name in columns}).order_by())
     monthly = scope.of_developers((MonthlyDimensionCost if scope.project else MonthlyCost).objects.filter(monthly_q))
     if scope.project:
         monthly = monthly.filter(project__in=scope.repositories)
@@ -156,16 +173,8 @@ def period_sums(scope, table: RateTable, by: tuple[str, ...], *, model: str = ""
         part_sql, part_params = part.query.sql_with_params()
         sql.append(f"({part_sql})")
         params += part_params
-    query = (f"SELECT {keys}, {', '.join(f'SUM({qn(name)}) AS {qn(name)}' for name in columns)} "
-             f"FROM ({' UNION ALL '.join(sql)}) parts GROUP BY {keys}")
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    for row in rows:  # PostgreSQL sums bigints as numeric: whole numbers, as the ORM gives them
-        for name in SUM_FIELDS:
-            row[name] = None if row[name] is None else int(row[name])
-    return rows
+    return (f"SELECT {keys}, {', '.join(f'SUM({qn(name)}) AS {qn(name)}' for name in columns)} "
+            f"FROM ({' UNION ALL '.join(sql)}) parts GROUP BY {keys}", params)
 
 
 def _month_split(table: RateTable, since: date, until: date, priced_as: tuple[str, ...]) -> tuple[Q | None, Q]:
