@@ -149,20 +149,47 @@ def received_now(token: IngestToken, kind: str, data: bytes, *, encoding: str, c
     return next(iter(outcome.results.values()))
 
 
-def received_queue() -> None:
-    """Queue a drain unless one is queued and not yet started (a cache flag, cleared when it starts)."""
+QUEUED_RECHECK_SECONDS = 0.1
+_queued_seen_at = float("-inf")  # when this process last found the flag set (or set it): time.monotonic()
+
+
+def received_queue(*, always: bool = False) -> None:
+    """Queue a drain unless one is queued and not yet started (a cache flag, cleared when it starts).
+
+    A process that found the flag set (or set it) less than QUEUED_RECHECK_SECONDS ago does not look again
+    (a Redis round trip a request in a burst), unless ``always``: a drain that cleared that flag afterwards
+    does not stop before QUEUED_RECHECK_SECONDS have passed since it cleared it, so it still finds every body
+    stored meanwhile (received_drain)."""
+    global _queued_seen_at
+    now = time.monotonic()
+    if not always and now - _queued_seen_at < QUEUED_RECHECK_SECONDS:
+        return
     if cache_add(QUEUED_FLAG, 1, timeout=settings.COSTDASH_RECEIVED_SWEEP_SECONDS * 3):
         if not enqueue(received_bodies_process, what="the received bodies"):
             cache.delete(QUEUED_FLAG)
+            return
+    _queued_seen_at = now
 
 
 # ---- the worker ----
 
 def received_drain(seconds: float = 50.0) -> Outcome:
-    """Process pending bodies batch after batch until none wait (or ``seconds`` passed: then queued again)."""
+    """Process pending bodies batch after batch until none wait (or ``seconds`` passed: then queued again).
+    It stops no sooner than QUEUED_RECHECK_SECONDS after clearing the flag (see received_queue)."""
+    global _queued_seen_at
     cache.delete(QUEUED_FLAG)  # bodies stored from now on queue another drain if this one has passed them
+    _queued_seen_at = float("-inf")  # this process knows the flag is cleared
     total, began = Outcome(), time.monotonic()
-    while claimed := received_claim(settings.COSTDASH_RECEIVED_BATCH_BODIES):
+    while True:
+        claimed = received_claim(settings.COSTDASH_RECEIVED_BATCH_BODIES)
+        if claimed is None:
+            early = QUEUED_RECHECK_SECONDS - (time.monotonic() - began)
+            if early <= 0:
+                break
+            time.sleep(early)  # a body stored by a request that did not look at the flag is found by this look
+            claimed = received_claim(settings.COSTDASH_RECEIVED_BATCH_BODIES)
+            if claimed is None:
+                break
         claim, ids = claimed
         try:
             outcome = received_process(claim)
@@ -174,7 +201,7 @@ def received_drain(seconds: float = 50.0) -> Outcome:
         total.failed += outcome.failed
         total.records += outcome.records
         if time.monotonic() - began > seconds:
-            received_queue()
+            received_queue(always=True)
             break
     return total
 
@@ -365,7 +392,7 @@ def received_sweep(now: datetime | None = None) -> SweepResult:
     result.waiting = ReceivedBody.objects.filter(state=State.PENDING).count()
     if result.waiting:
         cache.delete(QUEUED_FLAG)  # a drain queued and lost must not hold the next one back
-        received_queue()
+        received_queue(always=True)
     keep = now - timedelta(days=settings.COSTDASH_RECEIVED_KEEP_DAYS)
     old = ReceivedBody.objects.filter(state=State.DONE, processed_at__lt=keep).values_list("id", flat=True)[:10_000]
     result.deleted, _ = ReceivedBody.objects.filter(id__in=list(old)).delete()

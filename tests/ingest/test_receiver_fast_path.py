@@ -4,6 +4,7 @@ once), and counts a token's rate in one Redis round trip."""
 import io
 import json
 import sys
+import time
 
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
@@ -105,3 +106,40 @@ def test_on_redis_the_rate_and_the_queued_flag_take_one_round_trip_each(redis_ca
     assert cache_add("test:fast:flag", 1, 30) is True and cache_add("test:fast:flag", 1, 30) is False
     assert cache.get("test:fast:flag") == 1
     cache.delete_many([counter, "test:fast:flag"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_looks_at_the_queued_flag_once_and_the_drain_still_finds_every_body(client, memory_broker,
+                                                                                       monkeypatch):
+    from costdash.ingest import received
+
+    secret = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[1]
+    post = {"content_type": "application/json", "headers": {"Authorization": f"Bearer {secret}"}}
+    looks = []
+    monkeypatch.setattr(received, "cache_add", lambda *args, **kwargs: looks.append(args) or not looks[1:])
+    monkeypatch.setattr(received, "QUEUED_RECHECK_SECONDS", 2.0)  # long, so that a loaded machine keeps within it
+    received.received_drain()  # the flag cleared: the next body looks
+    for tag in ("a", "b", "c"):  # within QUEUED_RECHECK_SECONDS of each other
+        assert client.post("/v1/logs", data=body(tag), **post).status_code == 200
+    assert len(looks) == 1
+    assert received.received_drain().records == 12
+    # A drain that found nothing looks once more QUEUED_RECHECK_SECONDS after it cleared the flag: a body
+    # stored meanwhile by a web process that found the flag set just before the drain cleared it, and so did
+    # not look again, is found.
+    claims, real_claim, seen = [], received.received_claim, time.monotonic()
+
+    def claim(limit):
+        got = real_claim(limit)
+        if got is None and not claims:
+            claims.append(1)
+            monkeypatch.setattr(received, "_queued_seen_at", seen)  # that web process's last look
+            before = len(looks)
+            assert client.post("/v1/logs", data=body("d"), **post).status_code == 200
+            assert len(looks) == before  # it did not look at the flag
+        return got
+
+    monkeypatch.setattr(received, "received_claim", claim)
+    began = time.monotonic()
+    assert received.received_drain().records == 4 and claims == [1]
+    assert time.monotonic() - began >= 2.0
+    assert ReceivedBody.objects.filter(state="done").count() == 4
