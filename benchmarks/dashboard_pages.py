@@ -67,7 +67,7 @@ NEW_PAGES = (
 ORG_LIMIT = Decimal("50000")  # USD a month: about what this team spends, so the status is not trivially ok
 
 
-def django_setup(database_url: str) -> None:
+def django_setup(database_url: str, migrate: bool = True) -> None:
     os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="costdash.settings", DJANGO_DEBUG="false",
                       DJANGO_ALLOWED_HOSTS="testserver")
     os.environ.pop("REDIS_URL", None)  # tasks in-process; the recompute is called directly anyway
@@ -76,9 +76,10 @@ def django_setup(database_url: str) -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)
 
 
 def marker(developers: int, days: int, seed: int) -> str:
@@ -172,18 +173,29 @@ def load(args, label: str) -> None:
 
 # ---- 2. the rollups ----
 
-def rollups() -> None:
+def rollups(workers: int = 1, database_url: str = DEFAULT_DB) -> None:
+    """Mark every developer-day dirty and recompute: ``daily_cost_recompute_dirty()`` (workers 1), or each of
+    ``workers`` processes recomputing every Nth developer's days through ``daily_cost_recompute`` and then
+    the org's days once (as that does; for 2,000 developers, where one process takes an hour)."""
     from django.apps import apps
     from django.db import connection
 
-    from costdash.rollups.models import DailyCost, SessionDay
+    from costdash.rollups.models import DailyCost, DirtyDay, SessionDay
+    from costdash.rollups.org_days import org_days_rebuild
     from costdash.rollups.services import daily_cost_mark_all_dirty, daily_cost_recompute_dirty
 
     started = time.perf_counter()
     marked = daily_cost_mark_all_dirty()
     mark_s = time.perf_counter() - started
     started = time.perf_counter()
-    recomputed = daily_cost_recompute_dirty()
+    if workers <= 1:
+        recomputed = daily_cost_recompute_dirty()
+    else:
+        connection.close()
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            recomputed = sum(pool.starmap(_recompute_share, [(database_url, i, workers) for i in range(workers)]))
+        org_days_rebuild()
+        DirtyDay.objects.all().delete()
     recompute_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         # Every rollup table: unanalyzed (autovacuum may be off), the planner expects a few dozen rows
@@ -195,6 +207,23 @@ def rollups() -> None:
     print(f"rollups:       marked {marked:,} developer-days dirty in {mark_s:.1f} s; recomputed {recomputed:,} in "
           f"{recompute_s:.1f} s ({recompute_s / max(recomputed, 1) * 1000:.1f} ms each): "
           f"{DailyCost.objects.count():,} DailyCost, {SessionDay.objects.count():,} SessionDay rows")
+
+
+def _recompute_share(database_url: str, share: int, shares: int) -> int:
+    """A recompute process of rollups(): the dirty days of developers whose id is ``share`` modulo ``shares``."""
+    from collections import defaultdict
+
+    django_setup(database_url, migrate=False)
+    from costdash.rollups.models import DirtyDay
+    from costdash.rollups.services import daily_cost_recompute
+
+    days = defaultdict(set)
+    for developer_id, day in DirtyDay.objects.values_list("developer_id", "day"):
+        if developer_id % shares == share:
+            days[developer_id].add(day)
+    for developer_id, dirty in sorted(days.items()):
+        daily_cost_recompute(developer_id, dirty, org_days=False)
+    return sum(len(dirty) for dirty in days.values())
 
 
 def statistics_refresh() -> None:
@@ -395,6 +424,8 @@ def arguments(description: str, default_db: str = DEFAULT_DB) -> argparse.Argume
     parser.add_argument("--db", default=default_db, help=f"PostgreSQL URL (default {default_db})")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="Processes generating and COPYing rows")
+    parser.add_argument("--recompute-workers", type=int, default=1,
+                        help="Processes recomputing the rollups (default 1: daily_cost_recompute_dirty() itself)")
     return parser
 
 
@@ -409,10 +440,10 @@ def data_ready(args, *, skip_rollups: bool = False, rollups_missing=None) -> Non
     label = marker(args.developers, args.days, args.seed)
     if not args.reuse or load_needed(label):
         load(args, label)
-        rollups()
+        rollups(args.recompute_workers, args.db)
     elif not skip_rollups and (DirtyDay.objects.exists() or not DailyCost.objects.exists()
                                or (rollups_missing is not None and rollups_missing())):
-        rollups()
+        rollups(args.recompute_workers, args.db)
     else:
         print(f"reusing:       {label}")
         statistics_refresh()
