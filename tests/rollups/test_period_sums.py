@@ -195,3 +195,12 @@ def test_the_cache_fold_in_postgresql_equals_the_python_fold(usage, table, since
     everyone = {}
     cache._developers_in_database(Scope(Developer.objects.all(), since, until), table, everyone)
     assert list(everyone) == [MYSTERY] and everyone[MYSTERY] > 0
+
+
+def test_tokens_add_every_field():
+    from dataclasses import fields
+
+    from costdash.rollups.selectors.repricing import Tokens
+
+    n = len(fields(Tokens))
+    assert Tokens(*range(1, n + 1)) + Tokens(*range(10, 10 * (n + 1), 10)) == Tokens(*(11 * i for i in range(1, n + 1)))
