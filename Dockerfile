@@ -15,4 +15,4 @@ RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput
 RUN useradd --create-home costdash && mkdir -p /data && chown costdash /data
 USER costdash
 EXPOSE 8000
-CMD ["gunicorn", "costdash.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "costdash.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
