@@ -281,6 +281,53 @@ class SessionSpan(models.Model):
         return f"{self.developer_id} {self.session_id} {self.month:%Y-%m} {self.project}"
 
 
+class SessionTotal(models.Model):
+    """One session's whole figures (of one developer, over every day and project of its SessionDay
+    rows): rebuilt from SessionDay in the same recompute (rollups.session_months). The Sessions
+    list ranks sessions lying wholly in a range from these rows in cost order (an index), reading
+    only the rows it shows instead of grouping every SessionDay row in range; the few sessions
+    reaching outside the range (of several days) or, with a project filter, of several projects
+    (SessionSpan) are summed from their SessionDay rows (selectors.sessions.ranked_sessions).
+
+    ``project``: the session's repository when ``projects`` is 1 (else the greatest of them)."""
+
+    # Its own index would repeat the unique (developer, session_id) one's first column.
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session_id = models.CharField(max_length=100)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    projects = models.IntegerField(default=1)
+    project = models.CharField(max_length=500, blank=True, default="")
+    requests = models.IntegerField(default=0)
+    cost = models.DecimalField(default=0, **MONEY)
+    # Its rows' costs above zero summed (its cost, unless a row is negative): no part of the session
+    # (some of its days, one of its projects) costs more, so a ranking skips sessions under its N-th.
+    cost_bound = models.DecimalField(default=0, **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["developer", "session_id"], name="session_total_unique"),
+        ]
+        indexes = [
+            # The ranking's order: a range's top N read from the top until N lie in the range.
+            # Covering what the ranking filters on, so rows outside the range are skipped in the index
+            # (PostgreSQL; other databases ignore ``include``).
+            models.Index(fields=["-cost", "-requests", "session_id"], name="session_total_rank",
+                         include=["first_day", "last_day", "developer"]),
+            models.Index(fields=["project", "-cost", "-requests", "session_id"], name="session_total_project_rank",
+                         include=["first_day", "last_day", "developer", "projects"]),
+            models.Index(fields=["first_day", "last_day"], name="session_total_days"),
+            # The few sessions of several days: those reaching outside a range are summed from SessionDay.
+            models.Index(fields=["last_day", "first_day"], name="session_total_multiday",
+                         condition=models.Q(first_day__lt=models.F("last_day"))),
+            # The few of several projects, costliest first (with a project filter, summed from SessionDay).
+            models.Index(fields=["-cost_bound"], name="session_total_multiproject", condition=models.Q(projects__gt=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.session_id} {self.first_day}..{self.last_day} {self.cost}"
+
+
 class SplitRecovery(models.Model):
     """How the cache writes of one DailyCost row from an unsplit aggregate source were split.
 

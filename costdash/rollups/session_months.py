@@ -12,17 +12,23 @@ is counted twice). ``chargeback.projects`` reads them.
 Rebuilt with the developer's SessionDay rows in the recompute: the months of the recomputed days,
 and every month of a session that had or has a row on those days (its simplicity may change),
 are counted again from SessionDay.
+
+SessionTotal: a row a session (of one developer) with its first and last day, how many projects,
+its requests and cost over all its SessionDay rows, for the Sessions list's ranking
+(selectors.sessions). Rebuilt in the same step for every session that had or has a row on the
+recomputed days.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 
 from costdash.lib.dates import month_after
 
-from .models import SessionDay, SessionMonth, SessionSpan
+from .models import SessionDay, SessionMonth, SessionSpan, SessionTotal
 
 
 def month_of(day: date) -> date:
@@ -63,3 +69,26 @@ def session_months_rebuild(developer_id: int, days: set[date], before: set[str])
         [SessionMonth(developer_id=developer_id, month=month, project=project, sessions=n)
          for (month, project), n in simple.items()], batch_size=1000)
     SessionSpan.objects.bulk_create(spans, batch_size=1000)
+    session_totals_rebuild(developer_id, touched)
+
+
+def session_totals_rebuild(developer_id: int, session_ids: set[str]) -> None:
+    """The developer's SessionTotal rows of ``session_ids`` summed again from their SessionDay rows
+    (none for a session without rows any more)."""
+    if not session_ids:
+        return
+    SessionTotal.objects.filter(developer_id=developer_id, session_id__in=session_ids).delete()
+    grouped = (
+        SessionDay.objects.filter(developer_id=developer_id, session_id__in=session_ids)
+        .values("session_id")
+        .annotate(first_day=Min("day"), last_day=Max("day"), projects=Count("project", distinct=True),
+                  repository=Max("project"), total_requests=Sum("requests"), total_cost=Sum("cost"),
+                  bound=Sum(Case(When(cost__gt=0, then="cost"), default=Value(Decimal(0)))))
+        .order_by()
+    )
+    SessionTotal.objects.bulk_create([
+        SessionTotal(developer_id=developer_id, session_id=g["session_id"], first_day=g["first_day"],
+                     last_day=g["last_day"], projects=g["projects"], project=g["repository"],
+                     requests=g["total_requests"], cost=g["total_cost"], cost_bound=g["bound"])
+        for g in grouped
+    ], batch_size=1000)

@@ -9,6 +9,7 @@ from costdash.accounts.models import Developer
 from costdash.rollups.models import SessionDay
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors import sessions as selectors
+from costdash.rollups.session_months import session_months_rebuild
 from tests.factories import DeveloperFactory
 
 START = date(2026, 3, 1)
@@ -20,6 +21,7 @@ def _day(developer, day, session_id, cost, requests=6, read=900, write=100, proj
                               requests=requests, cost=D(cost), input_tokens=0, output_tokens=10,
                               cache_read_tokens=read, cache_write_tokens=write, first_at=at,
                               last_at=at + timedelta(minutes=requests))
+    session_months_rebuild(developer.pk, {day}, set())  # what the recompute does after writing SessionDay
 
 
 @pytest.fixture

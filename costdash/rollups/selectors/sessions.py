@@ -1,7 +1,8 @@
 """Sessions: the month's most expensive, one session's requests, and sessions unusual for their developer.
 
-Lists read SessionDay (rollups); one session's page reads that session's requests (UsageEvent),
-bounded by REQUEST_CAP, each request counted once as the rollups count it (rollups.dedupe).
+Lists rank sessions from SessionTotal and read their figures from SessionDay (rollups); one session's
+page reads that session's requests (UsageEvent), bounded by REQUEST_CAP, each request counted once
+as the rollups count it (rollups.dedupe).
 
 Unusual for its developer (``flags``), over *their own* sessions, never the team's:
 
@@ -27,14 +28,16 @@ from functools import reduce
 import operator
 from typing import NamedTuple
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import connection
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 
 from costdash.ingest.models import UsageEvent
 from costdash.ingest.parsers.dimensions import repository_of
 
 from ..dedupe import counted_events
-from ..models import SessionDay
+from ..models import SessionDay, SessionSpan, SessionTotal
 from ..scope import Scope
+from ..session_months import month_of
 from ..thresholds import percentile
 
 REQUEST_CAP = 5_000  # a session page reads at most this many requests (a session has a few thousand)
@@ -89,19 +92,14 @@ def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
 
     Row keys: developer_id, session_id, first_at, last_at, last_day, project (the repository, or
     the first of several with ``projects`` > 1), projects, the SUMS, hit_rate, cost_per_turn,
-    priced_requests, flags ([Flag]), baseline (Baseline). Three queries whatever ``limit``: the
-    ranking groups every session in range on cost and requests alone (in the order of the
-    (developer, session_id, day) index: no sort of every row, a top-N heap for the LIMIT), then only
-    the ranked sessions' rows are read for their figures and baselines.
+    priced_requests, flags ([Flag]), baseline (Baseline). Ranked by ``ranked_sessions`` (reading
+    about the rows shown, whatever the range), then only the ranked sessions' SessionDay rows are
+    read for their figures and baselines.
     """
     days = scope.session_days()
     if scope.project:  # SessionDay is per project: a session's part in the chosen project
         days = days.filter(project__in=scope.repositories)
-    ranked = [
-        (row["developer_id"], row["session_id"]) for row in
-        days.values("developer_id", "session_id").annotate(cost=Sum("cost"), requests=Sum("requests"))
-        .order_by("-cost", "-requests", "session_id")[: min(limit, TOP_MAX)]
-    ]
+    ranked = ranked_sessions(scope, min(limit, TOP_MAX))
     if not ranked:
         return []
     wanted = set(ranked)
@@ -119,6 +117,93 @@ def top_sessions(scope: Scope, limit: int = TOP_DEFAULT) -> list[dict]:
         row["project"] = row.pop("repository")
     sessions_flag(rows)
     return rows
+
+
+RANK_FIELDS = ("developer_id", "session_id", "cost", "requests")
+RANK_ORDER = ("-cost", "-requests", "session_id")
+
+
+def ranked_sessions(scope: Scope, limit: int) -> list[tuple[int, str]]:
+    """(developer_id, session_id) of the scope's ``limit`` sessions with the highest cost inside its
+    range (then most requests, then session id): every session with a SessionDay row in range (of the
+    chosen project) ranked on the sums of those rows.
+
+    From SessionTotal (a row a session, rollups.session_months): a session lying wholly in the range
+    (and, with a project filter, of one project) has its whole figures in range, so the top ``limit``
+    of those come from an index in cost order, reading about as many rows as are shown. The others
+    (a session of several days reaching outside the range; with a project filter, a session of
+    several projects with a SessionSpan row of the project in the range's months) have their part
+    in range (and project) summed from their SessionDay rows, only those whose ``cost_bound`` (no
+    part of a session costs more) reaches the ``limit``-th cost of the first list: a handful.
+    """
+    totals = scope.of_developers(SessionTotal.objects.all())
+    # Both days in the range (first <= last), said so the planner sees about how many: the first day's
+    # range (few in a short range in the past: then the days index; many in a recent or long one: then
+    # the cost index), the last day's end (bounding it from below too would square a short range's share).
+    inside = totals.filter(first_day__gte=scope.since, first_day__lte=scope.until, last_day__lte=scope.until)
+    if scope.project:
+        inside = inside.filter(projects=1)
+        whole = [inside.filter(project=repository).order_by(*RANK_ORDER).values_list(*RANK_FIELDS)[:limit]
+                 for repository in scope.repositories]
+    else:
+        whole = [inside.order_by(*RANK_ORDER).values_list(*RANK_FIELDS)[:limit]]
+    candidates = {(dev, sid): (cost, requests) for rows in whole for dev, sid, cost, requests in rows}
+    if len(candidates) >= limit:  # a session under the limit-th cost of these cannot be shown
+        totals = totals.filter(cost_bound__gte=sorted(cost for cost, _ in candidates.values())[-limit])
+    several_days = totals.filter(first_day__lt=F("last_day")).values_list("developer_id", "session_id")
+    others = set(  # over the range's first day, or its last: each from the (last_day, first_day) index
+        several_days.filter(last_day__gte=scope.since, first_day__lt=scope.since)
+        .union(several_days.filter(last_day__gt=scope.until, first_day__lte=scope.until))
+    )
+    if scope.project:
+        spans = SessionSpan.objects.filter(developer_id=OuterRef("developer_id"), session_id=OuterRef("session_id"),
+                                           project__in=scope.repositories, month__gte=month_of(scope.since),
+                                           month__lte=month_of(scope.until))
+        others |= set(totals.filter(projects__gt=1, first_day__lte=scope.until, last_day__gte=scope.since)
+                      .filter(Exists(spans)).values_list("developer_id", "session_id"))
+    candidates |= _sums_in_range(scope, others)  # none of them in the first list (not wholly inside, or projects > 1)
+    ranked = sorted(candidates.items(), key=lambda item: (-item[1][0], -item[1][1], item[0][1]))
+    return [key for key, _ in ranked[:limit]]
+
+
+# LATERAL: a look-up of each pair's rows in the (developer, session_id, day) index, never a scan of
+# every row in range joined to the pairs (the planner's choice for a plain join of ~10,000 pairs).
+_SUMS_OF_PAIRS = """
+SELECT o.developer_id, o.session_id, s.cost, s.requests
+FROM unnest(%s::bigint[], %s::varchar[]) AS o (developer_id, session_id)
+CROSS JOIN LATERAL (
+    SELECT COUNT(*) AS n, SUM(d.cost) AS cost, SUM(d.requests) AS requests FROM {days} d
+    WHERE d.developer_id = o.developer_id AND d.session_id = o.session_id AND d.day >= %s AND d.day <= %s{project}
+) AS s
+WHERE s.n > 0
+"""
+
+
+def _sums_in_range(scope: Scope, sessions: set[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
+    """(developer_id, session_id) -> (cost, requests) of ``sessions``' SessionDay rows in the scope's
+    range (and project), for those with any. On PostgreSQL the pairs are joined (a look-up each in
+    the (developer, session_id, day) index), elsewhere two IN lists filtered to the pairs."""
+    if not sessions:
+        return {}
+    if connection.vendor == "postgresql":
+        pairs = sorted(sessions)
+        params = [[dev for dev, _ in pairs], [sid for _, sid in pairs], scope.since, scope.until]
+        if scope.project:
+            params.append(list(scope.repositories))
+        sql = _SUMS_OF_PAIRS.format(days=connection.ops.quote_name(SessionDay._meta.db_table),
+                                    project=" AND d.project = ANY(%s::varchar[])" if scope.project else "")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {(dev, sid): (cost, requests) for dev, sid, cost, requests in cursor.fetchall()}
+    days = SessionDay.objects.filter(day__gte=scope.since, day__lte=scope.until)
+    if scope.project:
+        days = days.filter(project__in=scope.repositories)
+    return {
+        (row["developer_id"], row["session_id"]): (row["cost"], row["requests"]) for row in
+        days.filter(developer_id__in={dev for dev, _ in sessions}, session_id__in={sid for _, sid in sessions})
+        .values("developer_id", "session_id").annotate(cost=Sum("cost"), requests=Sum("requests")).order_by()
+        if (row["developer_id"], row["session_id"]) in sessions  # the two IN lists also match other pairs
+    }
 
 
 def sessions_flag(rows: list[dict]) -> None:
