@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from costdash.accounts.models import Developer
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
 from costdash.lib.dates import month_after
 from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan
@@ -137,13 +138,6 @@ def _cost_parts(scope: Scope) -> list:
     return [_narrowed(monthly, scope), _narrowed(days, scope)]
 
 
-def _sessions(scope: Scope):
-    rows = scope.session_days()
-    if scope.project:
-        rows = rows.filter(project__in=scope.repositories)
-    return rows
-
-
 def project_table(scope: Scope, *, totals: bool = True) -> dict:
     """The Projects page's figures over ``scope``:
 
@@ -207,20 +201,43 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
     months = whole_months(scope.since, scope.until)
     shown = shown_project(aliases)
     if months is None:
-        return _distinct_counts(_sessions(scope).annotate(shown=shown).values("shown", "session_id").order_by(),
-                                "session_id")
-    first, last = months
-    days = scope.of_developers(SessionDay.objects.filter(_days_around(scope, first, last)))
+        ranges = [(scope.since, scope.until)]
+    else:
+        first, last = months
+        ranges = [(scope.since, first - timedelta(days=1)), (month_after(last), scope.until)]
+    days = [_session_days(scope, since, until) for since, until in ranges if since <= until]
+    if scope.project:
+        days = [rows.filter(project__in=scope.repositories) for rows in days]
+    if months is None:
+        pairs = [rows.annotate(shown=shown).values("shown", "session_id").order_by() for rows in days]
+        return _distinct_counts(pairs[0].union(*pairs[1:], all=True) if len(pairs) > 1 else pairs[0], "session_id")
     spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
     simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
     if scope.project:
-        days, spans, simple = (rows.filter(project__in=scope.repositories) for rows in (days, spans, simple))
-    pairs = [rows.annotate(shown=shown).values("shown", "session_id").order_by() for rows in (days, spans)]
-    per_project, every = _distinct_counts(pairs[0].union(pairs[1], all=True), "session_id")
+        spans, simple = (rows.filter(project__in=scope.repositories) for rows in (spans, simple))
+    pairs = [rows.annotate(shown=shown).values("shown", "session_id").order_by() for rows in (*days, spans)]
+    per_project, every = _distinct_counts(pairs[0].union(*pairs[1:], all=True), "session_id")
     for row in simple.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).order_by():
         per_project[row["shown"]] = per_project.get(row["shown"], 0) + row["n"]
         every += row["n"]
     return per_project, every
+
+
+def _session_days(scope: Scope, since: date, until: date):
+    """The scope's SessionDay rows of ``since``..``until``. For every developer on PostgreSQL, read
+    per developer along the unique (developer, day, session_id, project) index: an index-only scan of
+    a few entries a developer instead of a row on its own heap page for each session (a SessionDay
+    row is written with its developer's other days, so a range's rows are scattered over the
+    table): 6 days of 2,000 developers' sessions ~220-270 -> ~40-60 ms. Every row has a developer
+    (a foreign key), so the condition keeps them all."""
+    rows = scope.of_developers(SessionDay.objects.filter(day__gte=since, day__lte=until))
+    if scope.everyone and connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        rows = rows.extra(where=[  # no user input: table and column names only
+            f"{qn(SessionDay._meta.db_table)}.{qn('developer_id')} = ANY(ARRAY(SELECT {qn('id')} FROM "
+            f"{qn(Developer._meta.db_table)}))"
+        ])
+    return rows
 
 
 # Distinct values per shown project and over every project, in one statement: the (project, value)
