@@ -424,7 +424,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "costdash.ops.tasks.ops_heartbeat",
         "schedule": env_int("COSTDASH_HEARTBEAT_SECONDS", 30),
     },
+    # PostgreSQL: usage events' month partitions created ahead (ingest.partitions); raw events older than
+    # COSTDASH_RAW_EVENT_RETENTION_MONTHS removed, rollups kept (ingest.retention; SQLite too, by DELETE).
+    "usage-partitions": {
+        "task": "costdash.ingest.tasks.usage_partitions_maintain",
+        "schedule": env_int("COSTDASH_USAGE_PARTITIONS_SECONDS", 6 * 3600),
+    },
 }
+
+# Raw-event retention (ingest.retention): usage events of the current UTC month and the N months before it are kept,
+# older ones removed (rollups, reports and closed months stay; an import skips requests that old). 0: kept forever.
+COSTDASH_RAW_EVENT_RETENTION_MONTHS = env_int("COSTDASH_RAW_EVENT_RETENTION_MONTHS", 0)
+if COSTDASH_RAW_EVENT_RETENTION_MONTHS < 0:
+    raise ImproperlyConfigured("COSTDASH_RAW_EVENT_RETENTION_MONTHS must be 0 (keep forever) or a number of months")
+# PostgreSQL: month partitions of usage events created this many months ahead of the current one.
+COSTDASH_USAGE_PARTITIONS_AHEAD = env_int("COSTDASH_USAGE_PARTITIONS_AHEAD", 3)
 
 # Live bodies (ingest.received): a worker claims up to COSTDASH_RECEIVED_BATCH_BODIES at a time; a claim older than
 # COSTDASH_RECEIVED_CLAIM_SECONDS whose worker holds no lock on it (it died) is given back by the sweep, and a body

@@ -16,7 +16,7 @@ from costdash.accounts.services import IdentityMap
 from costdash.pricing.services import rate_table
 from costdash.rollups.services import daily_cost_mark_dirty
 
-from . import metric_series, parallel
+from . import metric_series, parallel, retention
 from .aggregates import records_write
 from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
@@ -314,6 +314,7 @@ class ImportRun:
             self.batch.requests_updated += result.updated
             self.batch.duplicates += result.duplicates
             self.batch.conflicts += result.conflicts
+            self.batch.skipped_retention += result.skipped_retention
             self.save_counts()
 
     def _cursors_write(self, cursors: list[tuple[InputFile, Stopped]]) -> None:
@@ -353,6 +354,7 @@ class WriteResult:
     updated: int = 0
     duplicates: int = 0
     conflicts: int = 0  # copies of requests stored for another person: kept as stored (ingest.conflicts)
+    skipped_retention: int = 0  # requests on days raw-event retention froze: not stored (ingest.retention)
     unpriced: Counter = field(default_factory=Counter)
     dirty: set = field(default_factory=set)  # (developer id, day) of the events written
 
@@ -363,12 +365,16 @@ def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, n
     (``mark_dirty``: how, given those (developer id, day) pairs). Copies of requests stored for
     another person are counted and recorded against ``origin`` (batch_id= or token_id=).
     ``new``: the entries are expected to be new requests (upsert_events' ``keys``)."""
+    result = WriteResult()
+    if pending and (frozen := retention.frozen_before()) is not None:
+        kept = {key: entry for key, entry in pending.items() if entry[2] >= frozen}
+        result.skipped_retention = len(pending) - len(kept)  # their days' events are gone, their rollups final
+        pending = kept
     written = upsert_events((entry[1] for entry in pending.values()), keys=list(pending) if new else None)
     conflicts = []  # every row written (a first import): none can be another person's
     if len(written) < len(pending):
         conflicts = conflicts_of({key: entry[1] for key, entry in pending.items()}, written)
     request_conflicts_record(conflicts, **origin)
-    result = WriteResult()
     dirty = result.dirty
     for key, (_, _, day, unpriced_model, developer_id) in pending.items():
         if key in written:

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from costdash.accounts.models import OrgSettings
 from costdash.accounts.services import IdentityMap
+from costdash.lib.dates import zone
 from costdash.lib.rates import rate_hit
 from costdash.lib.tokens import PREFIX_SHOWN, secret_digest, secret_new
 from costdash.pricing.services import rate_table
@@ -42,6 +43,7 @@ from costdash.rollups.models import DirtyDay
 from costdash.rollups.services import daily_cost_mark_dirty
 from costdash.rollups.tasks import daily_cost_recompute_dirty, daily_cost_recompute_soon
 
+from . import retention
 from .failed_calls import failed_calls_write
 from .import_run import entries_write, relax_commit_durability
 from .models import IngestToken, Source
@@ -161,6 +163,7 @@ class LiveBatch:
         """Price one body's items; its rejected records are in the result (counts are set by ``write``)."""
         result, identities, own = LiveResult(), self.identities, None
         items = list(items)
+        frozen = retention.frozen_before(zone(self.builder.tz_name))
         if source != Source.CLAUDE_CODE_JSONL:
             identities.prefetch(source, {i.identity or i.email for i in items if not isinstance(i, Rejected)})
         for item in items:
@@ -176,6 +179,9 @@ class LiveBatch:
             else:
                 identity_id, developer_id = identities.resolve(source, item.identity, item.email)
             entry: Entry = self.builder.entry_for(item, source, developer_id, identity_id)
+            if frozen is not None and entry[2] < frozen:  # its day's events are gone, its rollup final
+                result.rejected.append(Rejected(source, 0, retention.REASON))
+                continue
             keep_largest(self.pending, item.dedupe_key, entry)
         return result
 
@@ -191,6 +197,7 @@ class LiveBatch:
 def dirty_days_ensure(developer_days: Iterable[tuple]) -> None:
     """Inside a body's transaction: insert the DirtyDay rows that are missing, locking none that exist."""
     now = timezone.now()
+    developer_days = retention.unfrozen(developer_days)
     rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in sorted(set(developer_days))]
     DirtyDay.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
 

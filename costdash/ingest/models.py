@@ -59,6 +59,9 @@ class ImportBatch(models.Model):
     conflicts = models.PositiveIntegerField(
         default=0, help_text="Requests stored for another person, reported here for someone else: kept as stored"
     )
+    skipped_retention = models.PositiveIntegerField(
+        default=0, help_text="Requests older than raw-event retention (ingest.retention): not imported"
+    )
     records_new = models.PositiveIntegerField(default=0, help_text="Daily aggregates, activity, billed cost")
     records_updated = models.PositiveIntegerField(default=0)
     records_unchanged = models.PositiveIntegerField(default=0)
@@ -203,6 +206,18 @@ class UsageEvent(models.Model):
     @property
     def unpriced(self) -> bool:
         return self.cost is None
+
+
+class RawEventRetention(models.Model):
+    """One row: the raw events retention removed (ingest.retention). Requests before ``removed_before`` are gone
+    (their rollups, reports and closed months stay), so none is imported again and none of their days is
+    recomputed, even if COSTDASH_RAW_EVENT_RETENTION_MONTHS is later raised or turned off."""
+
+    removed_before = models.DateTimeField(null=True, blank=True, help_text="First of a UTC month; empty: none removed")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"raw events removed before {self.removed_before}"
 
 
 class FailedCall(models.Model):

@@ -19,6 +19,9 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
     ]
     if batch.failed_calls:  # errors of the source (429, overloaded...): stored apart, never billed
         lines.insert(-1, f"  failed:     {failed_calls_label(batch.failed_calls)}")
+    if batch.skipped_retention:  # ingest.retention: their days' events were removed, their rollups are final
+        lines.insert(-1, f"  skipped:    {batch.skipped_retention:,} older than raw-event retention "
+                         "(not imported, rollups unchanged)")
     if batch.conflicts:
         lines.insert(-1, f"  conflicts:  {batch.conflicts:,} stored for another person (kept as they were)")
     for reason, count in sorted(batch.rejected_by_reason.items(), key=lambda kv: -kv[1]):

@@ -50,3 +50,17 @@ def received_bodies_sweep() -> dict:
     result = received_sweep()
     return {"released": result.released, "failed": result.failed, "waiting": result.waiting,
             "deleted": result.deleted}
+
+
+@shared_task(acks_late=True)
+def usage_partitions_maintain() -> dict:
+    """The beat entry "usage-partitions": month partitions created ahead (PostgreSQL, ingest.partitions), then raw
+    events older than the retention removed (ingest.retention)."""
+    from django.conf import settings
+
+    from . import partitions, retention
+
+    created = partitions.partitions_ensure(settings.COSTDASH_USAGE_PARTITIONS_AHEAD) if partitions.partitioned() else []
+    report = retention.retention_apply()
+    return {"created": created, "dropped": [p.name for p in report.partitions if not report.waiting],
+            "rows_deleted": report.rows_deleted, "waiting": report.waiting}

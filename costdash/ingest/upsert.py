@@ -9,27 +9,42 @@ A request belongs to the person it was first stored for: a copy reported for som
 replaces it (the WHERE also requires the same person, see SAME_PERSON), whatever its output.
 ``conflicts_of`` finds such copies among the rows a call did not write, for the caller to count
 and record (ingest.conflicts).
+
+On PostgreSQL the table is partitioned by month (ingest.partitions) and keyed by (dedupe_key, timestamp): a
+copy of a stored request takes the stored row's timestamp when it is within DEDUPE_WINDOW of it (the streamed
+lines of one transcript message carry different times), so that it meets the stored row in ON CONFLICT. The
+look-up is one probe of the primary key of the one or two month partitions the window covers.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db import connection, transaction
 
 from .models import UsageEvent
+from .partitions import DEDUPE_WINDOW
 from .rows import COLUMNS, UPDATED
 
 ROWS_PER_STATEMENT = 1000  # 24 columns: under SQLite's and PostgreSQL's parameter limits
 
 
-def stored_rows(keys: Sequence[str]) -> dict[str, tuple[int, int | None, int | None]]:
-    """dedupe_key -> (stored output_tokens, developer id, identity id), for those of ``keys`` stored."""
+def stored_rows(keys: Sequence[str], times: dict[str, datetime] | None = None
+                ) -> dict[str, tuple[int, int | None, int | None]]:
+    """dedupe_key -> (stored output_tokens, developer id, identity id), for those of ``keys`` stored.
+
+    ``times`` (key -> the incoming copy's timestamp) narrows each read to the partitions within DEDUPE_WINDOW
+    of its copies (PostgreSQL), instead of every month's index."""
     found: dict[str, tuple] = {}
+    if times:
+        keys = sorted(keys, key=times.__getitem__)  # each read then spans a few months at most
     for i in range(0, len(keys), ROWS_PER_STATEMENT):
         part = keys[i : i + ROWS_PER_STATEMENT]
-        rows = UsageEvent.objects.filter(dedupe_key__in=part).values_list(
-            "dedupe_key", "output_tokens", "developer_id", "identity_id"
-        )
+        rows = UsageEvent.objects.filter(dedupe_key__in=part)
+        if times:
+            rows = rows.filter(timestamp__gte=times[part[0]] - DEDUPE_WINDOW,
+                               timestamp__lte=times[part[-1]] + DEDUPE_WINDOW)
+        rows = rows.values_list("dedupe_key", "output_tokens", "developer_id", "identity_id")
         found.update((key, (output, developer, identity)) for key, output, developer, identity in rows)
     return found
 
@@ -50,13 +65,21 @@ def person_of(row: tuple | bytes) -> tuple[int | None, int | None]:
     return row[3], row[4]
 
 
+def time_of(row: tuple | bytes) -> datetime:
+    """The timestamp of a row as RowBuilder made it (a tuple, or a COPY text line)."""
+    if isinstance(row, bytes):
+        return datetime.fromisoformat(row.split(b"\t", 6)[5].decode())
+    return row[5]
+
+
 def conflicts_of(rows: dict[str, tuple | bytes], written: dict[str, bool]) -> list[tuple[str, tuple, tuple]]:
     """Of ``rows`` (dedupe_key -> row) not ``written``, those stored for another person:
     (dedupe_key, stored (developer, identity), incoming (developer, identity)). One read by key,
     of the rows not written only (duplicates, mostly)."""
     unwritten = [key for key in rows if key not in written]
+    times = {key: time_of(rows[key]) for key in unwritten} if connection.vendor == "postgresql" else None
     found = []
-    for key, (_, *stored) in stored_rows(unwritten).items():
+    for key, (_, *stored) in stored_rows(unwritten, times).items():
         incoming = person_of(rows[key])
         if not same_person(tuple(stored), incoming):
             found.append((key, tuple(stored), incoming))
@@ -81,11 +104,11 @@ def upsert_events(rows: Iterable[tuple | bytes], keys: Sequence[str] | None = No
         return {}
     if connection.vendor == "postgresql":
         if isinstance(rows[0], bytes):
-            if keys is not None and _copy_new(rows):
+            if keys is not None and _copy_new(rows, keys):
                 return dict.fromkeys(keys, True)
             return _upsert_by_copy(rows)
         # A live body's few rows: one INSERT … VALUES costs less than COPY through the stage table.
-        return _upsert_by_values(sorted(rows), returning=True)
+        return _upsert_by_values(sorted(rows))
     stored = stored_rows([row[0] for row in rows])
     written = sorted(
         row for row in rows
@@ -104,8 +127,10 @@ def _conflict_clause() -> str:
     updates = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in UPDATED)
     same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"  # NULL-safe equality
     developer, identity = qn("developer_id"), qn("identity_id")
+    # PostgreSQL: the partitioned table's primary key (ingest.partitions).
+    target = "\"dedupe_key\", \"timestamp\"" if connection.vendor == "postgresql" else qn("dedupe_key")
     return (
-        f"ON CONFLICT ({qn('dedupe_key')}) DO UPDATE SET {updates} "
+        f"ON CONFLICT ({target}) DO UPDATE SET {updates} "
         f"WHERE {table}.{qn('output_tokens')} < excluded.{qn('output_tokens')} "
         # SAME_PERSON: the stored row's developer, or while it has none, its identity (same_person()).
         f"AND {table}.{developer} {same} excluded.{developer} "
@@ -130,14 +155,41 @@ def _upsert_by_copy(rows: list[bytes]) -> dict[str, bool]:
         )
         with cursor.cursor.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
             copy.write(b"".join(rows))
-        # Emptied as it is read, so a second flush in the same transaction starts empty. Rows go
-        # in key order so that concurrent writers of overlapping keys lock them alike (no deadlock).
+        # Emptied as it is read, so a second flush in the same transaction starts empty.
         cursor.execute(
-            f"WITH staged AS (DELETE FROM {STAGE} RETURNING {cols}) "
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM staged ORDER BY {qn('dedupe_key')} "
-            f"{_conflict_clause()} {RETURNING}"
+            f"WITH staged AS (DELETE FROM {STAGE} RETURNING {cols}), {_inserted('staged')}"
         )
         return dict(cursor.fetchall())
+
+
+def _inserted(rows: str, types: dict[str, str] | None = None) -> str:
+    """PostgreSQL: the rest of a WITH statement that upserts ``rows`` (a set named so, or a VALUES list whose
+    column ``types`` are given) and returns (dedupe_key, inserted) of the rows written.
+
+    A copy of a stored request takes that request's timestamp when within DEDUPE_WINDOW of it (see the module
+    docstring). ``xmax`` cannot be returned from a partitioned table, so "inserted" is whether no stored copy
+    was found before the write: a copy another transaction commits meanwhile is then counted as new here (the
+    row is right either way; only the new/updated split of the counts can be off by it)."""
+    qn = connection.ops.quote_name
+    table = qn(UsageEvent._meta.db_table)
+    cols = ", ".join(qn(c) for c in COLUMNS)
+    cast = (lambda c: f"s.{qn(c)}::{types[c]}") if types else (lambda c: f"s.{qn(c)}")
+    at = cast("timestamp")
+    window = f"interval '{int(DEDUPE_WINDOW.total_seconds())} seconds'"
+    select = ", ".join(f'COALESCE(k."timestamp", {at}) AS "timestamp"' if c == "timestamp" else f"{cast(c)} AS {qn(c)}"
+                       for c in COLUMNS)
+    names = f" ({cols})" if types else ""
+    # Rows go in key order so that concurrent writers of overlapping keys lock them alike (no deadlock).
+    return (
+        f"src AS (SELECT {select}, k.\"timestamp\" IS NULL AS new FROM {rows} AS s{names} "
+        f"LEFT JOIN LATERAL (SELECT u.\"timestamp\" FROM {table} AS u "
+        f"WHERE u.\"dedupe_key\" = {cast('dedupe_key')} "
+        f"AND u.\"timestamp\" BETWEEN {at} - {window} AND {at} + {window} "
+        f"ORDER BY u.\"timestamp\" LIMIT 1) AS k ON true), "
+        f"written AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM src ORDER BY \"dedupe_key\" "
+        f"{_conflict_clause()} RETURNING \"dedupe_key\") "
+        f"SELECT written.\"dedupe_key\", src.new FROM written JOIN src USING (\"dedupe_key\")"
+    )
 
 
 # How long the straight copy waits for a lock (another transaction writing one of its keys, a
@@ -145,42 +197,61 @@ def _upsert_by_copy(rows: list[bytes]) -> dict[str, bool]:
 NEW_ROWS_LOCK_TIMEOUT = "200ms"
 
 
-def _copy_new(rows: list[bytes]) -> bool:
+class _StoredElsewhen(Exception):
+    """A key copied straight in was stored already at another time within DEDUPE_WINDOW."""
+
+
+def _copy_new(rows: list[bytes], keys: Sequence[str]) -> bool:
     """PostgreSQL: COPY rows straight into the table, for rows whose keys are not stored yet. This
     skips the staging table's second pass (half of PostgreSQL's work per row on a first import).
 
-    Runs in a savepoint: if a key is stored already (a unique violation), or another transaction
-    holds one (a lock wait past NEW_ROWS_LOCK_TIMEOUT: never a deadlock), nothing is kept and
-    False is returned, for the caller to upsert the rows instead. True: every row was inserted.
+    Runs in a savepoint: if a key is stored already (a unique violation on (dedupe_key, timestamp), or
+    the key stored at another time within DEDUPE_WINDOW, which the partitioned table's primary key cannot
+    see: one probe a row after the copy), or another transaction holds one (a lock wait past
+    NEW_ROWS_LOCK_TIMEOUT: never a deadlock), nothing is kept and False is returned, for the caller to
+    upsert the rows instead. True: every row was inserted.
     """
     from psycopg import errors
 
     qn = connection.ops.quote_name
+    table = qn(UsageEvent._meta.db_table)
     cols = ", ".join(qn(c) for c in COLUMNS)
+    window = f"interval '{int(DEDUPE_WINDOW.total_seconds())} seconds'"
+    times = [row.split(b"\t", 6)[5].decode() for row in rows]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
                            [NEW_ROWS_LOCK_TIMEOUT])
             before = cursor.fetchone()[0]
-            with cursor.cursor.copy(f"COPY {qn(UsageEvent._meta.db_table)} ({cols}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 copy.write(b"".join(rows))
+            cursor.execute(
+                # LATERAL … LIMIT 1: a probe of one or two months' primary key a row, never a join of whole months.
+                f"SELECT EXISTS (SELECT FROM unnest(%s::text[], %s::timestamptz[]) AS n(k, t) CROSS JOIN LATERAL ("
+                f"SELECT FROM {table} AS u WHERE u.\"dedupe_key\" = n.k "
+                f"AND u.\"timestamp\" BETWEEN n.t - {window} AND n.t + {window} AND u.\"timestamp\" <> n.t "
+                f"LIMIT 1) AS other)",
+                [list(keys), times],
+            )
+            if cursor.fetchone()[0]:
+                raise _StoredElsewhen
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
-    except (errors.UniqueViolation, errors.LockNotAvailable, errors.DeadlockDetected):
+    except (errors.UniqueViolation, errors.LockNotAvailable, errors.DeadlockDetected, _StoredElsewhen):
         return False  # rolled back to the savepoint (lock_timeout with it)
     return True
 
 
-# xmax is 0 on a freshly inserted row version and set on an updated one.
-RETURNING = 'RETURNING "dedupe_key", (xmax = 0)'
-
+def _column_types() -> dict[str, str]:
+    fields = {f.column: f for f in UsageEvent._meta.concrete_fields}
+    return {c: fields[c].db_type(connection) for c in COLUMNS}
 
 
 STAGE = "usage_event_stage"
 
 
-def _upsert_by_values(rows: list[tuple], returning: bool = False) -> dict[str, bool]:
-    """Multi-row INSERT … VALUES … ON CONFLICT (SQLite, and small batches on PostgreSQL, where
-    ``returning`` gives ``{dedupe_key: inserted}`` of the rows written, as upsert_events says)."""
+def _upsert_by_values(rows: list[tuple]) -> dict[str, bool]:
+    """Multi-row INSERT … VALUES … ON CONFLICT (SQLite, and small batches on PostgreSQL, where it returns
+    ``{dedupe_key: inserted}`` of the rows written, as upsert_events says)."""
     qn = connection.ops.quote_name
     table = qn(UsageEvent._meta.db_table)
     cols = ", ".join(qn(c) for c in COLUMNS)
@@ -199,11 +270,10 @@ def _upsert_by_values(rows: list[tuple], returning: bool = False) -> dict[str, b
                 row[cost_at] = adapt_dec(row[cost_at], 24, 12)
                 row[reported_at] = adapt_dec(row[reported_at], 24, 12)
                 params.extend(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(part))} {_conflict_clause()}"
-                + (f" {RETURNING}" if returning else ""),
-                params,
-            )
-            if returning:
+            values = f"VALUES {', '.join([one] * len(part))}"
+            if connection.vendor == "postgresql":  # partitioned: a copy of a stored request takes its time
+                cursor.execute(f"WITH {_inserted(f'({values})', _column_types())}", params)
                 written.update(cursor.fetchall())
+            else:
+                cursor.execute(f"INSERT INTO {table} ({cols}) {values} {_conflict_clause()}", params)
     return written

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from costdash.accounts.models import Developer, OrgSettings
 from costdash.chargeback import rollup as chargeback_rollup
+from costdash.ingest import retention
 from costdash.ingest.models import ActivityRecord, FailedCall, UsageAggregate, UsageEvent
 from costdash.lib.dates import bucket_day, day_bounds, zone
 from costdash.pricing.services import rate_table, rate_table_invalidate
@@ -54,6 +55,7 @@ TOKEN_SUMS = (
 def daily_cost_mark_dirty(developer_days: Iterable[tuple[int, date]]) -> None:
     """Note that these (developer id, day) pairs need their rollup recomputed."""
     now = timezone.now()
+    developer_days = retention.unfrozen(developer_days)  # a day raw-event retention froze keeps its rollup
     # Sorted, so concurrent writers lock the same rows in the same order and cannot deadlock.
     rows = [DirtyDay(developer_id=dev, day=day, marked_at=now) for dev, day in sorted(set(developer_days))]
     DirtyDay.objects.bulk_create(
@@ -126,6 +128,9 @@ def daily_cost_recompute_dirty() -> int:
     # Split aggregates are priced here: see a price another process changed (its reprice queued this).
     rate_table_invalidate()
     due = Q(retry_at=None) | Q(retry_at__lte=claimed_at)
+    if (frozen := retention.recompute_frozen_before()) is not None:
+        # Their events are gone (raw-event retention): a recompute would rebuild them from nothing.
+        DirtyDay.objects.filter(day__lt=frozen).delete()
     dirty = list(DirtyDay.objects.filter(due, marked_at__lte=claimed_at).values_list("pk", "developer_id", "day"))
     by_developer: dict[int, dict[date, int]] = defaultdict(dict)
     for pk, developer_id, day in dirty:
@@ -157,7 +162,8 @@ def daily_cost_recompute(developer_id: int, days: Iterable[date], *, org_days: b
     are rebuilt (rollups.org_days), unless ``org_days`` is False (a caller recomputing many
     developers' days refreshes them once, after all of them).
     """
-    days = set(days)
+    frozen = retention.recompute_frozen_before()
+    days = {day for day in days if frozen is None or day >= frozen}  # never rebuilt from removed events
     if not days:
         return 0
     written = _daily_cost_recompute(developer_id, days)
