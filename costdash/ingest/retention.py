@@ -143,13 +143,7 @@ def retention_apply(*, dry_run: bool = False, now: datetime | None = None) -> Re
     report = RetentionReport(horizon=at, dry_run=dry_run)
     if at is None:
         return report
-    tz = _org_zone()
-    report.first_kept_day = first_kept_day(at, tz)
-    if not dry_run:
-        report.recomputed = daily_cost_recompute_dirty()
-    report.waiting = DirtyDay.objects.filter(day__lt=report.first_kept_day).count()
-    if report.waiting:
-        return report
+    report.first_kept_day = first_kept_day(at, _org_zone())
     if partitions.partitioned():
         report.partitions = [p for p in partitions.partitions_list() if month_after(p.month) <= at.date()]
         with connection.cursor() as cursor:
@@ -157,13 +151,14 @@ def retention_apply(*, dry_run: bool = False, now: datetime | None = None) -> Re
             report.rows_deleted = cursor.fetchone()[0]
     else:
         report.rows_deleted = UsageEvent.objects.filter(timestamp__lt=at).count()
-    if dry_run:
+    frozen_dirty = DirtyDay.objects.filter(day__lt=report.first_kept_day)
+    if not dry_run and (report.partitions or report.rows_deleted or frozen_dirty.exists()):
+        report.recomputed = daily_cost_recompute_dirty()
+    report.waiting = frozen_dirty.count()
+    if report.waiting or dry_run:
         return report
     with transaction.atomic():
-        record = RawEventRetention.objects.select_for_update().get_or_create(pk=1)[0]
-        if record.removed_before is None or record.removed_before < at:
-            record.removed_before = at
-            record.save()
+        _horizon_record(at, dry_run)
         if partitions.partitioned():
             for p in report.partitions:
                 partitions.partition_drop(p)
@@ -173,6 +168,18 @@ def retention_apply(*, dry_run: bool = False, now: datetime | None = None) -> Re
         report.rows_deleted = _delete_in_batches(at)
     removed_before_invalidate()
     return report
+
+
+def _horizon_record(at: datetime, dry_run: bool) -> None:
+    """Record that events before ``at`` are removed (or absent): from then on, whatever the setting says."""
+    if dry_run:
+        return
+    with transaction.atomic():
+        record = RawEventRetention.objects.select_for_update().get_or_create(pk=1)[0]
+        if record.removed_before is None or record.removed_before < at:
+            record.removed_before = at
+            record.save()
+    removed_before_invalidate()
 
 
 def _delete_in_batches(at: datetime) -> int:

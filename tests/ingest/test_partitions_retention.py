@@ -264,3 +264,23 @@ def test_retention_waits_while_a_day_before_the_horizon_is_dirty(old_and_recent,
     DirtyDay.objects.update(retry_at=None)
     report = retention.retention_apply()
     assert report.recomputed == 1 and report.waiting == 0 and UsageEvent.objects.count() == 1
+
+
+def test_a_live_receiver_refuses_requests_older_than_the_retention(old_and_recent, settings):
+    from costdash.ingest.live import ingest_token_create, live_records_write
+    from costdash.ingest.models import IngestToken
+
+    old, recent, _ = old_and_recent
+    settings.COSTDASH_RAW_EVENT_RETENTION_MONTHS = 12
+    retention.retention_apply()
+    figures = rollups()
+    token = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[0]
+    items = [ParsedRequest(dedupe_key=f"otel:{name}", timestamp=partitions.utc(month) + timedelta(days=12),
+                           raw_model="claude-sonnet-4-6", output_tokens=70, email=ANA, identity=ANA)
+             for name, month in (("old", old), ("recent", recent))]
+    result = live_records_write(token, "otel", items)
+    assert result.new == 1 and [r.reason for r in result.rejected] == [retention.REASON]
+    assert not UsageEvent.objects.filter(dedupe_key="otel:old").exists()
+    daily_cost_recompute_dirty()
+    assert [row for row in rollups()[0] if row[1] < months_ago(12)] == [
+        row for row in figures[0] if row[1] < months_ago(12)]
