@@ -136,7 +136,8 @@ def files_import_status(request: HttpRequest, batch_id: int) -> HttpResponse:
         return _refuse(404, f"no import {batch_id} made with this token's owner")
     fields = (
         "status", "source", "label", "progress_percent", "files_read", "files_unchanged", "files_ignored",
-        "requests_new", "requests_updated", "duplicates", "conflicts", "records_new", "records_updated",
+        "requests_new", "requests_updated", "duplicates", "conflicts", "skipped_retention", "records_new",
+        "records_updated",
         "records_unchanged", "failed_calls", "rejected", "rejected_by_reason", "unpriced_models", "failure",
     )
     body = {name: getattr(batch, name) for name in fields}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+import re
 
 from django.db import connection, transaction
 
@@ -197,11 +198,19 @@ def _inserted(rows: str, types: dict[str, str] | None = None) -> str:
 NEW_ROWS_LOCK_TIMEOUT = "200ms"
 
 
+_COPY_ESCAPE = re.compile(r"\\(.)")
+
+
+def _unescape(match: re.Match) -> str:
+    """A character of COPY text as rows.copy_text escaped it."""
+    return {"t": "\t", "n": "\n", "r": "\r"}.get(match[1], match[1])
+
+
 class _StoredElsewhen(Exception):
     """A key copied straight in was stored already at another time within DEDUPE_WINDOW."""
 
 
-def _copy_new(rows: list[bytes], keys: Sequence[str]) -> bool:
+def _copy_new(rows: list[bytes], keys: Sequence[str] | None = None) -> bool:
     """PostgreSQL: COPY rows straight into the table, for rows whose keys are not stored yet. This
     skips the staging table's second pass (half of PostgreSQL's work per row on a first import).
 
@@ -209,9 +218,13 @@ def _copy_new(rows: list[bytes], keys: Sequence[str]) -> bool:
     the key stored at another time within DEDUPE_WINDOW, which the partitioned table's primary key cannot
     see: one probe a row after the copy), or another transaction holds one (a lock wait past
     NEW_ROWS_LOCK_TIMEOUT: never a deadlock), nothing is kept and False is returned, for the caller to
-    upsert the rows instead. True: every row was inserted.
+    upsert the rows instead. True: every row was inserted. ``keys``: the rows' dedupe keys, in order (read
+    from the rows when not given).
     """
     from psycopg import errors
+
+    if keys is None:
+        keys = [_COPY_ESCAPE.sub(_unescape, row.split(b"\t", 1)[0].decode()) for row in rows]
 
     qn = connection.ops.quote_name
     table = qn(UsageEvent._meta.db_table)

@@ -31,8 +31,8 @@ def straight_copies(monkeypatch):
     outcomes = []
     real = upsert._copy_new
 
-    def observed(rows):
-        outcomes.append(real(rows))
+    def observed(rows, *keys):
+        outcomes.append(real(rows, *keys))
         return outcomes[-1]
 
     monkeypatch.setattr(upsert, "_copy_new", observed)

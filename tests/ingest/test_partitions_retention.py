@@ -19,6 +19,7 @@ from costdash.pricing.services import rate_table
 from costdash.reports.selectors import monthly_report_live
 from costdash.rollups.models import DailyCost, DeveloperDay, DirtyDay
 from costdash.rollups.services import daily_cost_mark_all_dirty, daily_cost_recompute, daily_cost_recompute_dirty
+from tests.factories import UserFactory
 from tests.ingest.transcripts import assistant_line, write_jsonl
 
 pytestmark = [
@@ -93,14 +94,15 @@ def test_the_command_creates_months_ahead_once_and_reports_them(capsys):
     assert months_ago(-9) not in [p.month for p in partitions.partitions_list()]
 
 
-def write_one(key: str, ts: datetime, output: int = 10, *, copy_text: bool = True) -> dict:
-    """Write one request straight through upsert_events (COPY text rows as imports, tuples as a live body)."""
+def write_one(key: str, ts: datetime, output: int = 10, *, copy_text: bool = True, new: bool = False) -> dict:
+    """Write one request straight through upsert_events (COPY text rows as imports, tuples as a live body;
+    ``new``: as an import that expects new requests, copied straight into the table first)."""
     developer = Developer.objects.get_or_create(email=ANA, defaults={"name": "Ana"})[0]
     builder = RowBuilder(batch_id=None, table=rate_table(), tz_name="UTC", copy_text=copy_text,
                          source="claude_code_jsonl", developer_id=developer.pk)
     request = ParsedRequest(dedupe_key=key, timestamp=ts, raw_model="claude-sonnet-4-6", output_tokens=output)
     with transaction.atomic():
-        return upsert_events([builder.entry(request)[1]])
+        return upsert_events([builder.entry(request)[1]], keys=[key] if new else None)
 
 
 def test_writes_land_in_their_month_or_the_default_partition_and_move_out_of_it(tmp_path):
@@ -162,14 +164,16 @@ def test_dedupe_keys_stay_exact_across_reimports_streamed_copies_and_month_ends(
     assert UsageEvent.objects.get(dedupe_key="cc:m1").output_tokens == 150
 
 
-@pytest.mark.parametrize("copy_text", [True, False], ids=["COPY", "VALUES"])
-def test_both_write_paths_give_a_copy_the_stored_time(copy_text):
-    """Imports write through COPY, a live body through INSERT … VALUES: a copy within DEDUPE_WINDOW meets the stored
-    row; one further away is a request of its own (as a record with a new key would be)."""
+@pytest.mark.parametrize(("copy_text", "new"), [(True, False), (True, True), (False, False)],
+                         ids=["COPY", "COPY straight", "VALUES"])
+def test_every_write_path_gives_a_copy_the_stored_time(copy_text, new):
+    """Imports write through COPY (straight into the table while they expect new requests), a live body through
+    INSERT … VALUES: a copy within DEDUPE_WINDOW meets the stored row; one further away is a request of its own
+    (as a record with a new key would be)."""
     t0 = partitions.utc(months_ago(1)) + timedelta(days=3)
 
     def write(ts, output):
-        return write_one("k1", ts, output, copy_text=copy_text)
+        return write_one("k1", ts, output, copy_text=copy_text, new=new)
 
     assert write(t0, 10) == {"k1": True}
     assert write(t0, 10) == {}  # the same record again: a duplicate
@@ -215,7 +219,7 @@ def test_retention_drops_old_months_and_keeps_every_figure(old_and_recent, setti
     assert monthly_report_live(recent) == monthly_report_live(recent)
 
 
-def test_a_reimport_after_retention_stores_nothing_old_and_marks_no_day(old_and_recent, settings, tmp_path):
+def test_a_reimport_after_retention_stores_nothing_old_and_marks_no_day(old_and_recent, settings, tmp_path, client):
     old, _, lines = old_and_recent
     settings.COSTDASH_RAW_EVENT_RETENTION_MONTHS = 12
     retention.retention_apply()
@@ -223,6 +227,10 @@ def test_a_reimport_after_retention_stores_nothing_old_and_marks_no_day(old_and_
     batch = import_lines(tmp_path / "again" / "s.jsonl", [*lines, {"type": "user"}])
     assert (batch.skipped_retention, batch.requests_new, batch.duplicates) == (2, 0, 1)
     assert any("2 older than raw-event retention" in line for line in batch_summary_lines(batch))
+    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    page = client.get(f"/imports/{batch.pk}/")
+    assert page.status_code == 200 and "2 requests older than raw-event retention" in page.content.decode()
     assert not UsageEvent.objects.filter(timestamp__lt=partitions.utc(months_ago(12))).exists()
     assert not DirtyDay.objects.exists()
     # Retention turned off later: what was removed stays removed, and is still not imported.
