@@ -152,10 +152,11 @@ def _bins_for(lowest: Decimal, highest: Decimal, max_bins: int) -> tuple[Decimal
 
 def cost_distribution_of_halves(counted, max_bins: int = MAX_BINS) -> dict:
     """cost_distribution from developer_days_sql.ActiveCosts (costs counted in half-dollar bins): the
-    same bins, as every width is a multiple of $0.50 and a half-dollar bin never straddles two."""
+    same bins, as every width is a multiple of $0.50, so a half-dollar bin never straddles two and the
+    lowest and highest costs fall in the same bins as their half-dollar bins' lower edges."""
     if not counted.halves:
         return {"width": None, "bins": []}
-    width, first, last = _bins_for(counted.low, counted.high, max_bins)
+    width, first, last = _bins_for(Decimal(counted.halves[0][0]) / 2, Decimal(counted.halves[-1][0]) / 2, max_bins)
     counts = Counter()
     for half, n in counted.halves:
         counts[_bin(Decimal(half) / 2, width)] += n
