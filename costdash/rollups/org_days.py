@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Floor
 
-from .models import DailyCost, HourlyCost, OrgDailyCost, OrgHourlyCost
+from .models import DailyCost, DeveloperDay, HourlyCost, OrgDailyCost, OrgDayBin, OrgDaySources, OrgHourlyCost
 
 SUMMED = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens",
@@ -26,7 +27,8 @@ DAYS_PER_STATEMENT = 31
 
 
 def org_days_refresh(days: Iterable[date]) -> int:
-    """Rebuild the OrgDailyCost and OrgHourlyCost rows of ``days``; returns the OrgDailyCost rows written."""
+    """Rebuild the OrgDailyCost, OrgHourlyCost, OrgDayBin and OrgDaySources rows of ``days``; returns the
+    OrgDailyCost rows written."""
     days = sorted(set(days))
     written = 0
     for i in range(0, len(days), DAYS_PER_STATEMENT):
@@ -57,7 +59,23 @@ def org_days_refresh(days: Iterable[date]) -> int:
                  for g in hours],
                 batch_size=1000,
             )
+            _counts_replace(chunk)
     return written
+
+
+def _counts_replace(days: list[date]) -> None:
+    """OrgDayBin and OrgDaySources of ``days`` from their DeveloperDay rows."""
+    OrgDayBin.objects.filter(day__in=days).delete()
+    bins = (
+        DeveloperDay.objects.filter(day__in=days, active=True).annotate(half=Floor(F("cost") * 2))
+        .values("day", "half").annotate(n=Count("pk")).order_by()
+    )
+    OrgDayBin.objects.bulk_create(
+        [OrgDayBin(day=g["day"], half=int(g["half"]), developer_days=g["n"]) for g in bins], batch_size=1000)
+    OrgDaySources.objects.filter(day__in=days).delete()
+    sources = DeveloperDay.objects.filter(day__in=days).values("day", "sources").annotate(n=Count("pk")).order_by()
+    OrgDaySources.objects.bulk_create(
+        [OrgDaySources(day=g["day"], sources=g["sources"], developer_days=g["n"]) for g in sources], batch_size=1000)
 
 
 def org_days_rebuild() -> int:
@@ -66,6 +84,8 @@ def org_days_rebuild() -> int:
     days.update(OrgDailyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(HourlyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(OrgHourlyCost.objects.values_list("day", flat=True).distinct().order_by())
+    days.update(DeveloperDay.objects.values_list("day", flat=True).distinct().order_by())
+    days.update(OrgDayBin.objects.values_list("day", flat=True).distinct().order_by())
     return org_days_refresh(days)
 
 

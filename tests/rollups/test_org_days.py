@@ -129,3 +129,31 @@ def test_the_heatmap_of_everyone_reads_the_org_hours_with_the_same_figures():
     assert everyone.hourly_costs().model is OrgHourlyCost
     assert spend_by_hour(everyone) == spend_by_hour(named)
     assert spend_by_hour(everyone)["cost"][0][9] == Decimal("2.00")  # 2026-03-02 is a Monday
+
+
+@pytest.mark.django_db
+def test_the_org_day_counts_give_the_whole_orgs_histogram_p90_and_sources():
+    """OrgDayBin and OrgDaySources (kept with the org's days) give a scope of everyone the same histogram, P90
+    and developer-days per source as the developer-days themselves (a scope naming every developer)."""
+    from costdash.rollups.models import OrgDayBin
+    from costdash.rollups.selectors import developer_days_sql as in_sql
+    from costdash.rollups.selectors.overview import cost_distribution_of_halves
+    from costdash.rollups.selectors.spend import P90
+
+    devs = [DeveloperFactory(email=f"d{n}@example.com") for n in range(4)]
+    costs = ("0.50", "2.49", "2.50", "13.00", "31.20", "0", "7.77", "0.49", "30.00")
+    for n, cost in enumerate(costs):
+        DailyCostFactory(developer=devs[n % 4], day=date(2026, 3, 2 + n % 3), cost=Decimal(cost),
+                         unpriced_requests=1 if cost == "0" else 0)
+    DailyCostFactory(developer=devs[0], day=date(2026, 3, 9), requests=0, sessions=0, cost=Decimal(0))  # not active
+    everyone = Scope(Developer.objects.all(), DAY, date(2026, 3, 9))
+    named = Scope(Developer.objects.filter(pk__in=[d.pk for d in devs]), DAY, date(2026, 3, 9))
+    assert OrgDayBin.objects.exists()
+    org, each = in_sql.active_costs(everyone), in_sql.active_costs(named)
+    assert org == each and org.count == len(costs)
+    assert cost_distribution_of_halves(org) == cost_distribution_of_halves(each)
+    assert in_sql.percentile_of(everyone, org, P90) == in_sql.percentile_of(named, each, P90)
+    assert in_sql.sources_counted(everyone) == in_sql.sources_counted(named)
+    OrgDayBin.objects.all().delete()
+    org_days_rebuild()
+    assert in_sql.active_costs(everyone) == each

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Sum
 
+from costdash.rollups.models import OrgDayBin, OrgDaySources
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile_between, percentile_rank
 
@@ -130,6 +131,10 @@ class ActiveCosts:
 
 
 def active_costs(scope: Scope, by_project: bool = False) -> ActiveCosts:
+    if _whole_org(scope, by_project):  # the org's days counted by the recompute (rollups.org_days)
+        grouped = (OrgDayBin.objects.filter(day__gte=scope.since, day__lte=scope.until).values("half")
+                   .annotate(n=Sum("developer_days")).values_list("half", "n").order_by("half"))
+        return ActiveCosts(tuple(grouped))
     sql, params = relation(scope, by_project)
     # No MIN/MAX here: with them PostgreSQL sorts the rows (it cannot tell there are few bins) instead of
     # hashing them, and the histogram needs only the bins (overview.cost_distribution_of_halves).
@@ -176,5 +181,14 @@ def days_of(scope: Scope, developer_ids, by_project: bool = False) -> dict[int, 
 
 def sources_counted(scope: Scope) -> Counter:
     """DeveloperDay.sources -> developer-days with them (every model; no model or project filter)."""
-    grouped = scope.developer_days().values("sources").annotate(n=Count("pk")).values_list("sources", "n")
+    if scope.everyone:
+        grouped = (OrgDaySources.objects.filter(day__gte=scope.since, day__lte=scope.until).values("sources")
+                   .annotate(n=Sum("developer_days")).values_list("sources", "n"))
+    else:
+        grouped = scope.developer_days().values("sources").annotate(n=Count("pk")).values_list("sources", "n")
     return Counter(dict(grouped.order_by()))
+
+
+def _whole_org(scope: Scope, by_project: bool) -> bool:
+    """Whether the scope's developer-days are every developer's over every model and project."""
+    return scope.everyone and not scope.model and not (by_project and scope.project)
