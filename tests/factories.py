@@ -7,6 +7,7 @@ import factory
 
 from costdash.accounts.models import Developer, Team
 from costdash.chargeback.rollup import monthly_cost_replace
+from costdash.rollups.developer_months import developer_months_rebuild
 from costdash.rollups.models import DailyCost, DeveloperDay
 from costdash.rollups.org_days import org_days_refresh
 from costdash.rollups.services import developer_days_of
@@ -59,6 +60,7 @@ class DailyCostFactory(factory.django.DjangoModelFactory):
         DeveloperDay.objects.filter(developer_id=row.developer_id, day=row.day).delete()
         same_day = DailyCost.objects.filter(developer_id=row.developer_id, day=row.day)
         DeveloperDay.objects.bulk_create(developer_days_of(row.developer_id, same_day))
+        developer_months_rebuild(row.developer_id, [row.day])
         org_days_refresh([row.day])  # and the org's day (rollups.org_days)
         monthly_cost_replace(row.developer_id, {row.day.replace(day=1)})  # and its month (chargeback.MonthlyCost)
         return row

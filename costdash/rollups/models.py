@@ -166,6 +166,23 @@ class OrgDaySources(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "sources"], name="org_day_sources_unique")]
 
 
+class DeveloperMonth(models.Model):
+    """A developer's org-local calendar month in total: their DeveloperDay rows of it summed (spend, active
+    days) with the costliest day's cost, rebuilt by the recompute for the months of the days it touched
+    (rollups.developer_months). A year's per-developer totals read ~12 of these a developer instead of
+    ~240 developer-days (selectors.developer_days_sql.developer_totals)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="developer_months")
+    month = models.DateField(help_text="Its first day")
+    spend = models.DecimalField(default=0, **MONEY)
+    active_days = models.IntegerField(default=0)
+    worst_cost = models.DecimalField(default=0, help_text="The costliest day's cost", **MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["developer", "month"], name="developer_month_unique")]
+        indexes = [models.Index(fields=["month", "developer"], name="developer_month_month_dev")]
+
+
 class DailyError(models.Model):
     """Failed API calls (ingest.FailedCall) of one developer on one org-local day, per model and
     source: errors, not requests. Rebuilt with the day's DailyCost rows, and apart from them, so

@@ -25,6 +25,7 @@ from costdash.ratelimits.rollup import minute_usage_replace
 
 from . import failures, split
 from .dedupe import ACTIVITY_PRECEDENCE, AGGREGATE_PRECEDENCE, counted_events, preferred_source
+from .developer_months import developer_months_rebuild
 from .hourly import hourly_costs_in_database, hourly_costs_of_counted
 from .models import (
     USAGE_FIELDS,
@@ -221,6 +222,7 @@ def _daily_cost_recompute(developer_id: int, days: set[date]) -> int:
         SplitRecovery.objects.bulk_create(recoveries, batch_size=1000)
         DeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
         DeveloperDay.objects.bulk_create(developer_days_of(developer_id, rows), batch_size=1000)
+        developer_months_rebuild(developer_id, days)
         DailyActivity.objects.filter(developer_id=developer_id, day__in=days).delete()
         DailyActivity.objects.bulk_create(activity, batch_size=1000)
         replaced = SessionDay.objects.filter(developer_id=developer_id, day__in=days)

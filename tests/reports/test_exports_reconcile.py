@@ -27,6 +27,7 @@ from costdash.reports.exporters.cents import Apportionment, largest_remainder
 from costdash.reports.exporters.monthly import MonthlyExporter, apportioned_daily_lines
 from costdash.reports.formats import write_csv, write_pdf, write_xlsx
 from costdash.reports.selectors import NO_COST_CENTER, NO_TEAM, monthly_report
+from costdash.rollups.developer_months import developer_months_rebuild
 from costdash.rollups.models import DailyCost, DeveloperDay
 from costdash.rollups.org_days import org_days_rebuild
 from costdash.rollups.services import developer_days_of
@@ -73,6 +74,7 @@ def fractional_month(db):
     DailyDimensionCost.objects.bulk_create(_by_project(rows, rng))
     for developer in developers:
         DeveloperDay.objects.bulk_create(developer_days_of(developer.pk, DailyCost.objects.filter(developer=developer)))
+        developer_months_rebuild(developer.pk, {row.day for row in rows if row.developer_id == developer.pk})
     org_days_rebuild()  # the org's days (rollups.org_days), as the recompute leaves them
     centers = {team.name: center for team, center in zip(teams, ("CC-100", "CC-100", "CC-200", ""), strict=True)}
     return [{"email": row.developer.email, "team": row.developer.team.name if row.developer.team else "",

@@ -74,6 +74,19 @@ def test_the_database_fold_equals_the_python_fold(db, seed):
     _assert_same(_scope(5))  # a shorter range: fewer rows, the same rules
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_whole_months_read_from_developer_month_give_the_same_totals(db, seed):
+    """A range holding whole months reads them from DeveloperMonth and the days around from DeveloperDay:
+    the same totals as folding every day, for ranges starting and ending mid-month or on a month's edge."""
+    _team(100 + seed, developers=5, days=75)  # 2026-05-01 .. 2026-07-14
+    for since, until in ((date(2026, 5, 1), date(2026, 7, 14)), (date(2026, 5, 9), date(2026, 7, 2)),
+                         (date(2026, 5, 1), date(2026, 6, 30)), (date(2026, 4, 20), date(2026, 6, 3))):
+        scope = Scope(Developer.objects.all(), since, until)
+        assert in_sql._whole_months(scope) is not None
+        _assert_same(scope)
+        _assert_same(replace(scope, developers=Developer.objects.filter(email__startswith=f"d{100 + seed}-1")))
+
+
 def test_one_developer_day_and_none(db):
     _assert_same(_scope(10))  # nothing at all
     assert in_sql.percentile_of(_scope(10), in_sql.active_costs(_scope(10)), P90) is None

@@ -60,6 +60,16 @@ def test_the_recompute_keeps_the_org_days_equal_to_the_developers_rows(tmp_path)
     assert org_rows() == grouped_daily_cost()
     OrgDailyCost.objects.all().delete()
     assert org_days_rebuild() == 3 and org_rows() == grouped_daily_cost()
+    # DeveloperMonth: each developer's month of DeveloperDay rows, kept by the same recompute.
+    from costdash.rollups.models import DeveloperDay, DeveloperMonth
+
+    months = {(m.developer_id, m.month): (m.spend, m.active_days, m.worst_cost) for m in DeveloperMonth.objects.all()}
+    days = {}
+    for d in DeveloperDay.objects.all():
+        spend, active, worst = days.get((d.developer_id, d.day.replace(day=1)), (Decimal(0), 0, None))
+        days[(d.developer_id, d.day.replace(day=1))] = (spend + d.cost, active + d.active,
+                                                        d.cost if worst is None else max(worst, d.cost))
+    assert months == days and len(months) == 2
 
 
 @pytest.mark.django_db

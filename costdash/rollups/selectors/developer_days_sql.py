@@ -21,9 +21,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 
-from costdash.rollups.models import OrgDayBin, OrgDaySources
+from costdash.lib.dates import month_after
+from costdash.rollups.models import DeveloperMonth, OrgDayBin, OrgDaySources
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile_between, percentile_rank
 
@@ -64,8 +65,12 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 def developer_totals(scope: Scope, ceiling: Decimal, by_project: bool = False) -> dict[int, DeveloperDays]:
     """developer id -> DeveloperDays with spend, active_days, days_over_ceiling and worst_day_cost (one
-    grouped query). ``days`` and ``costs`` stay empty and ``worst_day`` None: ``worst_days`` and
-    ``p90s`` find them for the developers a page shows."""
+    grouped query; two when whole months are read from DeveloperMonth). ``days`` and ``costs`` stay empty
+    and ``worst_day`` None: ``worst_days`` and ``p90s`` find them for the developers a page shows."""
+    if not scope.model and not (by_project and scope.project) and ceiling >= 0:
+        months = _whole_months(scope)
+        if months is not None:
+            return _totals_by_month(scope, ceiling, *months)
     sql, params = relation(scope, by_project)
     rows = _fetch(
         "SELECT developer_id, SUM(cost), COUNT(*) FILTER (WHERE active), COUNT(*) FILTER (WHERE cost > %s), "
@@ -75,6 +80,38 @@ def developer_totals(scope: Scope, ceiling: Decimal, by_project: bool = False) -
     return {
         dev: DeveloperDays(dev, spend=spend, active_days=active, days_over_ceiling=over, worst_day_cost=worst)
         for dev, spend, active, over, worst in rows
+    }
+
+
+def _whole_months(scope: Scope) -> tuple[date, date] | None:
+    from costdash.chargeback.projects import whole_months  # chargeback builds on rollups
+
+    return whole_months(scope.since, scope.until)
+
+
+def _totals_by_month(scope: Scope, ceiling: Decimal, first: date, last: date) -> dict[int, DeveloperDays]:
+    """developer_totals over every model: the whole months ``first``..``last`` (first days) from
+    DeveloperMonth, the days around them from DeveloperDay, summed in one query; the days over the
+    ceiling counted apart (a day over a ceiling of 0 or more has a cost, so it is active: the partial
+    index of active days' costs reads only them)."""
+    months = scope.of_developers(DeveloperMonth.objects.filter(month__gte=first, month__lte=last)).values_list(
+        "developer_id", "spend", "active_days", "worst_cost").order_by()
+    around = scope.developer_days().filter(Q(day__lt=first) | Q(day__gte=month_after(last))).annotate(
+        one=Case(When(active=True, then=Value(1)), default=Value(0)), worst=F("cost")).values_list(
+        "developer_id", "cost", "one", "worst").order_by()
+    month_sql, month_params = months.query.sql_with_params()
+    day_sql, day_params = around.query.sql_with_params()
+    rows = _fetch(
+        f"SELECT developer_id, SUM(spend), SUM(active), MAX(worst) FROM (({month_sql}) UNION ALL ({day_sql})) "
+        "AS parts (developer_id, spend, active, worst) GROUP BY developer_id",
+        [*month_params, *day_params],
+    )
+    over = dict(scope.developer_days().filter(active=True, cost__gt=ceiling).values("developer_id")
+                .annotate(n=Count("pk")).values_list("developer_id", "n").order_by())
+    return {
+        dev: DeveloperDays(dev, spend=spend, active_days=active, days_over_ceiling=over.get(dev, 0),
+                           worst_day_cost=worst)
+        for dev, spend, active, worst in rows
     }
 
 
