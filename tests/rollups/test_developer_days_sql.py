@@ -110,3 +110,23 @@ def test_the_lazy_table_fills_what_the_full_table_has(db):
     assert full["developers"] == in_python["developers"]
     assert (full["p90"], full["chart_days"], full["charted"]) == (
         in_python["p90"], in_python["chart_days"], in_python["charted"])
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_cache_and_main_model_from_whole_months_equal_the_daily_rows(db, seed, monkeypatch):
+    """The Developers table's cache hit rate and main model read whole months from chargeback.MonthlyCost and
+    the days around from DailyCost: the same as grouping every DailyCost row, with and without a model."""
+    from costdash.rollups.selectors import developers
+
+    _team(200 + seed, developers=5, days=75)
+    scopes = [Scope(Developer.objects.all(), since, until) for since, until in (
+        (date(2026, 5, 1), date(2026, 7, 14)), (date(2026, 5, 9), date(2026, 7, 2)), (date(2026, 4, 20), date(2026, 6, 3)))]
+    scopes += [replace(scopes[0], model="claude-opus-4-6")]
+    found = [developers._model_figures(scope) for scope in scopes]
+    some = [developers._model_figures(scope, developer_ids=list(Developer.objects.values_list("pk", flat=True)[:2]))
+            for scope in scopes]
+    monkeypatch.setattr(in_sql, "_whole_months", lambda scope: None)
+    assert found == [developers._model_figures(scope) for scope in scopes]
+    assert some == [developers._model_figures(scope, developer_ids=list(Developer.objects.values_list("pk", flat=True)[:2]))
+                    for scope in scopes]
+    assert all(found) and any(f["main_model"] for f in found[0].values())

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
+from costdash.lib.dates import month_after
 from costdash.lib.money import ZERO
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
@@ -26,7 +27,7 @@ from costdash.rollups.thresholds import percentile
 from . import developer_days_sql as in_sql
 from .developer_days import active_costs, daily_points, developer_days, developer_rows
 from .overview import day_model_totals, priced_spend_by_day_and_model, unpriced_models_in
-from .repricing import Tokens, token_sums
+from .repricing import SUM_FIELDS, Tokens, token_sums
 from .spend import P90
 
 ACTIVITY_FIELDS = (
@@ -79,6 +80,8 @@ def _model_figures(scope: Scope, developer_ids=None) -> dict[int, dict]:
         .annotate(cost=Sum("cost"), requests=Sum("requests"), **token_sums())
         .order_by("developer_id", "model")
     )
+    if not scope.project and in_sql.in_database():
+        grouped = _by_model_with_months(scope, developer_ids) or grouped
     out: dict[int, dict] = {}
     for row in grouped:
         figures = out.setdefault(row["developer_id"], {"tokens": Tokens(), "rank": None})
@@ -87,6 +90,41 @@ def _model_figures(scope: Scope, developer_ids=None) -> dict[int, dict]:
         if figures["rank"] is None or rank > figures["rank"]:  # rows come by model name: ">" keeps the first
             figures["rank"], figures["main_model"] = rank, row["model"]
     return {dev: {"cache_hit_rate": f["tokens"].hit_rate, "main_model": f["main_model"]} for dev, f in out.items()}
+
+
+def _by_model_with_months(scope: Scope, developer_ids) -> list[dict] | None:
+    """_model_figures' (developer, model) sums with a range's whole months read from chargeback.MonthlyCost
+    (DailyCost summed per developer, month and model) and the days around them from DailyCost, summed and
+    ordered in the database as the one grouped query orders them; None when the range holds no whole month."""
+    from costdash.chargeback.models import MonthlyCost  # chargeback builds on rollups
+
+    months = in_sql._whole_months(scope)
+    if months is None:
+        return None
+    first, last = months
+    columns = ("developer_id", "model", "cost", "requests", *SUM_FIELDS)
+    monthly = scope.of_developers(MonthlyCost.objects.filter(month__gte=first, month__lte=last))
+    daily = scope.daily_costs().filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
+    if scope.model:
+        monthly = monthly.filter(model=scope.model)
+    parts, params = [], []
+    for rows in (monthly, daily):
+        if developer_ids is not None:
+            rows = rows.filter(developer_id__in=developer_ids)
+        sql, part_params = rows.values_list(*columns).order_by().query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in columns[2:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT developer_id, model, {sums} FROM ({' UNION ALL '.join(parts)}) AS parts ({', '.join(columns)}) "
+            "GROUP BY developer_id, model ORDER BY developer_id, model",
+            params,
+        )
+        return [
+            {"developer_id": dev, "model": model, "cost": cost, **dict(zip(columns[3:], map(int, counts), strict=True))}
+            for dev, model, cost, *counts in cursor.fetchall()
+        ]
 
 
 def session_counts(scope: Scope, by_project: bool = False, developer_ids=None) -> dict[int, tuple[int, str]]:
