@@ -155,6 +155,15 @@ def p90s(scope: Scope, developer_ids, q: Decimal, by_project: bool = False) -> d
     return out
 
 
+def add_p90_and_worst_day(scope: Scope, rows: list[dict], developer_ids, q: Decimal,
+                          by_project: bool = False) -> None:
+    """Set each developer_rows row's "p90" and "worst_day" as the Python fold gives them (two queries over
+    ``developer_ids``' developer-days; None: every developer of the scope)."""
+    found, worst = p90s(scope, developer_ids, q, by_project), worst_days(scope, developer_ids, by_project)
+    for row in rows:
+        row["p90"], row["worst_day"] = found.get(row["developer_id"]), worst.get(row["developer_id"])
+
+
 @dataclass(frozen=True)
 class ActiveCosts:
     """The scope's active developer-days' costs, counted in half-dollar bins: (bin, count) with bin =

@@ -192,13 +192,9 @@ def developer_table(
         ids = [row["developer_id"] for row in wanted]
         everyone = len(ids) == len(rows)
         chosen = None if everyone else ids  # every developer: no id list to send
-        p90s = in_sql.p90s(scope, chosen, P90, by_project=True)
-        worst = in_sql.worst_days(scope, chosen, by_project=True)
+        in_sql.add_p90_and_worst_day(scope, wanted, chosen, P90, by_project=True)
         _add_model_and_sessions(scope, wanted, chosen)
-        for row in wanted:
-            dev = row["developer_id"]
-            row["p90"], row["worst_day"] = p90s.get(dev), worst.get(dev)
-            filled.add(dev)
+        filled.update(ids)
         return shown
 
     if sort in FILLED_LATER or not lazy:

@@ -210,10 +210,7 @@ def overview(scope: Scope, today: date, *, average: Decimal, ceiling: Decimal, t
         day_sources = () if narrowed else (row[4] for row in days)
     spenders = [row for row in developer_rows(folded) if row["spend"] > 0][:top]
     if in_database() and spenders:  # their P90 and worst day, as the Python fold gives them
-        ids = [row["developer_id"] for row in spenders]
-        p90s, worst = in_sql.p90s(scope, ids, P90, by_project=True), in_sql.worst_days(scope, ids, by_project=True)
-        for row in spenders:
-            row["p90"], row["worst_day"] = p90s.get(row["developer_id"]), worst.get(row["developer_id"])
+        in_sql.add_p90_and_worst_day(scope, spenders, [row["developer_id"] for row in spenders], P90, by_project=True)
     if narrowed:  # count the model's (or project's) developer-days per source
         sources = sources_of(scope.costs())["sources"]
     else:
