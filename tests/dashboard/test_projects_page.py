@@ -266,3 +266,45 @@ def test_sessions_over_whole_months_count_a_session_once_across_months_and_proje
     table = page(client, admin_user, since="2026-03-31", until="2026-05-02").context["table"]
     assert {p["name"]: p["sessions"] for p in table["projects"]}[SHOP_ANA] == 3  # a1, a2, a3
     assert table["sessions"] == 5  # a1, a2, a3, b1, b2
+
+
+def test_developers_sessions_over_whole_months_equal_the_distinct_session_days(usage, tmp_path):
+    """The Developers table's sessions per developer read a range's whole months from SessionMonth and
+    SessionSpan as the Projects page does (a1 spans April and May, a3 two projects): over every range,
+    with and without the project filter and for a few developers, equal to SessionDay's distinct pairs."""
+    from costdash.chargeback.projects import repositories_named
+    from costdash.rollups.models import SessionDay
+    from costdash.rollups.scope import Scope
+    from costdash.rollups.selectors.developers import SESSIONS_FROM_SESSION_DAYS, session_counts
+
+    lines = [request("a6", "2026-05-01T09:00:00Z", "a1", SHOP_ANA), request("a7", "2026-04-08T12:00:00Z", "a3", SHOP_ANA),
+             request("a8", "2026-03-30T09:00:00Z", "a9", "/tmp/scratch")]
+    assert usage_import([write_jsonl(tmp_path / "ana2" / "s.jsonl", lines)],
+                        developer_email="ana@example.com").status == "done"
+    daily_cost_recompute_dirty()
+    ana, bo = usage["ana"], usage["bo"]
+
+    def direct(since, until, repositories=None):
+        rows = SessionDay.objects.filter(day__gte=since, day__lte=until)
+        if repositories is not None:
+            rows = rows.filter(project__in=repositories)
+        counted: dict[int, set] = {}
+        for developer, session in rows.values_list("developer_id", "session_id"):
+            counted.setdefault(developer, set()).add(session)
+        return {developer: (len(s), SESSIONS_FROM_SESSION_DAYS) for developer, s in counted.items()}
+
+    everyone = Developer.objects.all()
+    for since, until in (("2026-03-30", "2026-05-02"), ("2026-04-01", "2026-05-31"), ("2026-05-01", "2026-05-31"),
+                         ("2026-04-02", "2026-05-31"), ("2026-04-01", "2026-04-30"), ("2026-03-01", "2026-05-31")):
+        since, until = date.fromisoformat(since), date.fromisoformat(until)
+        scope = Scope(everyone, since, until)
+        assert session_counts(scope, by_project=True) == direct(since, until), (since, until)
+        assert session_counts(scope, developer_ids=[ana.pk]) == {
+            k: v for k, v in direct(since, until).items() if k == ana.pk}, (since, until)
+        for name in ("/tmp/scratch", SHOP_ANA):
+            repositories = repositories_named(name)
+            narrowed = Scope(everyone, since, until, project=name, repositories=tuple(repositories))
+            assert session_counts(narrowed, by_project=True) == direct(since, until, repositories), (since, until, name)
+    # 30 March - 2 May: Ana's a9 (30 March), a1 (April and 1 May: once), a2, a3 (two projects: once); Bo's b1, b2.
+    counted = session_counts(Scope(everyone, date(2026, 3, 30), date(2026, 5, 2)))
+    assert (counted[ana.pk][0], counted[bo.pk][0]) == (4, 2)

@@ -13,6 +13,7 @@ per project: not shown). One developer's page does not narrow (the view shows it
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from costdash.lib.dates import month_after
 from costdash.lib.money import ZERO
+from costdash.rollups.models import SessionMonth, SessionSpan
 from costdash.rollups.scope import Scope
 from costdash.rollups.thresholds import percentile
 
@@ -143,12 +145,17 @@ def session_counts(scope: Scope, by_project: bool = False, developer_ids=None) -
     if developer_ids is not None:
         session_days = session_days.filter(developer_id__in=developer_ids)
         activity = activity.filter(developer_id__in=developer_ids)
-    # The distinct (developer, session) pairs hashed, then counted: a third quicker than COUNT(DISTINCT),
-    # which sorts each developer's session ids (a year of 100 developers: 90,000 rows).
-    pairs, params = session_days.values("developer_id", "session_id").distinct().order_by().query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT developer_id, COUNT(*) FROM ({pairs}) AS pairs GROUP BY developer_id", params)
-        from_sessions = cursor.fetchall()
+    months = in_sql._whole_months(scope)
+    if months is None:
+        # The distinct (developer, session) pairs hashed, then counted: a third quicker than COUNT(DISTINCT),
+        # which sorts each developer's session ids (a year of 100 developers: 90,000 rows).
+        pairs, params = session_days.values("developer_id", "session_id").distinct().order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT developer_id, COUNT(*) FROM ({pairs}) AS pairs GROUP BY developer_id", params)
+            from_sessions = cursor.fetchall()
+    else:
+        from_sessions = _session_counts_by_month(
+            scope, session_days, *months, scope.repositories if narrowed else None, developer_ids)
     from_activity = () if narrowed else (
         activity.values("developer_id").annotate(n=Sum("sessions"))
         .values_list("developer_id", "n").order_by()
@@ -156,6 +163,38 @@ def session_counts(scope: Scope, by_project: bool = False, developer_ids=None) -
     out = {dev: (n or 0, SESSIONS_FROM_ACTIVITY) for dev, n in from_activity}
     out.update({dev: (n, SESSIONS_FROM_SESSION_DAYS) for dev, n in from_sessions})
     return out
+
+
+def _session_counts_by_month(scope: Scope, session_days: QuerySet, first, last, repositories,
+                             developer_ids) -> list[tuple[int, int]]:
+    """[(developer id, distinct sessions)] of a range holding the whole months ``first``..``last``
+    (first days): rollups.session_months' way, as the Projects page counts them. A developer's sessions
+    lying wholly in one month and one project are summed from SessionMonth; the others' ids (SessionSpan
+    rows of those months) and the days around the months (SessionDay) are made distinct together, so a
+    session reaching into the days around counts once. Equal to the distinct SessionDay pairs; a year
+    of 100 developers reads ~1,200 SessionMonth rows and a month of SessionDay rows instead of a year's."""
+    spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
+    simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
+    around = session_days.filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
+    if repositories is not None:
+        spans, simple = spans.filter(project__in=repositories), simple.filter(project__in=repositories)
+    if developer_ids is not None:
+        spans, simple = spans.filter(developer_id__in=developer_ids), simple.filter(developer_id__in=developer_ids)
+    parts, params = [], []
+    for rows in (around, spans):
+        sql, part_params = rows.values_list("developer_id", "session_id").order_by().query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT developer_id, COUNT(*) FROM (SELECT DISTINCT developer_id, session_id FROM "
+            f"({' UNION ALL '.join(parts)}) AS parts (developer_id, session_id)) AS pairs GROUP BY developer_id",
+            params,
+        )
+        counted = Counter(dict(cursor.fetchall()))
+    counted.update(dict(simple.values("developer_id").annotate(n=Sum("sessions")).values_list("developer_id", "n")
+                        .order_by()))
+    return [(dev, n) for dev, n in counted.items() if n]
 
 
 def developer_table(
