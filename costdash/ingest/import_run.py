@@ -27,7 +27,7 @@ from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
 from .parsers.base import ParsedRequest, ParseStats, Record, Rejected
 from .rows import Entry, RowBuilder, keep_largest
 from .sweep import heartbeat_renew
-from .upsert import conflicts_of, upsert_events
+from .upsert import conflicts_of, developers_lock, upsert_events
 
 FLUSH_REQUESTS = 5000
 FLUSH_BYTES = 64 * 1024 * 1024
@@ -382,6 +382,7 @@ def entries_write(pending: dict[str, Entry], mark_dirty=daily_cost_mark_dirty, n
                 dirty.add((developer_id, day))
             if unpriced_model:
                 result.unpriced[unpriced_model] += 1
+    developers_lock({developer_id for developer_id, _ in dirty})  # UsageEvent.developer has no FK constraint
     mark_dirty(dirty)
     result.inserted = sum(written.values())
     result.updated = len(written) - result.inserted

@@ -163,12 +163,16 @@ class UsageEvent(models.Model):
     source = models.CharField(max_length=40, choices=Source.choices)
     # Every index and deferred FK check costs time on each of millions of inserts: the developer
     # is served by the (developer, timestamp) index below; batch and identity are provenance that
-    # nothing looks events up by, and Django itself nulls them when their row is deleted.
+    # nothing looks events up by. None of the three has a database constraint: Django itself nulls
+    # them when their row is deleted (on_delete), and a write of events checks (and locks) the
+    # developers it names once per flush (upsert.developers_lock), as the FK check did per row.
     batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False,
         db_constraint=False,
     )
-    developer = models.ForeignKey(Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    developer = models.ForeignKey(
+        Developer, null=True, blank=True, on_delete=models.SET_NULL, db_index=False, db_constraint=False
+    )
     identity = models.ForeignKey(
         Identity, null=True, blank=True, on_delete=models.SET_NULL, db_index=False, db_constraint=False
     )

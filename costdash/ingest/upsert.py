@@ -87,6 +87,49 @@ def conflicts_of(rows: dict[str, tuple | bytes], written: dict[str, bool]) -> li
     return found
 
 
+def developers_lock(developer_ids: Iterable[int]) -> None:
+    """Check that the developers of ``developer_ids`` exist, and on PostgreSQL lock them (FOR KEY SHARE) until the
+    transaction ends, so none is deleted before the events written for them commit (a deletion waits, then nulls
+    them: on_delete). Raises IntegrityError if one was deleted meanwhile, rolling the write back with its
+    transaction. What UsageEvent.developer's deferred foreign-key check did for each row (ingest 0015), once per
+    write of many rows: call it after writing, inside the same transaction (SQLite then holds its write lock)."""
+    from django.db import IntegrityError
+
+    from costdash.accounts.models import Developer
+
+    ids = sorted(set(developer_ids))
+    if not ids:
+        return
+    table = connection.ops.quote_name(Developer._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [ids])
+            found = {row[0] for row in cursor.fetchall()}
+        else:
+            found = set()
+            for i in range(0, len(ids), ROWS_PER_STATEMENT):
+                part = ids[i : i + ROWS_PER_STATEMENT]
+                cursor.execute(f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(part))})", part)
+                found.update(row[0] for row in cursor.fetchall())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise IntegrityError(f"usage events name developers that do not exist (deleted meanwhile?): {missing[:5]}")
+
+
+def developer_deleting(sender, instance, using=None, **kwargs) -> None:
+    """pre_delete of a Developer (PostgreSQL): lock their row FOR UPDATE before Django nulls their events
+    (on_delete=SET_NULL runs after this signal), so a write of events for them that holds developers_lock's
+    lock commits first and its events are nulled too; a write that comes later finds them gone."""
+    from django.db import connections
+
+    conn = connections[using or "default"]
+    if conn.vendor == "postgresql" and instance.pk is not None:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {conn.ops.quote_name(sender._meta.db_table)} WHERE id = %s FOR UPDATE", [instance.pk]
+            )
+
+
 def upsert_events(rows: Iterable[tuple | bytes], keys: Sequence[str] | None = None) -> dict[str, bool]:
     """Insert rows as RowBuilder made them for this database (COPY text lines on PostgreSQL,
     tuples in COLUMNS order elsewhere); on a key clash keep whichever has more output.
