@@ -334,6 +334,9 @@ COSTDASH_IMPORT_HEARTBEAT_SECONDS = env_int("COSTDASH_IMPORT_HEARTBEAT_SECONDS",
 COSTDASH_IMPORT_STALE_SECONDS = env_int("COSTDASH_IMPORT_STALE_SECONDS", 600)
 if COSTDASH_IMPORT_STALE_SECONDS < 4 * COSTDASH_IMPORT_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("COSTDASH_IMPORT_STALE_SECONDS must be at least 4 x COSTDASH_IMPORT_HEARTBEAT_SECONDS")
+# `manage.py import_usage` over transcripts all as the last import left them runs before Django is set up
+# (costdash/ingest/fast_reimport.py reads the variable itself; here so a bad value fails loudly).
+COSTDASH_IMPORT_FAST_PATH = env_bool("COSTDASH_IMPORT_FAST_PATH", True)
 
 # Celery: Redis when REDIS_URL is set. Without it (the embedded default) tasks queued by the web server and by
 # commands run in-process, and the broker is a folder under DATA_DIR (kombu's filesystem transport, no server):

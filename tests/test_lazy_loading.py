@@ -74,3 +74,21 @@ def test_the_admin_site_still_has_every_modeladmin_once_its_urls_are_made():
         "print(json.dumps([before, len(admin.site._registry)]))"
     )
     assert counts[0] == 0 and counts[1] >= 30
+
+
+def test_the_re_import_before_django_imports_neither_django_nor_celery():
+    """manage.py asks ingest.fast_reimport first (an unchanged tree without Django): importing it, and
+    everything it may import while it works but psycopg's own modules, loads neither."""
+    code = (
+        "import json, sys\n"
+        "import costdash.ingest.fast_reimport\n"
+        "from costdash.ingest.parsers import parser_for\n"
+        "parser_for(b'{}', 'x.json')\n"
+        "import dj_database_url\n"
+        "dj_database_url.parse('postgres://u@h:5432/d')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'kombu'))))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []

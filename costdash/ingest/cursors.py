@@ -62,6 +62,28 @@ class Cursor:
         return self.offset if same else None
 
 
+# A TranscriptCursor's columns that make a Cursor, after its path_key: read by ImportRun (the ORM) and by
+# the re-import that runs before Django is set up (ingest.fast_reimport, plain SQL), so both see the same.
+CURSOR_FIELDS = ("path_key", "device", "inode", "size", "mtime_ns", "offset", "lines", "prefix_hash")
+
+
+def screen(input_file, cursors: dict[str, Cursor], known) -> tuple[bool, Cursor | None, str | None]:
+    """How an import first looks at a file (an ingest.files.InputFile), before reading any of it:
+    (unchanged, its cursor, its fingerprint). Unchanged when its device, inode, size and mtime are
+    as its cursor recorded (not opened, no fingerprint: None), or when its fingerprint is in
+    ``known`` (a set of fingerprints of files already imported; a new one is added to it, so a
+    second copy in the same import is unchanged). ImportRun and ingest.fast_reimport both ask here."""
+    cursor = cursors.get(path_key(str(input_file.path))) if cursors and input_file.path is not None else None
+    if cursor is not None and cursor.unchanged(input_file.device, input_file.inode, input_file.size,
+                                               input_file.mtime_ns):
+        return True, cursor, None
+    fingerprint = input_file.fingerprint()
+    if fingerprint in known:
+        return True, cursor, fingerprint
+    known.add(fingerprint)
+    return False, cursor, fingerprint
+
+
 def path_key(path: str) -> str:
     """What a cursor is found by: the sha256 of the absolute path (paths can be longer than an index allows)."""
     return hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogateescape")).hexdigest()

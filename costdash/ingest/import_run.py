@@ -20,7 +20,7 @@ from . import metric_series, parallel, retention
 from .aggregates import records_write
 from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
-from .cursors import Cursor, Stopped, path_key, read_transcript
+from .cursors import CURSOR_FIELDS, Cursor, Stopped, path_key, read_transcript, screen
 from .files import InputFile, MemberRefused, Replay
 from .models import ImportBatch, ImportedFile, Source, TranscriptCursor
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
@@ -79,9 +79,7 @@ class ImportRun:
         self.known = set(ImportedFile.objects.filter(owners).values_list("fingerprint", flat=True))
         self.cursors: dict[str, Cursor] = {
             key: Cursor(*figures)
-            for key, *figures in TranscriptCursor.objects.filter(developer=developer).values_list(
-                "path_key", "device", "inode", "size", "mtime_ns", "offset", "lines", "prefix_hash"
-            )
+            for key, *figures in TranscriptCursor.objects.filter(developer=developer).values_list(*CURSOR_FIELDS)
         } if developer else {}
 
     def read_all(self, input_files) -> None:
@@ -100,18 +98,11 @@ class ImportRun:
         """(plain transcript file, fingerprint, start, lines before start) to parse in bulk, from
         where the last import stopped when it grew (ingest.cursors); every other file is read here."""
         for input_file in input_files:
-            cursor = self._cursor(input_file)
-            if cursor is not None and cursor.unchanged(input_file.device, input_file.inode, input_file.size,
-                                                       input_file.mtime_ns):
-                self.batch.files_unchanged += 1  # as its last import left it: not even opened
-                self._on_progress(input_file.size)
-                continue
-            fingerprint = input_file.fingerprint()
-            if fingerprint in self.known:
+            unchanged, cursor, fingerprint = screen(input_file, self.cursors, self.known)
+            if unchanged:  # as its last import left it (by its cursor's stat: not even opened), or already read
                 self.batch.files_unchanged += 1
                 self._on_progress(input_file.size)
                 continue
-            self.known.add(fingerprint)
             if cursor is not None and (start := cursor.resume_at(
                     str(input_file.path), input_file.device, input_file.inode, input_file.size)) is not None:
                 self.sources.add(claude_code_jsonl.SOURCE)
@@ -158,12 +149,6 @@ class ImportRun:
     def _head(input_file: InputFile):
         stream = input_file.open()
         return stream.read(HEAD_BYTES), stream
-
-    def _cursor(self, input_file: InputFile) -> Cursor | None:
-        """The cursor of a plain file that this developer's transcripts were read from, if any."""
-        if not self.cursors or input_file.path is None:
-            return None
-        return self.cursors.get(path_key(str(input_file.path)))
 
     def _parse_transcript_here(self, job: tuple) -> tuple:
         input_file, _, start, lines_before = job

@@ -1,6 +1,14 @@
-"""The words people read after an import: one place for the CLI and the pages."""
-from .failed_calls import failed_calls_label
-from .models import ImportBatch
+"""The words people read after an import: one place for the CLI and the pages.
+
+No Django at import: the re-import of an unchanged tree that runs before Django is set up
+(ingest.fast_reimport) prints its summary from here too.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import ImportBatch
 
 SHOWN_ERRORS = 10
 
@@ -18,6 +26,8 @@ def batch_summary_lines(batch: ImportBatch) -> list[str]:
         f"  rejected:   {batch.rejected:,}",
     ]
     if batch.failed_calls:  # errors of the source (429, overloaded...): stored apart, never billed
+        from .failed_calls import failed_calls_label
+
         lines.insert(-1, f"  failed:     {failed_calls_label(batch.failed_calls)}")
     if batch.skipped_retention:  # ingest.retention: their days' events were removed, their rollups are final
         lines.insert(-1, f"  skipped:    {batch.skipped_retention:,} older than raw-event retention "
