@@ -304,8 +304,12 @@ def project_spend_outside(scope: Scope, split: Decimal | None = None) -> Decimal
     DailyDimensionCost (days awaiting their recompute after an upgrade); 0 when they agree.
     ``split``: the scope's DailyDimensionCost spend when already known (``project_table``'s total),
     saving a second pass over the range's rows. One query (two without ``split``)."""
-    # DeveloperDay holds each developer-day's DailyCost rows summed: a third of the rows to read.
-    rows = scope.daily_costs() if scope.model else scope.developer_days()
+    # Every developer: OrgDailyCost (DailyCost summed per day, model and source: a year is ~2,000 rows at
+    # 2,000 developers); else DeveloperDay, each developer-day's DailyCost rows summed (a third of the rows).
+    if scope.everyone:
+        rows = scope.day_model_costs(by_project=False)
+    else:
+        rows = scope.daily_costs() if scope.model else scope.developer_days()
     daily = rows.aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]
     if split is None:
         split = _costs(scope).aggregate(s=Coalesce(Sum("cost"), Decimal(0)))["s"]

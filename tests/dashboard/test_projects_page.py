@@ -308,3 +308,17 @@ def test_developers_sessions_over_whole_months_equal_the_distinct_session_days(u
     # 30 March - 2 May: Ana's a9 (30 March), a1 (April and 1 May: once), a2, a3 (two projects: once); Bo's b1, b2.
     counted = session_counts(Scope(everyone, date(2026, 3, 30), date(2026, 5, 2)))
     assert (counted[ana.pk][0], counted[bo.pk][0]) == (4, 2)
+
+
+def test_spend_not_yet_split_by_project_is_shown_for_the_org_and_for_a_team(client, usage, admin_user):
+    """Days whose DailyDimensionCost rows are missing (awaiting their recompute after an upgrade) show as
+    spend outside every project: for everyone from the org's day rollup, for narrower scopes from
+    DeveloperDay or DailyCost, the same figure."""
+    from costdash.chargeback.models import DailyDimensionCost
+
+    DailyDimensionCost.objects.filter(developer=usage["bo"], day=date(2026, 4, 6)).delete()  # $0.88
+    days = {"since": "2026-04-02", "until": "2026-04-30"}  # no whole month: the days' rows are compared
+    assert page(client, admin_user, **days).context["outside"] == Decimal("0.88")
+    assert page(client, admin_user, **days, model="claude-sonnet-4-6").context["outside"] == Decimal("0.33")
+    assert page(client, admin_user, **days, developer=str(usage["bo"].pk)).context["outside"] == Decimal("0.88")
+    assert page(client, admin_user, **days, developer=str(usage["ana"].pk)).context["outside"] == 0
