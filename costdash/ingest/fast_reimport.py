@@ -9,7 +9,8 @@ in every other case, having written nothing, so manage.py runs the command as be
   else; without ``--no-progress`` only when stderr is not a terminal (the command would draw no bar);
 - the fast path is on (COSTDASH_IMPORT_FAST_PATH, default true), DJANGO_SETTINGS_MODULE is costdash.settings
   and the secret key would be accepted (settings.py's own check);
-- the database is PostgreSQL (DATABASE_URL, read with dj_database_url as settings.py reads it);
+- the database is PostgreSQL or SQLite (DATABASE_URL, else the embedded default's file under COSTDASH_DATA_DIR,
+  read with dj_database_url as settings.py reads them), set without options only Django understands, and exists;
 - the email, trimmed and lower-cased, is a plain address already known as a Claude Code identity mapped to a
   developer, and the org settings row exists (the command would create neither);
 - every file listed (ingest.files.Inputs: the command's walk) is unchanged by its cursor's stat
@@ -19,7 +20,8 @@ in every other case, having written nothing, so manage.py runs the command as be
 
 Then it inserts the batch row the command leaves for such a run (done, the files unchanged and ignored, the
 bytes, no lines, no requests) and prints the command's summary (ingest.summary). No Django or Celery is
-imported here (tests/test_lazy_loading.py); psycopg, dj_database_url and the parsers only when needed.
+imported here (tests/test_lazy_loading.py); psycopg or sqlite3, dj_database_url and the parsers only when
+needed. A bad value of a setting it does not read (settings.py refuses it at start-up) goes unnoticed here.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from .summary import batch_summary_lines
 
 ENV = "COSTDASH_IMPORT_FAST_PATH"
 SETTINGS_MODULE = "costdash.settings"
+BASE_DIR = Path(__file__).resolve().parents[2]  # settings.BASE_DIR
 # ingest.models.Source.CLAUDE_CODE_JSONL, its value and label (tests check they agree)
 SOURCE, SOURCE_LABEL = "claude_code_jsonl", "Claude Code transcripts (JSONL)"
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}  # settings.env_bool's words
@@ -115,26 +118,20 @@ def _reimport(argv: list[str], environ, stderr) -> Batch:
     paths, email, no_progress = _arguments(argv)
     if not no_progress and stderr.isatty():
         raise NotHere("the command draws a progress bar")
-    database = _database(environ)
-    import psycopg
-
-    with psycopg.connect(**database) as connection, connection.cursor() as cursor:
-        cursor.execute(
+    with _connect(environ) as db:
+        found = db.one(
             "SELECT d.id, d.name, d.email FROM accounts_identity i JOIN accounts_developer d ON d.id = i.developer_id"
             " WHERE i.source = %s AND i.external_id = %s", (SOURCE, email))
-        found = cursor.fetchone()
         if found is None:
             raise NotHere("a developer or identity the command would create, or an admin left unmapped")
         developer_id, name, developer_email = found
-        cursor.execute("SELECT 1 FROM accounts_orgsettings WHERE id = 1")
-        if cursor.fetchone() is None:
+        if db.one("SELECT 1 FROM accounts_orgsettings WHERE id = 1") is None:
             raise NotHere("no org settings yet: the command creates them")
-        cursor.execute(f"SELECT {_names(CURSOR_FIELDS)} FROM ingest_transcriptcursor WHERE developer_id = %s",
-                       (developer_id,))
-        cursors = {key: Cursor(*figures) for key, *figures in cursor.fetchall()}
+        cursors = {key: Cursor(*figures) for key, *figures in db.all(
+            f"SELECT {_names(CURSOR_FIELDS)} FROM ingest_transcriptcursor WHERE developer_id = %s", (developer_id,))}
         batch = Batch(label=", ".join(str(p) for p in paths)[:500], developer_id=developer_id,
                       developer=name or developer_email)
-        known = Known(cursor, developer_id)
+        known = Known(db, developer_id)
         inputs = Inputs(paths)
         batch.total_bytes = inputs.total_bytes
         for input_file in inputs:
@@ -146,8 +143,7 @@ def _reimport(argv: list[str], environ, stderr) -> Batch:
             else:
                 raise NotHere(f"{input_file.name}: to read, or unchanged only by its fingerprint")
             batch.processed_bytes += input_file.size
-        batch.pk = _insert(cursor, batch)
-        connection.commit()
+        batch.pk = db.insert_batch(batch)
     return batch
 
 
@@ -177,9 +173,9 @@ def _arguments(argv: list[str]) -> tuple[list[Path], str, bool]:
     return paths, email, no_progress
 
 
-def _database(environ) -> dict:
-    """psycopg's connection arguments for the database settings.py would use; NotHere for anything but PostgreSQL,
-    or when the fast path is off or the settings would not load as they are read here."""
+def _connect(environ) -> Database:
+    """A connection to the database settings.py would use (PostgreSQL or SQLite); NotHere when the fast path is
+    off, or the settings would not load as they are read here, or the database is set in a way left to Django."""
     switch = environ.get(ENV, "").strip().lower()
     if switch and switch not in TRUE:  # off, or a bad value the settings refuse loudly
         raise NotHere(f"{ENV} is not true")
@@ -188,22 +184,24 @@ def _database(environ) -> dict:
     if not environ.get("DJANGO_SECRET_KEY") and not (_true(environ, "DJANGO_DEBUG")
                                                       or _true(environ, "COSTDASH_ALLOW_INSECURE_KEY")):
         raise NotHere("no secret key: the settings refuse to load")
-    url = environ.get("DATABASE_URL")
-    if not url:
-        raise NotHere("SQLite (the embedded default)")
     import dj_database_url
 
-    db = dj_database_url.parse(url)
-    if db.get("ENGINE") != "django.db.backends.postgresql" or set(db.get("OPTIONS", {})) - LIBPQ_OPTIONS:
-        raise NotHere("not PostgreSQL, or options only Django understands")
-    params = {"client_encoding": "UTF8", **db.get("OPTIONS", {})}
+    data_dir = Path(environ.get("COSTDASH_DATA_DIR") or BASE_DIR / "var")  # as settings.py reads them
+    db = dj_database_url.parse(environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'costdash.sqlite3'}")
+    options = db.get("OPTIONS") or {}
+    if db.get("ENGINE") == "django.db.backends.sqlite3" and not options:
+        busy = int(environ.get("COSTDASH_SQLITE_BUSY_SECONDS") or 30)
+        return SQLite(db["NAME"], busy)
+    if db.get("ENGINE") != "django.db.backends.postgresql" or set(options) - LIBPQ_OPTIONS:
+        raise NotHere("another database, or options only Django understands")
+    params = {"client_encoding": "UTF8", **options}
     for key, name in (("NAME", "dbname"), ("USER", "user"), ("PASSWORD", "password"), ("HOST", "host"),
                       ("PORT", "port")):
         if db.get(key):
             params[name] = str(db[key])
     if "dbname" not in params and "service" not in params:
         raise NotHere("no database name")
-    return params
+    return PostgreSQL(params)
 
 
 def _true(environ, name: str) -> bool:
@@ -225,18 +223,106 @@ def _ignored(input_file) -> bool:
     return parser_for(head, input_file.name) is None
 
 
+class Database:
+    """The few statements the fast path runs, on PostgreSQL (psycopg) or SQLite (sqlite3), as Django stores
+    their values. Used as a context manager: the connection is closed on the way out, and only insert_batch's
+    own transaction commits."""
+
+    json_cast = ""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.cursor = connection.cursor()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()  # not committed: rolled back
+
+    def run(self, sql: str, params=()):
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    def one(self, sql: str, params=()):
+        return self.run(sql, params).fetchone()
+
+    def all(self, sql: str, params=()) -> list:
+        return self.run(sql, params).fetchall()
+
+    def value(self, value):
+        return value
+
+    def insert_batch(self, batch: Batch) -> int:
+        """The batch row as the command leaves it (ingest.services: created, then running, then done),
+        inserted and committed."""
+        now = datetime.now(timezone.utc)
+        row = {
+            **{name: value for name, value in asdict(batch).items() if name not in ("pk", "developer")},
+            "created_by_id": None, "upload": "", "transcripts_only": False, "fingerprint": "", "records_new": 0,
+            "records_updated": 0, "records_unchanged": 0, "started_at": batch.created_at, "finished_at": now,
+            "heartbeat_at": now, "queued_at": None,
+        }
+        row = {name: json.dumps(value) if name in JSON_COLUMNS else self.value(value) for name, value in row.items()}
+        values = ", ".join(f"%({name})s{self.json_cast if name in JSON_COLUMNS else ''}" for name in row)
+        pk = self.insert(f"INSERT INTO ingest_importbatch ({_names(row)}) VALUES ({values})", row)
+        self.connection.commit()
+        return pk
+
+    def insert(self, sql: str, row: dict) -> int:
+        return self.one(sql + " RETURNING id", row)[0]
+
+
+class PostgreSQL(Database):
+    json_cast = "::jsonb"
+
+    def __init__(self, params: dict):
+        import psycopg
+
+        super().__init__(psycopg.connect(**params))
+
+
+class SQLite(Database):
+    """As Django's backend with settings.py's options: WAL, synchronous NORMAL, a write transaction taken at
+    once (IMMEDIATE) waiting up to COSTDASH_SQLITE_BUSY_SECONDS; datetimes stored as naive UTC text."""
+
+    def __init__(self, name: str, busy_seconds: int):
+        import sqlite3
+
+        path = Path(name)
+        if not path.is_file():
+            raise NotHere("no SQLite database yet: the command's to make")
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=busy_seconds,
+                                     isolation_level=None)
+        super().__init__(connection)
+        self.run("PRAGMA journal_mode=WAL")
+        self.run("PRAGMA synchronous=NORMAL")
+
+    def run(self, sql: str, params=()):
+        return super().run(re.sub(r"%\((\w+)\)s", r":\1", sql.replace("%s", "?")), params)
+
+    def value(self, value):
+        if isinstance(value, datetime):  # Django's SQLite backend: str() of the naive UTC time
+            return str(value.astimezone(timezone.utc).replace(tzinfo=None))
+        return value
+
+    def insert(self, sql: str, row: dict) -> int:
+        self.run("BEGIN IMMEDIATE")
+        return self.run(sql, row).lastrowid
+
+
 class Known:
     """The fingerprints of the files already imported for this developer or for nobody (ImportRun.known), read
     when a file first needs them."""
 
-    def __init__(self, cursor, developer_id: int):
-        self.cursor, self.developer_id, self.fingerprints = cursor, developer_id, None
+    def __init__(self, db: Database, developer_id: int):
+        self.db, self.developer_id, self.fingerprints = db, developer_id, None
 
     def _load(self) -> set[str]:
         if self.fingerprints is None:
-            self.cursor.execute("SELECT fingerprint FROM ingest_importedfile WHERE developer_id IS NULL"
-                                " OR developer_id = %s", (self.developer_id,))
-            self.fingerprints = {row[0] for row in self.cursor.fetchall()}
+            self.fingerprints = {row[0] for row in self.db.all(
+                "SELECT fingerprint FROM ingest_importedfile WHERE developer_id IS NULL OR developer_id = %s",
+                (self.developer_id,))}
         return self.fingerprints
 
     def __contains__(self, fingerprint: str) -> bool:
@@ -244,23 +330,6 @@ class Known:
 
     def add(self, fingerprint: str) -> None:
         self._load().add(fingerprint)
-
-
-def _insert(cursor, batch: Batch) -> int:
-    """The batch row as the command leaves it (ingest.services: created, then running, then done)."""
-    now = datetime.now(timezone.utc)
-    row = {
-        **{name: value for name, value in asdict(batch).items() if name not in ("pk", "developer")},
-        "created_by_id": None, "upload": "", "transcripts_only": False, "fingerprint": "", "records_new": 0,
-        "records_updated": 0, "records_unchanged": 0, "started_at": batch.created_at, "finished_at": now,
-        "heartbeat_at": now, "queued_at": None,
-    }
-    for name in JSON_COLUMNS:
-        row[name] = json.dumps(row[name])
-    columns = _names(row)
-    values = ", ".join(f"%({name})s::jsonb" if name in JSON_COLUMNS else f"%({name})s" for name in row)
-    cursor.execute(f"INSERT INTO ingest_importbatch ({columns}) VALUES ({values}) RETURNING id", row)
-    return cursor.fetchone()[0]
 
 
 def _names(columns) -> str:

@@ -217,7 +217,8 @@ def test_an_identity_an_admin_mapped_to_another_developer_is_followed(tmp_path):
     (["{root}", "--developer", ANA, "--no-progress"], {"COSTDASH_IMPORT_FAST_PATH": "false"}),
     (["{root}", "--developer", ANA, "--no-progress"], {"COSTDASH_IMPORT_FAST_PATH": "maybe"}),
     (["{root}", "--developer", ANA, "--no-progress"], {"DJANGO_SETTINGS_MODULE": "other.settings"}),
-    (["{root}", "--developer", ANA, "--no-progress"], {"DATABASE_URL": ""}),  # SQLite
+    (["{root}", "--developer", ANA, "--no-progress"], {"DATABASE_URL": "", "COSTDASH_DATA_DIR": "{root}/none"}),
+    (["{root}", "--developer", ANA, "--no-progress"], {"DATABASE_URL": "mysql://u@localhost/costdash"}),
     (["{root}", "--developer", ANA, "--no-progress"], {"DJANGO_DEBUG": "false"}),  # no secret key
 ])
 def test_whatever_it_does_not_handle_is_left_to_the_command(tmp_path, argv, env):
@@ -225,6 +226,7 @@ def test_whatever_it_does_not_handle_is_left_to_the_command(tmp_path, argv, env)
     (root / "t.zip").write_bytes(b"")
     full(root, "--developer", ANA, "--no-progress")
     batches = ImportBatch.objects.count()
+    env = {name: value.format(root=root) for name, value in env.items()}
     assert fast(*[a.format(root=root) for a in argv], **env) == (False, "")
     assert ImportBatch.objects.count() == batches
     assert fast(root, "--developer", ANA, "--no-progress")[0]  # the same tree, asked plainly
@@ -290,3 +292,44 @@ def test_an_email_it_takes_as_plain_is_one_the_command_accepts_as_it_is():
     with pytest.raises(ValidationError):
         clean_email("a..b@example.com")
     assert not fast_reimport.PLAIN_EMAIL.fullmatch("a..b@example.com")
+
+
+def test_on_sqlite_the_embedded_default_it_leaves_the_rows_django_leaves(tmp_path):
+    """A database of its own, made by `manage.py migrate` (the embedded default: no DATABASE_URL)."""
+    root = tree(tmp_path / "t")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", fast_reimport.ENV)}
+    env.update(COSTDASH_DATA_DIR=str(tmp_path / "var"), DJANGO_DEBUG="true", DJANGO_SETTINGS_MODULE="costdash.settings")
+    (tmp_path / "var").mkdir()
+    argv = ["import_usage", str(root), "--developer", ANA, "--no-progress"]
+    assert fast_reimport.reimport_unchanged(argv[1:], environ=env) is False  # no database yet: nothing made
+    assert not (tmp_path / "var" / "costdash.sqlite3").exists()
+
+    def manage(*args, **extra) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**env, **extra},
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    manage("migrate", "-v0")
+    manage(*argv)
+    said_by_command = manage(*argv, COSTDASH_IMPORT_FAST_PATH="false")
+    out = io.StringIO()
+    assert fast_reimport.reimport_unchanged(argv[1:], environ=env, stdout=out, stderr=io.StringIO())
+    assert without_number(out.getvalue()) == without_number(said_by_command)
+
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "var" / "costdash.sqlite3")
+    cursor = db.execute("SELECT * FROM ingest_importbatch ORDER BY id")
+    names = [c[0] for c in cursor.description]
+    first, by_command, by_fast = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    assert by_fast["id"] == by_command["id"] + 1
+    assert {k: v for k, v in by_fast.items() if k not in STAMPS} == {
+        k: v for k, v in by_command.items() if k not in STAMPS}
+    assert (by_fast["files_unchanged"], by_fast["files_ignored"], by_fast["status"]) == (3, 1, "done")
+    for name in ("created_at", "started_at", "finished_at", "heartbeat_at"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?", by_fast[name]), by_fast[name]
+    assert db.execute("SELECT COUNT(*) FROM ingest_usageevent").fetchone()[0] == 4
+    db.close()
+    assert "done" in manage("shell", "-c", "from costdash.ingest.models import ImportBatch as B;"
+                                           f" print(B.objects.get(pk={by_fast['id']}).status)")
