@@ -157,11 +157,12 @@ CHILDREN = {"migrate": child_migrate, "flush": child_flush, "import": child_impo
 
 # ---- the command end to end ----
 
-def cli_seconds(database_url: str, path: Path) -> tuple[float, float]:
+def cli_seconds(database_url: str, path: Path, fast_path: bool = True) -> tuple[float, float]:
     """(wall, CPU) seconds of `manage.py import_usage PATH` from process start to exit (embedded
     default: a rollup the import queues runs in that process). CPU is user + system of the command
-    and its parse workers, not PostgreSQL's: on a shared machine it moves less than wall time."""
-    env = child_env(database_url)
+    and its parse workers, not PostgreSQL's: on a shared machine it moves less than wall time.
+    ``fast_path`` False: COSTDASH_IMPORT_FAST_PATH=false, the Django command whatever the tree."""
+    env = {**child_env(database_url), "COSTDASH_IMPORT_FAST_PATH": "true" if fast_path else "false"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "manage.py", "import_usage", str(path), "--developer", DEVELOPER,
@@ -207,11 +208,14 @@ def measure_cli(tree: Path, database_url: str) -> bool:
     empty = Path(tempfile.mkdtemp(prefix="costdash-empty-"))
     try:
         starts = [cli_seconds(database_url, empty) for _ in range(5)]
+        django_starts = [cli_seconds(database_url, empty, fast_path=False) for _ in range(5)]
     finally:
         empty.rmdir()
     start = median(wall for wall, _ in starts)
     print(f"command start: {start:.2f} s to import an empty folder, end to end (median of 5: {runs(starts)}; "
-          f"target well under {TARGET_CLI_EMPTY_S:.0f} s: {mark(start < TARGET_CLI_EMPTY_S)})")
+          f"target well under {TARGET_CLI_EMPTY_S:.0f} s: {mark(start < TARGET_CLI_EMPTY_S)}); "
+          f"the Django command (fast path off): {median(wall for wall, _ in django_starts):.2f} s "
+          f"({runs(django_starts)})")
     run_child("flush", database_url)
     first = cli_seconds(database_url, tree)
     events = run_child("last_batch", database_url)["events"]
@@ -223,6 +227,12 @@ def measure_cli(tree: Path, database_url: str) -> bool:
           f"= {ratio:.3f} of the first (CPU: {cpu_ratio:.3f}; "
           f"target < {TARGET_REIMPORT}: {mark(ratio < TARGET_REIMPORT)}); "
           f"{unchanged['files_unchanged']:,} files unchanged, {unchanged['lines']} lines read")
+    django = [cli_seconds(database_url, tree, fast_path=False) for _ in range(3)]
+    unchanged_django = run_child("last_batch", database_url)
+    print(f"               the Django command (fast path off): {runs(django)} s "
+          f"= {median(wall for wall, _ in django) / first[0]:.3f} of the first "
+          f"(CPU: {median(cpu for _, cpu in django) / first[1]:.3f}); "
+          f"{unchanged_django['files_unchanged']:,} files unchanged, {unchanged_django['lines']} lines read")
     grown, added = grow(tree)
     try:
         seconds = runs([cli_seconds(database_url, tree)])
@@ -231,7 +241,7 @@ def measure_cli(tree: Path, database_url: str) -> bool:
         for path, size in grown:
             with open(path, "r+b") as fh:
                 fh.truncate(size)
-    ok = after["events"] == events + added and unchanged["events"] == events
+    ok = after["events"] == events + added and unchanged["events"] == unchanged_django["events"] == events
     print(f"grown:         {len(grown)} transcripts grew by {added} requests: {seconds} s end to end, "
           f"{after['files_resumed']} read from where the last import stopped, {after['lines']:,} lines read, "
           f"{after['requests_new']} new events (events {events:,} -> {after['events']:,}: {'ok' if ok else 'WRONG'})")
