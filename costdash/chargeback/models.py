@@ -115,6 +115,77 @@ class MonthlyDimensionCost(models.Model):
         return f"{self.developer_id} {self.month:%Y-%m} {self.model} {self.project} {self.cost}"
 
 
+class ProjectFigures(models.Model):
+    """The figures of DailyDimensionCost, summed."""
+
+    cost = models.DecimalField(default=0, **MONEY)
+    requests = models.BigIntegerField(default=0)
+    unpriced_requests = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_5m_tokens = models.BigIntegerField(default=0)
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    web_search_requests = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class OrgProjectDay(ProjectFigures):
+    """DailyDimensionCost summed over every developer per org-local day, project (repository) and
+    model, rebuilt with the org's other day rollups (rollups.org_days) for the days each recompute
+    touched: the Projects page of the whole org reads a month of these (~600 rows a day at 2,000
+    developers) instead of every developer's rows. A scope narrower than everyone reads
+    DailyDimensionCost."""
+
+    day = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+    model = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "project", "model"], name="org_project_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.project} {self.model} {self.cost}"
+
+
+class OrgProjectMonth(ProjectFigures):
+    """OrgProjectDay summed over an org-local month (``month``: its first day), rebuilt with it for the
+    months of the days it rebuilt: a year of the whole org's projects is a few thousand rows."""
+
+    month = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+    model = models.CharField(max_length=120)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "project", "model"],
+                                               name="org_project_month_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.project} {self.model} {self.cost}"
+
+
+class ProjectDeveloperMonth(models.Model):
+    """That a developer used a project (any model) in an org-local month: the distinct (project,
+    month) pairs of their MonthlyDimensionCost rows, rebuilt with them. A range's whole months count
+    distinct developers per project from these (a row a developer, project and month) instead of a row
+    per model too."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            # Also the index a range of months reads, developer and project included (index-only scans).
+            models.UniqueConstraint(fields=["month", "project", "developer"], name="project_developer_month_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.month:%Y-%m} {self.project}"
+
+
 class ProjectAlias(models.Model):
     """The name a repository is shown by. Several repositories (checkouts of one repository on
     different machines or paths) given the same ``name`` are one project everywhere projects are

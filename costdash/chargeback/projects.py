@@ -2,7 +2,9 @@
 
 A project is the repository of a request's working directory (parsers.dimensions.repository_of),
 read from DailyDimensionCost.project (spend, requests, tokens, developers, models) and
-SessionDay.project (sessions), both rebuilt by the rollup recompute. ProjectAlias renames a
+SessionDay.project (sessions), both rebuilt by the rollup recompute, and from their month and org
+rollups where a range allows (MonthlyDimensionCost, ProjectDeveloperMonth, OrgProjectDay and
+OrgProjectMonth; SessionMonth, SessionSpan and SessionTotal), with the same figures. ProjectAlias renames a
 repository; several repositories given one name are one project (merged in the database, so a
 developer or a session in two of them counts once). Sources without a working directory are
 "unknown project", never guessed; rows built before the project column existed (their day not yet
@@ -13,21 +15,28 @@ every query here; the model filter narrows all but sessions (a session is not pe
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from costdash.accounts.models import Developer
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
 from costdash.lib.dates import month_after
-from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan
+from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan, SessionTotal
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.repricing import token_sums
 
-from .models import DailyDimensionCost, MonthlyDimensionCost, ProjectAlias
+from .models import (
+    DailyDimensionCost,
+    MonthlyDimensionCost,
+    OrgProjectDay,
+    OrgProjectMonth,
+    ProjectAlias,
+    ProjectDeveloperMonth,
+)
 
 AWAITING = "(awaiting recompute)"
 TOKENS = ("input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "cache_read_tokens")
@@ -138,6 +147,36 @@ def _cost_parts(scope: Scope) -> list:
     return [_narrowed(monthly, scope), _narrowed(days, scope)]
 
 
+def _sum_parts(scope: Scope) -> list:
+    """``_cost_parts`` for sums per project and model only (no developer): for a scope of every developer
+    the org's rollups, OrgProjectMonth for the whole months and OrgProjectDay for the days (a year of
+    2,000 developers: ~20,000 rows instead of ~400,000); the same sums exactly."""
+    if not scope.everyone:
+        return _cost_parts(scope)
+    months = whole_months(scope.since, scope.until)
+    if months is None:
+        return [_narrowed(OrgProjectDay.objects.filter(day__gte=scope.since, day__lte=scope.until), scope)]
+    first, last = months
+    return [_narrowed(OrgProjectMonth.objects.filter(month__gte=first, month__lte=last), scope),
+            _narrowed(OrgProjectDay.objects.filter(_days_around(scope, first, last)), scope)]
+
+
+def _developer_parts(scope: Scope) -> list:
+    """``_cost_parts`` for (project, developer) pairs: without a model filter, the whole months from
+    ProjectDeveloperMonth (a row a developer, project and month, not one a model too)."""
+    months = whole_months(scope.since, scope.until)
+    if months is None or scope.model:
+        return _cost_parts(scope)
+    first, last = months
+    days = scope.of_developers(DailyDimensionCost.objects.filter(_days_around(scope, first, last)))
+    monthly = scope.of_developers(ProjectDeveloperMonth.objects.filter(month__gte=first, month__lte=last))
+    return [_narrowed(monthly, scope), _narrowed(days, scope)]
+
+
+def _united(querysets: list):
+    return querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
+
+
 def project_table(scope: Scope, *, totals: bool = True) -> dict:
     """The Projects page's figures over ``scope``:
 
@@ -147,20 +186,21 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
       main_model, share (of the total spend)}], most spend first;
     - total: spend, requests, unpriced_requests (their sum over projects: each request in one project);
     - developers, sessions: distinct over every project (a developer of two projects counts once).
-    Four queries however long the range, each grouped in the database (the sums per project and
-    model; distinct developers, and distinct sessions, per project and over all in one query each);
-    three without ``totals`` (developers per project 0, and developers and sessions over every
-    project None: a single developer's projects).
+    Up to seven queries however long the range, each grouped in the database: the sums per project and
+    model (for everyone from the org's rollups); distinct developers per project and over all in one;
+    distinct sessions in up to five (``_session_counts``). Without ``totals`` no developer counts
+    (developers per project 0, and developers and sessions over every project None: a single
+    developer's projects).
     """
     aliases = project_aliases()
-    parts = [rows.annotate(shown=shown_project(aliases)) for rows in _cost_parts(scope)]
+    parts = [rows.annotate(shown=shown_project(aliases)) for rows in _sum_parts(scope)]
     sums = [rows.values("shown", "project", "model").annotate(
         spend=Coalesce(Sum("cost"), Decimal(0)), n=Sum("requests"), unpriced=Sum("unpriced_requests"),
         **{t: Sum(t) for t in TOKENS},
     ).order_by() for rows in parts]
     projects: dict[str, dict] = {}
     # One row per (repository, model) and part: a few hundred at most, however many days and developers.
-    for row in (sums[0].union(*sums[1:], all=True) if len(sums) > 1 else sums[0]):
+    for row in _united(sums):
         p = projects.setdefault(row["shown"], _empty(row["shown"]))
         p["repositories"].add(row["project"])
         p["spend"] += row["spend"]
@@ -173,9 +213,9 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
         m["requests"] += row["n"] or 0
     developers = None
     if totals:
-        pairs = [rows.values("shown", "developer_id").order_by() for rows in parts]
-        per_project, developers = _distinct_counts(pairs[0].union(*pairs[1:], all=True) if len(pairs) > 1
-                                                   else pairs[0], "developer_id")
+        pairs = [rows.annotate(shown=shown_project(aliases)).values("shown", "developer_id").order_by()
+                 for rows in _developer_parts(scope)]
+        per_project, developers = _distinct_counts(_united(pairs), ("developer_id",))
         for name, n in per_project.items():
             projects[name]["developers"] = n
     per_project, sessions = _session_counts(scope, aliases)
@@ -195,9 +235,12 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
 
 
 def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, int], int]:
-    """({shown project: distinct sessions}, distinct sessions over every project) of the scope.
-    Whole months from SessionMonth (sessions of one month and project, summed) and SessionSpan (the
-    others, by id), the days around them from SessionDay (rollups.session_months). Two queries."""
+    """({shown project: distinct sessions}, distinct sessions over every project) of the scope, a
+    session being a developer's session id. Whole months from SessionMonth (sessions of one month and
+    project, summed) and SessionSpan (the others, by id; rollups.session_months); the days around them,
+    or a range without a whole month, from SessionTotal where a session lies wholly in those days and
+    one project (counted), and from the SessionDay rows of the few others (by id, made distinct together
+    with the spans). A few queries, none reading every session-day of the range."""
     months = whole_months(scope.since, scope.until)
     shown = shown_project(aliases)
     if months is None:
@@ -205,62 +248,78 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
     else:
         first, last = months
         ranges = [(scope.since, first - timedelta(days=1)), (month_after(last), scope.until)]
-    days = [_session_days(scope, since, until) for since, until in ranges if since <= until]
-    if scope.project:
-        days = [rows.filter(project__in=scope.repositories) for rows in days]
-    if months is None:
-        pairs = [rows.annotate(shown=shown).values("shown", "session_id").order_by() for rows in days]
-        return _distinct_counts(pairs[0].union(*pairs[1:], all=True) if len(pairs) > 1 else pairs[0], "session_id")
-    spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
-    simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
-    if scope.project:
-        spans, simple = (rows.filter(project__in=scope.repositories) for rows in (spans, simple))
-    pairs = [rows.annotate(shown=shown).values("shown", "session_id").order_by() for rows in (*days, spans)]
-    per_project, every = _distinct_counts(pairs[0].union(*pairs[1:], all=True), "session_id")
-    for row in simple.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).order_by():
-        per_project[row["shown"]] = per_project.get(row["shown"], 0) + row["n"]
-        every += row["n"]
-    return per_project, every
+    per_project: Counter[str] = Counter()
+    every = 0
+    pairs = []
+    for since, until in ranges:
+        if since > until:
+            continue
+        inside, others = _sessions_of_days(scope, since, until)
+        for name, n in inside.annotate(shown=shown).values("shown").annotate(n=Count("pk")).values_list(
+                "shown", "n").order_by():
+            per_project[name] += n
+            every += n
+        pairs.append(others)
+    if months is not None:
+        spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
+        simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
+        if scope.project:
+            spans, simple = (rows.filter(project__in=scope.repositories) for rows in (spans, simple))
+        pairs.append(spans)
+        for name, n in simple.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).values_list(
+                "shown", "n").order_by():
+            per_project[name] += n
+            every += n
+    if pairs:
+        found, n = _distinct_counts(
+            _united([rows.annotate(shown=shown).values("shown", "developer_id", "session_id").order_by()
+                     for rows in pairs]),
+            ("developer_id", "session_id"),
+        )
+        per_project.update(found)
+        every += n
+    return dict(per_project), every
 
 
-def _session_days(scope: Scope, since: date, until: date):
-    """The scope's SessionDay rows of ``since``..``until``. For every developer on PostgreSQL, read
-    per developer along the unique (developer, day, session_id, project) index: an index-only scan of
-    a few entries a developer instead of a row on its own heap page for each session (a SessionDay
-    row is written with its developer's other days, so a range's rows are scattered over the
-    table): 6 days of 2,000 developers' sessions ~220-270 -> ~40-60 ms. Every row has a developer
-    (a foreign key), so the condition keeps them all."""
-    rows = scope.of_developers(SessionDay.objects.filter(day__gte=since, day__lte=until))
-    if scope.everyone and connection.vendor == "postgresql":
-        qn = connection.ops.quote_name
-        rows = rows.extra(where=[  # no user input: table and column names only
-            f"{qn(SessionDay._meta.db_table)}.{qn('developer_id')} = ANY(ARRAY(SELECT {qn('id')} FROM "
-            f"{qn(Developer._meta.db_table)}))"
-        ])
-    return rows
+def _sessions_of_days(scope: Scope, since: date, until: date):
+    """(the scope's SessionTotal rows of sessions lying wholly in ``since``..``until`` and in one project,
+    the SessionDay rows of those days of every other session with a day there). A session reaching
+    outside the days, or of several projects, is read by its days (the SessionTotal index of sessions of
+    several days finds those reaching in; the partial one of several projects those)."""
+    inside = scope.of_developers(SessionTotal.objects.filter(first_day__gte=since, last_day__lte=until, projects=1))
+    others = SessionTotal.objects.filter(
+        Q(first_day__lt=since) | Q(last_day__gt=until) | Q(projects__gt=1),
+        first_day__lte=until, last_day__gte=since,
+        developer_id=OuterRef("developer_id"), session_id=OuterRef("session_id"),
+    )
+    days = scope.of_developers(SessionDay.objects.filter(Exists(others), day__gte=since, day__lte=until))
+    if scope.project:
+        inside, days = inside.filter(project__in=scope.repositories), days.filter(project__in=scope.repositories)
+    return inside, days
 
 
 # Distinct values per shown project and over every project, in one statement: the (project, value)
 # pairs first (a hash of the rows in range down to a few per project and value), then both counts
 # from those pairs, so neither count sorts every row of the range (COUNT(DISTINCT) per group does).
 _DISTINCT_COUNTS = """
-WITH pairs AS MATERIALIZED (SELECT DISTINCT shown, {column} FROM ({pairs}) rows)
+WITH pairs AS MATERIALIZED (SELECT DISTINCT shown, {columns} FROM ({pairs}) rows)
 SELECT shown, COUNT(*) FROM pairs GROUP BY shown
 UNION ALL
-SELECT NULL, COUNT(*) FROM (SELECT DISTINCT {column} FROM pairs) every_project
+SELECT NULL, COUNT(*) FROM (SELECT DISTINCT {columns} FROM pairs) every_project
 """
 
 
-def _distinct_counts(pairs, column: str) -> tuple[dict[str, int], int]:
-    """({shown project: distinct ``column`` values}, distinct ``column`` values over all) of
-    ``pairs`` (a queryset of (shown, ``column``) rows, repeats allowed: the parts of a range are
+def _distinct_counts(pairs, columns: tuple[str, ...]) -> tuple[dict[str, int], int]:
+    """({shown project: distinct ``columns`` values}, distinct ``columns`` values over all) of
+    ``pairs`` (a queryset of (shown, *``columns``) rows, repeats allowed: the parts of a range are
     united with UNION ALL and made distinct once, in one sort or hash, not once a part and again for
     the union). One query."""
     pairs, params = pairs.query.sql_with_params()
     per_project: dict[str, int] = {}
     every = 0
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
-        cursor.execute(_DISTINCT_COUNTS.format(pairs=pairs, column=connection.ops.quote_name(column)), params)
+        cursor.execute(_DISTINCT_COUNTS.format(pairs=pairs, columns=quoted), params)
         for shown, n in cursor.fetchall():
             if shown is None:
                 every = n

@@ -27,7 +27,7 @@ import orjson
 from costdash.ingest.parsers.dimensions import canonical, repository_of
 from costdash.lib.dates import month_after
 
-from .models import DailyDimensionCost, MonthlyCost, MonthlyDimensionCost
+from .models import DailyDimensionCost, MonthlyCost, MonthlyDimensionCost, ProjectDeveloperMonth
 
 TOKENS = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
@@ -154,8 +154,8 @@ def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict
 
 def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
     """Rebuild the developer's MonthlyDimensionCost rows of ``months`` (first days) from their
-    DailyDimensionCost rows, and their MonthlyCost rows (``monthly_cost_replace``): one grouped query
-    a month and table. Same transaction and lock as the days."""
+    DailyDimensionCost rows, their ProjectDeveloperMonth rows from those, and their MonthlyCost rows
+    (``monthly_cost_replace``): one grouped query a month and table. Same transaction and lock as the days."""
     MonthlyDimensionCost.objects.filter(developer_id=developer_id, month__in=months).delete()
     rows = []
     for month in sorted(months):
@@ -165,6 +165,12 @@ def monthly_costs_replace(developer_id: int, months: set[date]) -> None:
         )
         rows += [MonthlyDimensionCost(developer_id=developer_id, month=month, **s) for s in sums]
     MonthlyDimensionCost.objects.bulk_create(rows, batch_size=1000)
+    ProjectDeveloperMonth.objects.filter(developer_id=developer_id, month__in=months).delete()
+    ProjectDeveloperMonth.objects.bulk_create(
+        [ProjectDeveloperMonth(developer_id=developer_id, month=month, project=project)
+         for month, project in sorted({(row.month, row.project) for row in rows})],
+        batch_size=1000,
+    )
     monthly_cost_replace(developer_id, months)
 
 

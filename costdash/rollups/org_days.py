@@ -27,8 +27,10 @@ DAYS_PER_STATEMENT = 31
 
 
 def org_days_refresh(days: Iterable[date]) -> int:
-    """Rebuild the OrgDailyCost, OrgHourlyCost, OrgDayBin and OrgDaySources rows of ``days``; returns the
-    OrgDailyCost rows written."""
+    """Rebuild the OrgDailyCost, OrgHourlyCost, OrgDayBin and OrgDaySources rows of ``days``, and chargeback's
+    OrgProjectDay and OrgProjectMonth (chargeback.org_projects); returns the OrgDailyCost rows written."""
+    from costdash.chargeback.org_projects import org_projects_refresh  # chargeback builds on rollups
+
     days = sorted(set(days))
     written = 0
     for i in range(0, len(days), DAYS_PER_STATEMENT):
@@ -60,6 +62,7 @@ def org_days_refresh(days: Iterable[date]) -> int:
                 batch_size=1000,
             )
             _counts_replace(chunk)
+            org_projects_refresh(chunk)
     return written
 
 
@@ -79,13 +82,16 @@ def _counts_replace(days: list[date]) -> None:
 
 
 def org_days_rebuild() -> int:
-    """Every day with rows in any of the four tables, rebuilt."""
+    """Every day with rows in any of the org's tables (or what they are built from), rebuilt."""
+    from costdash.chargeback.org_projects import org_project_days  # chargeback builds on rollups
+
     days = set(DailyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(OrgDailyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(HourlyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(OrgHourlyCost.objects.values_list("day", flat=True).distinct().order_by())
     days.update(DeveloperDay.objects.values_list("day", flat=True).distinct().order_by())
     days.update(OrgDayBin.objects.values_list("day", flat=True).distinct().order_by())
+    days.update(org_project_days())
     return org_days_refresh(days)
 
 

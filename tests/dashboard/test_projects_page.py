@@ -312,11 +312,14 @@ def test_developers_sessions_over_whole_months_equal_the_distinct_session_days(u
 
 def test_spend_not_yet_split_by_project_is_shown_for_the_org_and_for_a_team(client, usage, admin_user):
     """Days whose DailyDimensionCost rows are missing (awaiting their recompute after an upgrade) show as
-    spend outside every project: for everyone from the org's day rollup, for narrower scopes from
-    DeveloperDay or DailyCost, the same figure."""
+    spend outside every project: for everyone from the org's day rollups (OrgDailyCost less
+    OrgProjectDay), for narrower scopes from DeveloperDay or DailyCost less DailyDimensionCost, the
+    same figure."""
     from costdash.chargeback.models import DailyDimensionCost
+    from costdash.rollups.org_days import org_days_refresh
 
     DailyDimensionCost.objects.filter(developer=usage["bo"], day=date(2026, 4, 6)).delete()  # $0.88
+    org_days_refresh([date(2026, 4, 6)])  # the org's rollups of the day, as a later recompute leaves them
     days = {"since": "2026-04-02", "until": "2026-04-30"}  # no whole month: the days' rows are compared
     assert page(client, admin_user, **days).context["outside"] == Decimal("0.88")
     assert page(client, admin_user, **days, model="claude-sonnet-4-6").context["outside"] == Decimal("0.33")
