@@ -181,8 +181,8 @@ def _connect(environ) -> Database:
         raise NotHere(f"{ENV} is not true")
     if environ.get("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE) != SETTINGS_MODULE:
         raise NotHere("other settings")
-    if not environ.get("DJANGO_SECRET_KEY") and not (_true(environ, "DJANGO_DEBUG")
-                                                      or _true(environ, "COSTDASH_ALLOW_INSECURE_KEY")):
+    debug = _true(environ, "DJANGO_DEBUG")  # read first by settings.py: a bad value stops it
+    if not environ.get("DJANGO_SECRET_KEY") and not (debug or _true(environ, "COSTDASH_ALLOW_INSECURE_KEY")):
         raise NotHere("no secret key: the settings refuse to load")
     import dj_database_url
 

@@ -220,6 +220,7 @@ def test_an_identity_an_admin_mapped_to_another_developer_is_followed(tmp_path):
     (["{root}", "--developer", ANA, "--no-progress"], {"DATABASE_URL": "", "COSTDASH_DATA_DIR": "{root}/none"}),
     (["{root}", "--developer", ANA, "--no-progress"], {"DATABASE_URL": "mysql://u@localhost/costdash"}),
     (["{root}", "--developer", ANA, "--no-progress"], {"DJANGO_DEBUG": "false"}),  # no secret key
+    (["{root}", "--developer", ANA, "--no-progress"], {"DJANGO_DEBUG": "sure", "DJANGO_SECRET_KEY": "k" * 50}),
 ])
 def test_whatever_it_does_not_handle_is_left_to_the_command(tmp_path, argv, env):
     root = tree(tmp_path / "t")
