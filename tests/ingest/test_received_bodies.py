@@ -236,3 +236,27 @@ def test_a_worker_killed_mid_batch_leaves_nothing_and_the_bodies_are_processed_o
     token = IngestToken.objects.get()
     assert (token.requests, token.events_new) == (3, 8)
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+def test_stored_bodies_are_compressed_with_lz4_and_read_back_whole():
+    """Migration ingest 0016: the body column compresses with lz4 (PostgreSQL 14+ built with it, as here),
+    and a 36 KB body stored and read back is the same bytes, stored compressed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL column setting")
+    from django.utils import timezone
+
+    body = json.dumps({"records": [{"n": n, "text": "claude_code.api_request " * 70} for n in range(20)]}).encode()
+    assert len(body) > 30_000
+    token, _ = ingest_token_create(name="lz4 check", kind=IngestToken.Kind.OTLP)
+    stored = ReceivedBody.objects.create(kind=ReceivedBody.Kind.OTLP_LOGS, token=token, data=body, size=len(body),
+                                         received_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'data'",
+                       [ReceivedBody._meta.db_table])
+        assert cursor.fetchone() == ("l",)
+        cursor.execute(f"SELECT pg_column_compression(data), pg_column_size(data) FROM {ReceivedBody._meta.db_table} "
+                       "WHERE id = %s", [stored.pk])
+        method, size = cursor.fetchone()
+    assert bytes(ReceivedBody.objects.get(pk=stored.pk).data) == body
+    assert method == "lz4" and size < len(body) // 4
