@@ -108,6 +108,36 @@ def stopped_at(fd: int, start: int, end: int, lines_before: int, lines_read: int
     return Stopped(offset, lines, prefix_hash(fd, offset))
 
 
+def stopped_unparsed(path: str, device: int, inode: int, size: int, cursor: Cursor | None) -> Stopped | None:
+    """Where a completed read of the first ``size`` bytes of ``path`` would have stopped, without parsing them
+    (for a file whose content was imported already): its lines counted as the parser counts them, from where
+    ``cursor`` stopped when the file is still the one read up to there (``resume_at``'s test), else from its
+    start. None when the file is no longer the one listed (another inode, or shorter than ``size``)."""
+    start, lines_before = 0, 0
+    if cursor is not None and (resume := cursor.resume_at(path, device, inode, size)) is not None:
+        start, lines_before = resume, cursor.lines
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        stat = os.fstat(fd)
+        if (stat.st_dev, stat.st_ino) != (device, inode) or stat.st_size < size:
+            return None
+        newlines, pos, last = 0, start, b"\n"
+        while pos < size:
+            block = os.pread(fd, min(BACK_STEP, size - pos), pos)
+            if not block:
+                return None
+            newlines += block.count(b"\n")
+            pos += len(block)
+            last = block[-1:]
+        # the parser counts a last line without its newline too; stopped_at takes it off again
+        return stopped_at(fd, start, size, lines_before, newlines + (last != b"\n"))
+    finally:
+        os.close(fd)
+
+
 def _last_newline(fd: int, start: int, end: int) -> int:
     pos = end
     while pos > start:

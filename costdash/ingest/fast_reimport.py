@@ -16,7 +16,8 @@ in every other case, having written nothing, so manage.py runs the command as be
 - every file listed (ingest.files.Inputs: the command's walk) is unchanged by its cursor's stat
   (ingest.cursors.screen: the command's test), or is a file with no cursor that no parser recognises (a stray
   .json: counted ignored, as the command counts it). A new, grown or replaced file, or one the command would
-  take as unchanged only by its fingerprint (its cursor gone), leaves the import to the command.
+  take as unchanged only by its fingerprint (its cursor gone), leaves the import to the command (which then
+  records that file's cursor, ImportRun._cursor_refresh, so the next run of an unchanged tree is taken here).
 
 Then it inserts the batch row the command leaves for such a run (done, the files unchanged and ignored, the
 bytes, no lines, no requests) and prints the command's summary (ingest.summary). No Django or Celery is

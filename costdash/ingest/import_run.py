@@ -20,7 +20,7 @@ from . import metric_series, parallel, retention
 from .aggregates import records_write
 from .conflicts import request_conflicts_record
 from .csv_parts import CsvPart
-from .cursors import CURSOR_FIELDS, Cursor, Stopped, path_key, read_transcript, screen
+from .cursors import CURSOR_FIELDS, Cursor, Stopped, path_key, read_transcript, screen, stopped_unparsed
 from .files import InputFile, MemberRefused, Replay
 from .models import ImportBatch, ImportedFile, Source, TranscriptCursor
 from .parsers import HEAD_BYTES, claude_code_jsonl, parser_for
@@ -76,7 +76,13 @@ class ImportRun:
         self.dirtied = False  # a flush wrote rows that may have changed a rollup (its days are marked dirty)
         self.expect_new = True  # the next flush's rows are likely all new requests (entries_write's ``new``)
         owners = Q(developer=None) | Q(developer=developer) if developer else Q(developer=None)
-        self.known = set(ImportedFile.objects.filter(owners).values_list("fingerprint", flat=True))
+        imported = ImportedFile.objects.filter(owners).values_list("fingerprint", "developer_id")
+        self.known = set()
+        self.owned = set()  # the transcripts imported for this developer before this run (not by another)
+        for fingerprint, owner in imported:
+            self.known.add(fingerprint)
+            if owner is not None:
+                self.owned.add(fingerprint)
         self.cursors: dict[str, Cursor] = {
             key: Cursor(*figures)
             for key, *figures in TranscriptCursor.objects.filter(developer=developer).values_list(*CURSOR_FIELDS)
@@ -100,6 +106,8 @@ class ImportRun:
         for input_file in input_files:
             unchanged, cursor, fingerprint = screen(input_file, self.cursors, self.known)
             if unchanged:  # as its last import left it (by its cursor's stat: not even opened), or already read
+                if fingerprint is not None:
+                    self._cursor_refresh(input_file, cursor, fingerprint)
                 self.batch.files_unchanged += 1
                 self._on_progress(input_file.size)
                 continue
@@ -144,6 +152,22 @@ class ImportRun:
                     self._read_here(input_file, fingerprint, parser, Replay(head, stream))
                 except MemberRefused as exc:  # past its declared size, or corrupt: the rest still imports
                     self._reject(Rejected(input_file.name, 0, str(exc)))
+
+    def _cursor_refresh(self, input_file: InputFile, cursor: Cursor | None, fingerprint: str) -> None:
+        """A transcript skipped by its fingerprint only (its cursor gone, as for a file imported before cursors
+        existed, or its stat changed: touched, copied without its times, grown then cut back): record the
+        cursor a completed read would have left, with the run's next flush, so the next import skips it by its
+        stat (and ingest.fast_reimport can take the tree). Only for a plain file whose content was imported for
+        this developer before this run: not another person's file, nor a copy of one first read in this run
+        (its events are not written yet; the next run records it)."""
+        if input_file.path is None or fingerprint not in self.owned:
+            return
+        stopped = stopped_unparsed(str(input_file.path), input_file.device, input_file.inode, input_file.size,
+                                   cursor)
+        if stopped is not None:
+            self.pending_cursors.append((input_file, stopped))
+            if len(self.pending_cursors) >= FLUSH_REQUESTS:
+                self.flush()
 
     @staticmethod
     def _head(input_file: InputFile):

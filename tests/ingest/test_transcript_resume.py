@@ -117,7 +117,8 @@ def test_a_file_not_simply_grown_is_read_whole(tmp_path, change):
         assert UsageEvent.objects.get(dedupe_key="cc:msg_a").output_tokens == 70
 
 
-def test_a_last_line_being_written_is_read_again_once_complete(tmp_path):
+@pytest.mark.parametrize("cursor_lost", [False, True])
+def test_a_last_line_being_written_is_read_again_once_complete(tmp_path, cursor_lost):
     path = write_jsonl(tmp_path / "s.jsonl", FIRST)
     line = json.dumps(assistant_line(msg="msg_e", req="req_e", output=60))
     with open(path, "a") as fh:
@@ -125,6 +126,12 @@ def test_a_last_line_being_written_is_read_again_once_complete(tmp_path):
     cut = usage_import([tmp_path], developer_email=ANA)
     assert (cut.lines, cut.rejected) == (5, 1)
     assert cut.errors == [{"file": str(path), "line": 5, "reason": "malformed JSON (truncated or not an object)"}]
+    cursor = TranscriptCursor.objects.values_list("offset", "lines", "prefix_hash").get()
+    assert cursor[:2] == (os.path.getsize(path) - 40, 4)  # the end of the last complete line
+    if cursor_lost:  # skipped by its fingerprint, its cursor written again as the read left it, not past the line
+        TranscriptCursor.objects.all().delete()
+        assert usage_import([tmp_path], developer_email=ANA).lines == 0
+        assert TranscriptCursor.objects.values_list("offset", "lines", "prefix_hash").get() == cursor
     with open(path, "a") as fh:
         fh.write(line[40:] + "\n")
     done = usage_import([tmp_path], developer_email=ANA)
