@@ -186,6 +186,43 @@ class ProjectDeveloperMonth(models.Model):
         return f"{self.developer_id} {self.month:%Y-%m} {self.project}"
 
 
+class ProjectDeveloperDay(models.Model):
+    """That a developer used a project (any model or source) on an org-local day: the distinct (day,
+    project) pairs of their DailyDimensionCost rows, rebuilt with them. A range's days count distinct
+    developers per project from these (a third of the rows, read from the index alone)."""
+
+    developer = models.ForeignKey(Developer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            # Also the index a range of days reads, developer and project included (index-only scans).
+            models.UniqueConstraint(fields=["day", "project", "developer"], name="project_developer_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.developer_id} {self.day} {self.project}"
+
+
+class OrgProjectSessionDay(models.Model):
+    """How many (developer, session) pairs had a SessionDay row in a project on an org-local day, over every
+    developer, rebuilt with the org's other day rollups from that day's SessionDay rows alone. A session of
+    one day and one project (most of them) is one of these and nothing else, so the whole org's distinct
+    sessions over a range are these summed, with the few sessions of several days or projects counted by
+    id instead (chargeback.projects._session_counts)."""
+
+    day = models.DateField()
+    project = models.CharField(max_length=500, blank=True, default="")
+    sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "project"], name="org_project_session_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.project} {self.sessions}"
+
+
 class ProjectAlias(models.Model):
     """The name a repository is shown by. Several repositories (checkouts of one repository on
     different machines or paths) given the same ``name`` are one project everywhere projects are

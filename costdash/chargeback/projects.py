@@ -4,7 +4,8 @@ A project is the repository of a request's working directory (parsers.dimensions
 read from DailyDimensionCost.project (spend, requests, tokens, developers, models) and
 SessionDay.project (sessions), both rebuilt by the rollup recompute, and from their month and org
 rollups where a range allows (MonthlyDimensionCost, ProjectDeveloperMonth, OrgProjectDay and
-OrgProjectMonth; SessionMonth, SessionSpan and SessionTotal), with the same figures. ProjectAlias renames a
+OrgProjectMonth, ProjectDeveloperDay; SessionMonth, SessionSpan, SessionTotal and
+OrgProjectSessionDay), with the same figures. ProjectAlias renames a
 repository; several repositories given one name are one project (merged in the database, so a
 developer or a session in two of them counts once). Sources without a working directory are
 "unknown project", never guessed; rows built before the project column existed (their day not yet
@@ -20,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
@@ -34,7 +35,9 @@ from .models import (
     MonthlyDimensionCost,
     OrgProjectDay,
     OrgProjectMonth,
+    OrgProjectSessionDay,
     ProjectAlias,
+    ProjectDeveloperDay,
     ProjectDeveloperMonth,
 )
 
@@ -161,16 +164,30 @@ def _sum_parts(scope: Scope) -> list:
             _narrowed(OrgProjectDay.objects.filter(_days_around(scope, first, last)), scope)]
 
 
+def _day_ranges(scope: Scope) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """(the whole months of the scope's range as (first, last) first days, or None; the ranges of days
+    around them, or the whole range when it holds no whole month), empty ranges left out."""
+    months = whole_months(scope.since, scope.until)
+    if months is None:
+        return None, [(scope.since, scope.until)]
+    first, last = months
+    ranges = [(scope.since, first - timedelta(days=1)), (month_after(last), scope.until)]
+    return months, [(since, until) for since, until in ranges if since <= until]
+
+
 def _developer_parts(scope: Scope) -> list:
     """``_cost_parts`` for (project, developer) pairs: without a model filter, the whole months from
-    ProjectDeveloperMonth (a row a developer, project and month, not one a model too)."""
-    months = whole_months(scope.since, scope.until)
-    if months is None or scope.model:
+    ProjectDeveloperMonth and the days from ProjectDeveloperDay (a row a developer and project a month or
+    day, not one a model and source too; read from their indexes alone), a queryset a range of days."""
+    if scope.model:
         return _cost_parts(scope)
-    first, last = months
-    days = scope.of_developers(DailyDimensionCost.objects.filter(_days_around(scope, first, last)))
-    monthly = scope.of_developers(ProjectDeveloperMonth.objects.filter(month__gte=first, month__lte=last))
-    return [_narrowed(monthly, scope), _narrowed(days, scope)]
+    months, ranges = _day_ranges(scope)
+    parts = [scope.of_developers(ProjectDeveloperDay.objects.filter(day__gte=since, day__lte=until))
+             for since, until in ranges]
+    if months is not None:
+        parts.append(scope.of_developers(ProjectDeveloperMonth.objects.filter(month__gte=months[0],
+                                                                              month__lte=months[1])))
+    return [_narrowed(rows, scope) for rows in parts]
 
 
 def _united(querysets: list):
@@ -217,7 +234,8 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
                  for rows in _developer_parts(scope)]
         per_project, developers = _distinct_counts(_united(pairs), ("developer_id",))
         for name, n in per_project.items():
-            projects[name]["developers"] = n
+            if name in projects:  # a day whose rows await their recompute has no spend row here
+                projects[name]["developers"] = n
     per_project, sessions = _session_counts(scope, aliases)
     for name, n in per_project.items():
         if name in projects:  # sessions of a model filtered out have no spend row here
@@ -237,30 +255,40 @@ def project_table(scope: Scope, *, totals: bool = True) -> dict:
 def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, int], int]:
     """({shown project: distinct sessions}, distinct sessions over every project) of the scope, a
     session being a developer's session id. Whole months from SessionMonth (sessions of one month and
-    project, summed) and SessionSpan (the others, by id; rollups.session_months); the days around them,
-    or a range without a whole month, from SessionTotal where a session lies wholly in those days and
-    one project (counted), and from the SessionDay rows of the few others (by id, made distinct together
-    with the spans). A few queries, none reading every session-day of the range."""
-    months = whole_months(scope.since, scope.until)
+    project, summed) and SessionSpan (the others, by id; rollups.session_months). The days around them,
+    or a range without a whole month: for every developer, OrgProjectSessionDay summed (a session of one
+    day and one project is one of its sessions and in no other row) less the SessionDay rows of the few
+    sessions of several days or projects (SessionTotal's partial indexes find them), which are counted by
+    id instead; for fewer developers, their SessionDay rows by id. Everything counted by id is made
+    distinct in one query, so a session reaching from the days into the months counts once."""
+    months, ranges = _day_ranges(scope)
     shown = shown_project(aliases)
-    if months is None:
-        ranges = [(scope.since, scope.until)]
-    else:
-        first, last = months
-        ranges = [(scope.since, first - timedelta(days=1)), (month_after(last), scope.until)]
     per_project: Counter[str] = Counter()
     every = 0
     pairs = []
     for since, until in ranges:
-        if since > until:
-            continue
-        inside, others = _sessions_of_days(scope, since, until)
-        for name, n in inside.annotate(shown=shown).values("shown").annotate(n=Count("pk")).values_list(
-                "shown", "n").order_by():
-            per_project[name] += n
-            every += n
-        pairs.append(others)
+        days = scope.of_developers(SessionDay.objects.filter(day__gte=since, day__lte=until))
+        if scope.everyone:
+            summed = OrgProjectSessionDay.objects.filter(day__gte=since, day__lte=until)
+            if scope.project:
+                summed = summed.filter(project__in=scope.repositories)
+            for name, n in summed.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).values_list(
+                    "shown", "n").order_by():
+                per_project[name] += n
+                every += n
+            parts = [days.filter(q) for q in _sessions_of_several(since, until)]
+        else:
+            parts = [days]
+        if scope.project:
+            parts = [rows.filter(project__in=scope.repositories) for rows in parts]
+        for rows in parts if scope.everyone else ():  # their rows were in the sums: each counts once, below
+            for name, n in rows.annotate(shown=shown).values("shown").annotate(n=Count("pk")).values_list(
+                    "shown", "n").order_by():
+                per_project[name] -= n
+                every -= n
+        pairs.extend(parts)
     if months is not None:
+        first, last = months
         spans = scope.of_developers(SessionSpan.objects.filter(month__gte=first, month__lte=last))
         simple = scope.of_developers(SessionMonth.objects.filter(month__gte=first, month__lte=last))
         if scope.project:
@@ -278,24 +306,27 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
         )
         per_project.update(found)
         every += n
-    return dict(per_project), every
+    return {name: n for name, n in per_project.items() if n}, every
 
 
-def _sessions_of_days(scope: Scope, since: date, until: date):
-    """(the scope's SessionTotal rows of sessions lying wholly in ``since``..``until`` and in one project,
-    the SessionDay rows of those days of every other session with a day there). A session reaching
-    outside the days, or of several projects, is read by its days (the SessionTotal index of sessions of
-    several days finds those reaching in; the partial one of several projects those)."""
-    inside = scope.of_developers(SessionTotal.objects.filter(first_day__gte=since, last_day__lte=until, projects=1))
-    others = SessionTotal.objects.filter(
-        Q(first_day__lt=since) | Q(last_day__gt=until) | Q(projects__gt=1),
-        first_day__lte=until, last_day__gte=since,
-        developer_id=OuterRef("developer_id"), session_id=OuterRef("session_id"),
-    )
-    days = scope.of_developers(SessionDay.objects.filter(Exists(others), day__gte=since, day__lte=until))
-    if scope.project:
-        inside, days = inside.filter(project__in=scope.repositories), days.filter(project__in=scope.repositories)
-    return inside, days
+def _sessions_of_several(since: date, until: date, developers_a_part: int = 200) -> list[Q]:
+    """Conditions on SessionDay picking the sessions with a day in ``since``..``until`` and of several days
+    or of several projects (the few that SessionTotal's two partial indexes hold), by developer and
+    session id: one condition a ``developers_a_part`` developers, none when there is no such session."""
+    overlapping = Q(first_day__lte=until, last_day__gte=since)
+    found: dict[int, list[str]] = {}
+    for developer, session in SessionTotal.objects.filter(
+            (Q(first_day__lt=F("last_day")) & overlapping) | (Q(projects__gt=1) & overlapping)
+    ).values_list("developer_id", "session_id").order_by():
+        found.setdefault(developer, []).append(session)
+    developers = sorted(found)
+    conditions = []
+    for i in range(0, len(developers), developers_a_part):
+        q = Q(pk__in=[])
+        for developer in developers[i : i + developers_a_part]:
+            q |= Q(developer_id=developer, session_id__in=found[developer])
+        conditions.append(q)
+    return conditions
 
 
 # Distinct values per shown project and over every project, in one statement: the (project, value)

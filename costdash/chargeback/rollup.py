@@ -27,7 +27,7 @@ import orjson
 from costdash.ingest.parsers.dimensions import canonical, repository_of
 from costdash.lib.dates import month_after
 
-from .models import DailyDimensionCost, MonthlyCost, MonthlyDimensionCost, ProjectDeveloperMonth
+from .models import DailyDimensionCost, MonthlyCost, MonthlyDimensionCost, ProjectDeveloperDay, ProjectDeveloperMonth
 
 TOKENS = (
     "input_tokens", "output_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
@@ -130,7 +130,8 @@ def _part(day: date, model: str, source: str, key: str, figures: dict) -> dict:
 
 def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict]) -> None:
     """Replace the developer's DailyDimensionCost rows of ``days`` with ``parts`` (merged by day,
-    model, source and dimensions: several directories can be one repository). Call it inside the
+    model, source and dimensions: several directories can be one repository), and their
+    ProjectDeveloperDay rows (those rows' distinct projects a day). Call it inside the
     recompute's transaction, under its lock on the developer."""
     merged: dict[tuple, dict] = {}
     for p in parts:
@@ -147,6 +148,12 @@ def dimension_costs_replace(developer_id: int, days: set[date], parts: list[dict
     DailyDimensionCost.objects.bulk_create(
         [DailyDimensionCost(developer_id=developer_id, project=projects[p["dimensions"]], **p)
          for p in merged.values() if p["day"] in days],
+        batch_size=1000,
+    )
+    ProjectDeveloperDay.objects.filter(developer_id=developer_id, day__in=days).delete()
+    ProjectDeveloperDay.objects.bulk_create(
+        [ProjectDeveloperDay(developer_id=developer_id, day=day, project=project) for day, project in sorted(
+            {(p["day"], projects[p["dimensions"]]) for p in merged.values() if p["day"] in days})],
         batch_size=1000,
     )
     monthly_costs_replace(developer_id, {day.replace(day=1) for day in days})

@@ -1,4 +1,5 @@
 """The one definition of "day": a UTC timestamp's calendar date in the org's time zone."""
+import calendar
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -46,3 +47,8 @@ def bucket_day(start: datetime, width: str, tz: ZoneInfo | str) -> date:
 def month_after(day: date) -> date:
     """The first day of the month after ``day``'s."""
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month (December 9999's too, where ``month_after`` has no answer)."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])

@@ -17,7 +17,9 @@ from costdash.chargeback.models import (
     MonthlyDimensionCost,
     OrgProjectDay,
     OrgProjectMonth,
+    OrgProjectSessionDay,
     ProjectAlias,
+    ProjectDeveloperDay,
     ProjectDeveloperMonth,
 )
 from costdash.chargeback.projects import project_name, project_table, repositories_named
@@ -68,16 +70,20 @@ def grouped(rows, key: tuple[str, ...]) -> dict:
             for r in rows.values(*key).annotate(**{f"{f}": Sum(f) for f in FIGURES}).order_by()}
 
 
-def org_project_rows() -> tuple[dict, dict]:
+def org_project_rows() -> tuple[dict, dict, dict]:
     day = {(r.day, r.project, r.model): tuple(getattr(r, f) for f in FIGURES) for r in OrgProjectDay.objects.all()}
     month = {(r.month, r.project, r.model): tuple(getattr(r, f) for f in FIGURES) for r in OrgProjectMonth.objects.all()}
-    return day, month
+    sessions = {(r.day, r.project): r.sessions for r in OrgProjectSessionDay.objects.all()}
+    return day, month, sessions
 
 
-def expected_org_rows() -> tuple[dict, dict]:
+def expected_org_rows() -> tuple[dict, dict, dict]:
     day = grouped(DailyDimensionCost.objects.all(), ("day", "project", "model"))
     month = grouped(MonthlyDimensionCost.objects.all(), ("month", "project", "model"))
-    return day, month
+    sessions: dict = {}
+    for day_, project in SessionDay.objects.values_list("day", "project"):
+        sessions[(day_, project)] = sessions.get((day_, project), 0) + 1
+    return day, month, sessions
 
 
 def test_the_org_project_rollups_equal_the_developers_rows(org, django_capture_on_commit_callbacks):
@@ -85,6 +91,8 @@ def test_the_org_project_rollups_equal_the_developers_rows(org, django_capture_o
     assert OrgProjectMonth.objects.values("month").distinct().count() == 4
     assert set(ProjectDeveloperMonth.objects.values_list("developer_id", "month", "project")) == set(
         MonthlyDimensionCost.objects.values_list("developer_id", "month", "project").distinct())
+    assert sorted(ProjectDeveloperDay.objects.values_list("developer_id", "day", "project")) == sorted(
+        set(DailyDimensionCost.objects.values_list("developer_id", "day", "project")))
     # A developer leaves: their rows go, and the org's rows of their days are rebuilt without them.
     gone = Developer.objects.get(email="d1@example.com")
     with django_capture_on_commit_callbacks(execute=True):  # the refresh runs once the deletion commits
@@ -93,6 +101,7 @@ def test_the_org_project_rollups_equal_the_developers_rows(org, django_capture_o
     assert org_project_rows() == expected_org_rows()
     OrgProjectDay.objects.all().delete()
     OrgProjectMonth.objects.all().delete()
+    OrgProjectSessionDay.objects.all().delete()
     org_days_rebuild()
     assert org_project_rows() == expected_org_rows()
 
@@ -116,7 +125,15 @@ RANGES = ((START, START + timedelta(days=DAYS - 1)), (date(2026, 4, 1), date(202
 
 
 @pytest.mark.parametrize("since, until", RANGES)
-def test_the_whole_org_reads_its_rollups_and_gets_every_figure_of_the_daily_rows(org, since, until):
+@pytest.mark.parametrize("developers_a_part", (200, 1))
+def test_the_whole_org_reads_its_rollups_and_gets_every_figure_of_the_daily_rows(org, since, until, developers_a_part,
+                                                                                 monkeypatch):
+    from costdash.chargeback import projects
+
+    several = projects._sessions_of_several
+    assert any(several(since, until)) or (since, until) == RANGES[-1]  # sessions of several days or projects
+    monkeypatch.setattr(projects, "_sessions_of_several",
+                        lambda since, until: several(since, until, developers_a_part=developers_a_part))
     everyone = Scope(Developer.objects.all(), since, until)
     assert everyone.everyone
     named = Developer.objects.filter(pk__in=list(Developer.objects.values_list("pk", flat=True)))

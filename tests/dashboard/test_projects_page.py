@@ -325,3 +325,22 @@ def test_spend_not_yet_split_by_project_is_shown_for_the_org_and_for_a_team(clie
     assert page(client, admin_user, **days, model="claude-sonnet-4-6").context["outside"] == Decimal("0.33")
     assert page(client, admin_user, **days, developer=str(usage["bo"].pk)).context["outside"] == Decimal("0.88")
     assert page(client, admin_user, **days, developer=str(usage["ana"].pk)).context["outside"] == 0
+
+
+def test_the_table_shows_a_page_of_projects_and_the_csv_every_one(client, usage, admin_user, monkeypatch):
+    """PROJECTS_PER_PAGE rows a page, most spend first, with a pager keeping the filters; the totals and the
+    CSV cover every project."""
+    from costdash.dashboard.views import projects as view
+
+    monkeypatch.setattr(view, "PROJECTS_PER_PAGE", 2)
+    first = page(client, admin_user)
+    names = [p["name"] for p in first.context["table"]["projects"]]
+    assert len(names) == 4
+    assert [p["name"] for p in first.context["shown"]] == names[:2]
+    body = first.content.decode()
+    assert "Projects 1–2 of 4 (page 1 of 2)" in body and "page=2#projects" in body and "since=2026-04-01" in body
+    second = page(client, admin_user, page="2")
+    assert [p["name"] for p in second.context["shown"]] == names[2:]
+    assert second.context["table"]["total"]["spend"] == Decimal("2.83")
+    csv = b"".join(page(client, admin_user, page="2", format="csv").streaming_content).decode()
+    assert all(name in csv for name in names)

@@ -1,6 +1,7 @@
 """The Projects page: spend, requests, developers, sessions, cache hit rate and model mix per
 project (the repository of a transcript's working directory; chargeback.projects)."""
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from costdash.accounts import roles
@@ -10,6 +11,9 @@ from costdash.chargeback import projects as selectors
 from ..charts.projects import project_spend_figure
 from ..filters import scope_for
 from ..tables_csv import INT, MONEY, RATIO, Column, csv_href, csv_response, wants_csv
+
+# The per-project table's rows a page (an org of 2,000 developers has ~450 repositories; the CSV has every one).
+PROJECTS_PER_PAGE = 100
 
 # The per-project table as a CSV download (tables_csv).
 CSV_COLUMNS = (
@@ -42,6 +46,8 @@ def project_list(request):
         "sees_all": filters.sees_all,
         "org": OrgSettings.get(),
         "table": table,
+        "shown": Paginator(rows, PROJECTS_PER_PAGE).get_page(request.GET.get("page")),
+        "page_query": scope.querystring(),
         "outside": selectors.project_spend_outside(scope, table["total"]["spend"]) if rows and not scope.project else 0,
         "figure": project_spend_figure(rows) if any(p["spend"] for p in rows) else None,
         "project_applies": "every figure on this page is that project's",
