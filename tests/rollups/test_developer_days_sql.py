@@ -51,9 +51,8 @@ def _assert_same(scope: Scope) -> None:
     python = fold(day_rows(scope, by_project=True), CEILING)
     database = in_sql.developer_totals(scope, CEILING, by_project=True)
     assert set(database) == set(python)
-    _, worst = in_sql.p90s_and_worst_days(scope, list(python), P90, by_project=True)
-    p90s, every_worst = in_sql.p90s_and_worst_days(scope, None, P90, by_project=True)
-    assert every_worst == worst
+    worst = in_sql.worst_days(scope, list(python), by_project=True)
+    p90s = in_sql.p90s(scope, None, P90, by_project=True)
     for dev, expected in python.items():
         found = database[dev]
         assert (found.spend, found.active_days, found.days_over_ceiling, found.worst_day_cost) == (
@@ -94,7 +93,7 @@ def test_one_developer_day_and_none(db):
     dev = DeveloperFactory(email="one@example.com")
     DailyCostFactory(developer=dev, day=START, cost=D("31.25"))
     _assert_same(_scope(10))
-    assert in_sql.p90s_and_worst_days(_scope(10), [dev.pk], P90) == ({dev.pk: D("31.25")}, {dev.pk: START})
+    assert in_sql.p90s(_scope(10), [dev.pk], P90) == {dev.pk: D("31.25")}
 
 
 def test_the_lazy_table_fills_what_the_full_table_has(db):

@@ -66,7 +66,7 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 def developer_totals(scope: Scope, ceiling: Decimal, by_project: bool = False) -> dict[int, DeveloperDays]:
     """developer id -> DeveloperDays with spend, active_days, days_over_ceiling and worst_day_cost (one
     grouped query; two when whole months are read from DeveloperMonth). ``days`` and ``costs`` stay empty
-    and ``worst_day`` None: ``p90s_and_worst_days`` finds them for the developers a page shows."""
+    and ``worst_day`` None: ``worst_days`` and ``p90s`` find them for the developers a page shows."""
     if not scope.model and not (by_project and scope.project) and ceiling >= 0:
         months = _whole_months(scope)
         if months is not None:
@@ -121,41 +121,45 @@ def _developers_clause(developer_ids) -> tuple[str, list]:
     return " AND developer_id = ANY(%s)", [list(developer_ids)]
 
 
-def p90s_and_worst_days(scope: Scope, developer_ids, q: Decimal,
-                        by_project: bool = False) -> tuple[dict[int, Decimal], dict[int, date]]:
-    """({developer id: the q-percentile of their active days' costs}, {developer id: their costliest
-    day, the earliest of equally costly ones}) as fold finds them; developers without an active day
-    have no percentile. ``developer_ids`` None: every developer of the scope. One query, one pass over
-    the developer-days: two windows, the active days sorted by cost (the two values either side of
-    the rank) and every day by cost, highest and earliest first."""
+def worst_days(scope: Scope, developer_ids, by_project: bool = False) -> dict[int, date]:
+    """developer id -> their costliest day (the earliest of equally costly ones), as fold finds it."""
     sql, params = relation(scope, by_project)
     where, extra = _developers_clause(developer_ids)
     rows = _fetch(
-        "SELECT developer_id, n, i, cost, day, w FROM ("
-        "SELECT developer_id, day, cost, "
-        "CASE WHEN active THEN ROW_NUMBER() OVER (PARTITION BY developer_id, active ORDER BY cost) - 1 END AS i, "
-        "COUNT(*) FILTER (WHERE active) OVER (PARTITION BY developer_id) AS n, "
-        "ROW_NUMBER() OVER (PARTITION BY developer_id ORDER BY cost DESC, day) AS w "
-        f"FROM ({sql}) AS d WHERE TRUE{where}) AS ranked "
-        "WHERE w = 1 OR i BETWEEN FLOOR((n - 1) * %s) AND FLOOR((n - 1) * %s) + 1 ORDER BY developer_id, i",
+        f"SELECT DISTINCT ON (developer_id) developer_id, day FROM ({sql}) AS d WHERE TRUE{where} "
+        "ORDER BY developer_id, cost DESC, day",
+        [*params, *extra],
+    )
+    return dict(rows)
+
+
+def p90s(scope: Scope, developer_ids, q: Decimal, by_project: bool = False) -> dict[int, Decimal]:
+    """developer id -> the q-percentile of their active days' costs (developers without one: absent).
+    ``developer_ids`` None: every developer of the scope. One query: each developer's two values either
+    side of the rank, by a window over their active days sorted by cost."""
+    sql, params = relation(scope, by_project)
+    where, extra = _developers_clause(developer_ids)
+    rows = _fetch(
+        "SELECT developer_id, n, i, cost FROM ("
+        "SELECT developer_id, cost, ROW_NUMBER() OVER (PARTITION BY developer_id ORDER BY cost) - 1 AS i, "
+        f"COUNT(*) OVER (PARTITION BY developer_id) AS n FROM ({sql}) AS d WHERE active{where}) AS ranked "
+        "WHERE i BETWEEN FLOOR((n - 1) * %s) AND FLOOR((n - 1) * %s) + 1 ORDER BY developer_id, i",
         [*params, *extra, q, q],
     )
     found: dict[int, list] = {}
-    worst: dict[int, date] = {}
-    for dev, n, i, cost, day, w in rows:
-        if w == 1:
-            worst[dev] = day
-        if i is not None and int((n - 1) * q) <= i <= int((n - 1) * q) + 1:
-            found.setdefault(dev, [n]).append(cost)  # by i: ORDER BY developer_id, i
-    p90s = {dev: percentile_between(n, q, values[0], values[-1]) for dev, (n, *values) in found.items()}
-    return p90s, worst
+    for dev, n, _i, cost in rows:
+        found.setdefault(dev, [n]).append(cost)
+    out = {}
+    for dev, (n, *values) in found.items():
+        out[dev] = percentile_between(n, q, values[0], values[-1])
+    return out
 
 
 def add_p90_and_worst_day(scope: Scope, rows: list[dict], developer_ids, q: Decimal,
                           by_project: bool = False) -> None:
-    """Set each developer_rows row's "p90" and "worst_day" as the Python fold gives them (one query over
+    """Set each developer_rows row's "p90" and "worst_day" as the Python fold gives them (two queries over
     ``developer_ids``' developer-days; None: every developer of the scope)."""
-    found, worst = p90s_and_worst_days(scope, developer_ids, q, by_project)
+    found, worst = p90s(scope, developer_ids, q, by_project), worst_days(scope, developer_ids, by_project)
     for row in rows:
         row["p90"], row["worst_day"] = found.get(row["developer_id"]), worst.get(row["developer_id"])
 
