@@ -182,15 +182,13 @@ def _session_counts_by_month(scope: Scope, session_days: QuerySet, first, last, 
         spans, simple = spans.filter(project__in=repositories), simple.filter(project__in=repositories)
     if developer_ids is not None:
         spans, simple = spans.filter(developer_id__in=developer_ids), simple.filter(developer_id__in=developer_ids)
-    parts, params = [], []
-    for rows in (*around, spans):
-        sql, part_params = rows.values_list("developer_id", "session_id").order_by().query.sql_with_params()
-        parts.append(f"({sql})")
-        params.extend(part_params)
+    first_part, *others = [rows.values_list("developer_id", "session_id").order_by() for rows in (*around, spans)]
+    # Django writes the union as each database takes it (SQLite has no parenthesised SELECTs in a UNION).
+    parts, params = first_part.union(*others, all=True).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT developer_id, COUNT(*) FROM (SELECT DISTINCT developer_id, session_id FROM "
-            f"({' UNION ALL '.join(parts)}) AS parts (developer_id, session_id)) AS pairs GROUP BY developer_id",
+            f"SELECT developer_id, COUNT(*) FROM (SELECT DISTINCT developer_id, session_id FROM ({parts}) AS parts) "
+            "AS pairs GROUP BY developer_id",
             params,
         )
         counted = Counter(dict(cursor.fetchall()))
