@@ -309,22 +309,31 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
     return {name: n for name, n in per_project.items() if n}, every
 
 
-def _sessions_of_several(since: date, until: date, developers_a_part: int = 200) -> list[Q]:
+def _sessions_of_several(since: date, until: date, developers_a_part: int = 200,
+                         sessions_a_part: int = 5_000) -> list[Q]:
     """Conditions on SessionDay picking the sessions with a day in ``since``..``until`` and of several days
     or of several projects (the few that SessionTotal's two partial indexes hold), by developer and
-    session id: one condition a ``developers_a_part`` developers, none when there is no such session."""
+    session id; none when there is no such session. Each condition names at most ``developers_a_part``
+    developers and ``sessions_a_part`` session ids (a query's parameters and SQLite's expression depth
+    stay bounded however many there are)."""
     overlapping = Q(first_day__lte=until, last_day__gte=since)
     found: dict[int, list[str]] = {}
     for developer, session in SessionTotal.objects.filter(
             (Q(first_day__lt=F("last_day")) & overlapping) | (Q(projects__gt=1) & overlapping)
     ).values_list("developer_id", "session_id").order_by():
         found.setdefault(developer, []).append(session)
-    developers = sorted(found)
-    conditions = []
-    for i in range(0, len(developers), developers_a_part):
-        q = Q(pk__in=[])
-        for developer in developers[i : i + developers_a_part]:
-            q |= Q(developer_id=developer, session_id__in=found[developer])
+    conditions: list[Q] = []
+    q, terms, size = Q(pk__in=[]), 0, 0
+    for developer in sorted(found):
+        sessions = found[developer]
+        for i in range(0, len(sessions), sessions_a_part):
+            chunk = sessions[i : i + sessions_a_part]
+            if terms and (terms == developers_a_part or size + len(chunk) > sessions_a_part):
+                conditions.append(q)
+                q, terms, size = Q(pk__in=[]), 0, 0
+            q |= Q(developer_id=developer, session_id__in=chunk)
+            terms, size = terms + 1, size + len(chunk)
+    if terms:
         conditions.append(q)
     return conditions
 

@@ -125,15 +125,18 @@ RANGES = ((START, START + timedelta(days=DAYS - 1)), (date(2026, 4, 1), date(202
 
 
 @pytest.mark.parametrize("since, until", RANGES)
-@pytest.mark.parametrize("developers_a_part", (200, 1))
-def test_the_whole_org_reads_its_rollups_and_gets_every_figure_of_the_daily_rows(org, since, until, developers_a_part,
+@pytest.mark.parametrize("a_part", ((200, 5_000), (1, 5_000), (200, 2)))
+def test_the_whole_org_reads_its_rollups_and_gets_every_figure_of_the_daily_rows(org, since, until, a_part,
                                                                                  monkeypatch):
     from costdash.chargeback import projects
 
     several = projects._sessions_of_several
     assert any(several(since, until)) or (since, until) == RANGES[-1]  # sessions of several days or projects
+    if (since, until) == RANGES[0]:  # every condition within its bounds, and each session in one of them
+        conditions = several(since, until, developers_a_part=a_part[0], sessions_a_part=a_part[1])
+        assert len(conditions) > 1 if a_part != (200, 5_000) else len(conditions) == 1
     monkeypatch.setattr(projects, "_sessions_of_several",
-                        lambda since, until: several(since, until, developers_a_part=developers_a_part))
+                        lambda since, until: several(since, until, developers_a_part=a_part[0], sessions_a_part=a_part[1]))
     everyone = Scope(Developer.objects.all(), since, until)
     assert everyone.everyone
     named = Developer.objects.filter(pk__in=list(Developer.objects.values_list("pk", flat=True)))
