@@ -268,20 +268,18 @@ def _session_counts(scope: Scope, aliases: dict[str, str]) -> tuple[dict[str, in
     pairs = []
     for since, until in ranges:
         days = scope.of_developers(SessionDay.objects.filter(day__gte=since, day__lte=until))
-        if scope.everyone:
-            summed = OrgProjectSessionDay.objects.filter(day__gte=since, day__lte=until)
-            if scope.project:
-                summed = summed.filter(project__in=scope.repositories)
-            for name, n in summed.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).values_list(
-                    "shown", "n").order_by():
-                per_project[name] += n
-                every += n
-            parts = [days.filter(q) for q in _sessions_of_several(since, until)]
-        else:
-            parts = [days]
+        summed = OrgProjectSessionDay.objects.filter(day__gte=since, day__lte=until)
         if scope.project:
-            parts = [rows.filter(project__in=scope.repositories) for rows in parts]
-        for rows in parts if scope.everyone else ():  # their rows were in the sums: each counts once, below
+            days, summed = days.filter(project__in=scope.repositories), summed.filter(project__in=scope.repositories)
+        if not scope.everyone:
+            pairs.append(days)
+            continue
+        for name, n in summed.annotate(shown=shown).values("shown").annotate(n=Sum("sessions")).values_list(
+                "shown", "n").order_by():
+            per_project[name] += n
+            every += n
+        parts = [days.filter(q) for q in _sessions_of_several(since, until)]
+        for rows in parts:  # their rows were in the sums: taken out, each session counts once by id below
             for name, n in rows.annotate(shown=shown).values("shown").annotate(n=Count("pk")).values_list(
                     "shown", "n").order_by():
                 per_project[name] -= n
