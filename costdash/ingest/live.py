@@ -58,6 +58,7 @@ RECOMPUTE_PUBLISH_SECONDS = 1.0
 _lock = threading.Lock()
 _tokens: dict[tuple[str, str], tuple[float, IngestToken]] = {}  # (digest, kind) -> (read at, token)
 _org_time_zone: tuple[float, str] | None = None
+_expect_new = True  # the last live write of this process stored only new requests (LiveBatch.write)
 _published_at = float("-inf")
 
 
@@ -187,8 +188,15 @@ class LiveBatch:
 
     def write(self, token: IngestToken):
         """(entries written, failed calls written), inside the caller's transaction; days dirty marked
-        by dirty_days_ensure (stamp them afterwards with live_marks_and_counts)."""
-        written = entries_write(self.pending, mark_dirty=dirty_days_ensure, token_id=token.pk)
+        by dirty_days_ensure (stamp them afterwards with live_marks_and_counts).
+
+        Live records are nearly always new requests, so their COPY lines are copied straight into the
+        events table (upsert._copy_new: half PostgreSQL's work a row) while the last write of this process
+        stored only new requests; a write that met a stored key (an exporter's retry, a body sent twice)
+        upserts through the staging table, and so does the next, as an import's flushes do."""
+        global _expect_new
+        written = entries_write(self.pending, mark_dirty=dirty_days_ensure, new=_expect_new, token_id=token.pk)
+        _expect_new = written.inserted == len(self.pending)
         failed = failed_calls_write(self.failures, batch_id=None, identities=self.identities,
                                     tz=self.builder.tz_name, mark_dirty=dirty_days_ensure)
         return written, failed

@@ -260,3 +260,39 @@ def test_stored_bodies_are_compressed_with_lz4_and_read_back_whole():
         method, size = cursor.fetchone()
     assert bytes(ReceivedBody.objects.get(pk=stored.pk).data) == body
     assert method == "lz4" and size < len(body) // 4
+
+
+@pytest.mark.django_db
+def test_a_batch_of_new_records_is_copied_straight_in_and_one_meeting_stored_keys_is_upserted(
+    client, memory_broker, monkeypatch
+):
+    """A drain's batch (bodies of one token) goes straight into the events table while the last batch held
+    only new requests; a batch with a retried body falls back to the staging table's upsert, the next batch
+    upserts too, and the one after it is copied straight in again. Events, costs and counts are the same
+    either way."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the straight copy is PostgreSQL's COPY")
+    from costdash.ingest import live, upsert
+
+    monkeypatch.setattr(live, "_expect_new", True)
+    copies, real = [], upsert._copy_new
+    monkeypatch.setattr(upsert, "_copy_new", lambda rows, *keys: copies.append(real(rows, *keys)) or copies[-1])
+    secret = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[1]
+
+    def drain(*tags: str):
+        for tag in tags:
+            assert post(client, secret, body(tag)).status_code == 200
+        return received_drain()
+
+    assert drain("a", "b").records == 8
+    assert drain("a", "c").records == 8  # "a" again: an exporter's retry
+    assert drain("d", "e").records == 8
+    assert drain("f", "g").records == 8
+    assert copies == [True, False, True]  # (d, e) upserted: the batch before it met stored keys
+    assert UsageEvent.objects.count() == 28
+    assert sum(UsageEvent.objects.values_list("cost", flat=True)) == 28 * RECORD_COST
+    assert sorted(UsageEvent.objects.values_list("request_id", flat=True)) == sorted(
+        f"req_{tag}_{i}" for tag in "abcdefg" for i in range(4))
+    token = IngestToken.objects.get()
+    assert (token.requests, token.events_new, token.rejected) == (8, 28, 0)
+    assert ReceivedBody.objects.filter(state="done").count() == 8
