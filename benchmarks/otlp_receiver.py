@@ -19,6 +19,12 @@ worker reads and that is deleted afterwards. After the load, the batch path is m
 child process drains every stored body as a worker does (received_drain: batches of
 COSTDASH_RECEIVED_BATCH_BODIES bodies, one COPY upsert a token and batch) and prints records/s.
 ``--eager``: no Redis, each body processed in its request (the embedded default).
+
+``--worker``: a real Celery worker (``celery -A costdash worker --concurrency=2``, as docker-compose runs
+it) reads the run's queue during the load, so bodies become events while they arrive; the run then says how
+long after it was stored each body's events were committed (``processed_at - received_at`` of every body:
+p50/p95/p99/max), i.e. when they became visible. ``--rate``: the clients' total requests/s (paced; default
+as fast as they can), to measure that at a steady load rather than a burst's backlog.
 """
 from __future__ import annotations
 
@@ -96,9 +102,10 @@ def render(parts: list[str], index: int) -> bytes:
 # ---- the load (client processes) ----
 
 def client(port: int, secret: str, first: int, step: int, total: int, threads: int, seconds: float,
-           run: str, start, results) -> None:
+           run: str, start, results, interval: float = 0.0) -> None:
     """Post bodies first, first + step, ... below ``total`` from ``threads`` threads until done or
-    ``seconds`` after ``start`` is set; put (latencies, errors, a few of them, CPU s) on ``results``."""
+    ``seconds`` after ``start`` is set, each thread one body every ``interval`` seconds at most (0: at once);
+    put (latencies, errors, a few of them, CPU s) on ``results``."""
     import http.client
 
     parts = body_template(run)
@@ -110,7 +117,11 @@ def client(port: int, secret: str, first: int, step: int, total: int, threads: i
 
     def loop() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        next_at = time.monotonic()
         while (index := next(numbers)) < total and time.monotonic() < deadline:
+            if interval:
+                next_at += interval
+                time.sleep(max(0.0, next_at - time.monotonic()))
             body = render(parts, index)
             began = time.perf_counter()
             try:
@@ -201,14 +212,16 @@ def child_count(run: str, name: str) -> dict:
     from costdash.accounts.models import OrgSettings
     from costdash.ingest.models import IngestToken, UsageEvent
     from costdash.lib.dates import reporting_day
-    from costdash.rollups.models import DirtyDay
+    from costdash.rollups.models import DailyCost, DirtyDay
 
     events = UsageEvent.objects.filter(dedupe_key__startswith=f"otel:req_bench{run}_")
     token = IngestToken.objects.get(name=name)
-    # No worker reads the run's queue, so every developer-day written must still be marked dirty.
+    # Every developer-day written must still be marked dirty (no worker read the run's queue) or, with
+    # --worker, be dirty or recomputed already.
     tz = OrgSettings.get().time_zone
     days = {(d, reporting_day(ts, tz)) for d, ts in events.values_list("developer_id", "timestamp").distinct()}
     marked = set(DirtyDay.objects.values_list("developer_id", "day"))
+    marked |= set(DailyCost.objects.values_list("developer_id", "day").distinct())
     result = {"events": events.count(), "developers": events.values("developer").distinct().count(),
               "token_requests": token.requests, "token_events": token.events_new, "days": len(days),
               "days_marked": len(days & marked)}
@@ -253,6 +266,37 @@ def drains(env: dict, count: int) -> dict:
     total = {key: sum(o[key] for o in outs) for key in ("bodies", "done", "failed", "records", "cpu")}
     return {**total, "waiting": max(o["waiting"] for o in outs), "seconds": max(o["seconds"] for o in outs),
             "batch": outs[0]["batch"]}
+
+
+def child_visible(name: str) -> dict:
+    """How long after it was stored each body of the run's token had its events committed (its
+    ``processed_at``, set in the transaction that writes them), in ms; and the bodies not done yet."""
+    common._django()
+    from costdash.ingest.models import ReceivedBody
+
+    bodies = ReceivedBody.objects.filter(token__name=name)
+    waits = sorted((done - stored).total_seconds() * 1000 for stored, done in
+                   bodies.filter(state="done").values_list("received_at", "processed_at"))
+    return {"waits": waits, "waiting": bodies.exclude(state="done").count()}
+
+
+def worker_start(env: dict, queue: str, log) -> subprocess.Popen:
+    """A Celery worker on the run's queue, as docker-compose runs it (prefork, --concurrency=2)."""
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "celery"), "-A", "costdash", "worker", "-Q", queue,
+                             "--concurrency=2", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+                            cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def worker_finish(env: dict, name: str, proc: subprocess.Popen, seconds: float = 300) -> dict:
+    """Wait (up to ``seconds``) until the worker has done every body of the run, then stop it; child_visible."""
+    deadline = time.monotonic() + seconds
+    while True:
+        seen = run_child("visible", env, name)
+        if not seen["waiting"] or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    server_stop(proc)
+    return seen
 
 
 def child_flush_bodies() -> dict:
@@ -327,7 +371,7 @@ def in_process(args, env: dict, run: str) -> int:
 
 CHILDREN = {"migrate": common.child_migrate, "in_process": child_in_process, "flush": common.child_flush,
             "flush_bodies": child_flush_bodies, "token": child_token,
-            "count": child_count, "drain": child_drain}
+            "count": child_count, "drain": child_drain, "visible": child_visible}
 
 
 def run_child(action: str, env: dict, *args: str) -> dict:
@@ -370,8 +414,9 @@ def load(args, env: dict, secret: str, run: str) -> dict:
         if warm_errors or len(warmed) != WARM_UP:
             raise SystemExit(f"warm-up failed: {warm_samples}; see {log.name}")
         start = ctx.Event()
+        interval = args.clients * args.threads / args.rate if args.rate else 0.0
         procs = [ctx.Process(target=client, args=(port, secret, i, args.clients, args.requests, args.threads,
-                                                  args.seconds, run, start, results), daemon=True)
+                                                  args.seconds, run, start, results, interval), daemon=True)
                  for i in range(args.clients)]
         for proc in procs:
             proc.start()
@@ -452,6 +497,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="Instead of the load: N requests through the WSGI application in one process (CPU a "
                              "request, the fairest figure on a shared machine)")
     parser.add_argument("--eager", action="store_true", help="No Redis: the rollup recompute runs in each request")
+    parser.add_argument("--worker", action="store_true",
+                        help="A Celery worker (--concurrency=2) turns bodies into events during the load: how long "
+                             "after it was stored each body's events were visible")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="The clients' total requests/s, paced (default 0: as fast as they can)")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL") or common.DEFAULT_DATABASE_URL
     run, name = secrets.token_hex(4), f"bench-otlp-{time.time_ns()}"
@@ -480,13 +530,36 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server:        gunicorn, {args.workers} {kind}, loopback; {mode}; "
           f"DATABASE_CONN_MAX_AGE={env.get('DATABASE_CONN_MAX_AGE', '0')}; "
           f"load average before {os.getloadavg()[0]:.2f}")
+    if args.worker and args.eager:
+        parser.error("--worker needs Redis (not --eager)")
+    worker = seen = None
+    if args.worker:
+        worker_log = tempfile.NamedTemporaryFile("w+", prefix="costdash-worker-", suffix=".log", delete=False)
+        worker = worker_start(env, queue, worker_log)
     try:
         result = load(args, env, secret, run)
+        if worker:
+            seen = worker_finish(env, name, worker)
     finally:
+        if worker and worker.poll() is None:
+            worker.kill()
         queued = redis_queue_drop(redis_url, queue) if redis_url else 0
-    drained = None if args.eager else drains(env, args.drains)
+    drained = None if args.eager or args.worker else drains(env, args.drains)
     counted = run_child("count", env, run, name)
-    return 0 if report(args, result, counted, queued, len(render(body_template(run), 0)), drained) else 1
+    ok = report(args, result, counted, queued, len(render(body_template(run), 0)), drained)
+    if seen is not None:
+        waits = seen["waits"]
+        print(f"visible:       {len(waits):,} bodies turned into events by the worker during the load "
+              f"({seen['waiting']} not done); stored -> events committed: p50 {percentile(waits, 0.5) / 1000:.0f} ms, "
+              f"p95 {percentile(waits, 0.95) / 1000:.0f} ms, p99 {percentile(waits, 0.99) / 1000:.0f} ms, "
+              f"max {waits[-1] if waits else float('nan'):.0f} ms")
+        worker_log.seek(0)
+        errors = [line for line in worker_log.read().splitlines() if "ERROR" in line]
+        worker_log.close()
+        os.unlink(worker_log.name)
+        if errors:
+            print("worker errors:\n" + "\n".join(errors[:10]))
+    return 0 if ok and (seen is None or not seen["waiting"]) else 1
 
 
 if __name__ == "__main__":
