@@ -296,3 +296,30 @@ def test_a_batch_of_new_records_is_copied_straight_in_and_one_meeting_stored_key
     token = IngestToken.objects.get()
     assert (token.requests, token.events_new, token.rejected) == (8, 28, 0)
     assert ReceivedBody.objects.filter(state="done").count() == 8
+
+
+@pytest.mark.django_db
+def test_a_drain_pauses_the_garbage_collector_for_each_batch_only(client, memory_broker, monkeypatch):
+    """The cyclic collector is off while a batch is processed and back on after it, a failing batch included
+    (its bodies then tried one at a time, with the collector on)."""
+    import gc
+
+    from costdash.ingest import received
+
+    secret = ingest_token_create(name="collector", kind=IngestToken.Kind.OTLP)[1]
+    for tag in ("a", "b"):
+        assert post(client, secret, body(tag)).status_code == 200
+    seen, real = [], received.received_process
+
+    def observed(claim, **kwargs):
+        seen.append(gc.isenabled())
+        if len(seen) == 1:
+            raise RuntimeError("the batch's write failed")
+        return real(claim, **kwargs)
+
+    monkeypatch.setattr(received, "received_process", observed)
+    assert gc.isenabled()
+    outcome = received_drain()
+    assert seen == [False, True, True]  # the batch, then its two bodies one at a time
+    assert gc.isenabled() and (outcome.done, outcome.records) == (2, 8)
+    assert UsageEvent.objects.count() == 8
