@@ -52,7 +52,13 @@ def _assert_same(scope: Scope) -> None:
     database = in_sql.developer_totals(scope, CEILING, by_project=True)
     assert set(database) == set(python)
     worst = in_sql.worst_days(scope, list(python), by_project=True)
+    # Told each developer's worst cost (as the pages are), the day is found by a join, not a sort: the same days.
+    worst_costs = {dev: found.worst_day_cost for dev, found in database.items()}
+    assert in_sql.worst_days(scope, list(python), by_project=True, worst_costs=worst_costs) == worst
+    assert in_sql.worst_days(scope, None, by_project=True, worst_costs=worst_costs) == worst
     p90s = in_sql.p90s(scope, None, P90, by_project=True)
+    assert in_sql.p90s(scope, list(python)[:3], P90, by_project=True) == {
+        dev: p90s[dev] for dev in list(python)[:3] if dev in p90s}
     for dev, expected in python.items():
         found = database[dev]
         assert (found.spend, found.active_days, found.days_over_ceiling, found.worst_day_cost) == (
@@ -96,6 +102,19 @@ def test_one_developer_day_and_none(db):
     assert in_sql.p90s(_scope(10), [dev.pk], P90) == {dev.pk: D("31.25")}
 
 
+def test_a_worst_cost_no_day_has_any_more_falls_back_to_sorting_the_days(db):
+    """The worst cost a page read first and the days read after it disagree (a recompute in between): the
+    developer's worst day is then found by sorting their days, never left out."""
+    dev, other = DeveloperFactory(email="a@example.com"), DeveloperFactory(email="b@example.com")
+    for offset, cost in ((0, "4.00"), (1, "9.50"), (2, "9.50"), (3, "1.00")):
+        DailyCostFactory(developer=dev, day=START + timedelta(days=offset), cost=D(cost))
+    DailyCostFactory(developer=other, day=START + timedelta(days=5), cost=D("2.00"))
+    scope = _scope(10)
+    stale = {dev.pk: D("7.00"), other.pk: D("2.00")}
+    assert in_sql.worst_days(scope, [dev.pk, other.pk], worst_costs=stale) == {
+        dev.pk: START + timedelta(days=1), other.pk: START + timedelta(days=5)}
+
+
 def test_the_lazy_table_fills_what_the_full_table_has(db):
     _team(11, developers=9, days=15)
     scope = _scope(15)
@@ -130,3 +149,20 @@ def test_cache_and_main_model_from_whole_months_equal_the_daily_rows(db, seed, m
     assert some == [developers._model_figures(scope, developer_ids=list(Developer.objects.values_list("pk", flat=True)[:2]))
                     for scope in scopes]
     assert all(found) and any(f["main_model"] for f in found[0].values())
+
+
+@pytest.mark.parametrize("wanted", [3, 250])
+def test_developer_names_by_id_or_from_the_whole_table_are_the_same(db, wanted):
+    """spend._names reads a few developers by id and many (an org's Developers table) from the whole table:
+    either way exactly the developers asked for, named by name or else email, with their team's name."""
+    from costdash.accounts.models import Team
+    from costdash.rollups.selectors.spend import NAMES_BY_ID, _names
+
+    team = Team.objects.create(name="Payments")
+    developers = Developer.objects.bulk_create(
+        Developer(email=f"n{n}@example.com", name="" if n % 7 == 0 else f"Name {n}", team=team if n % 2 else None)
+        for n in range(260))
+    asked = {dev.pk for dev in developers[:wanted]} | {max(dev.pk for dev in developers) + 1000}  # one unknown id
+    assert (len(asked) > NAMES_BY_ID) == (wanted > NAMES_BY_ID)
+    expected = {dev.pk: (dev.name or dev.email, "Payments" if n % 2 else "") for n, dev in enumerate(developers[:wanted])}
+    assert _names(asked) == expected

@@ -23,12 +23,19 @@ from .repricing import Tokens, token_sums
 P90 = Decimal("0.9")
 
 
+# Past this many ids the org's developers are read whole: an IN list of 2,000 ids costs PostgreSQL and Django
+# ~30 ms to plan and bind, reading the 2,000 rows ~5.
+NAMES_BY_ID = 200
+
+
 def _names(developer_ids: set[int]) -> dict[int, tuple[str, str]]:
     """developer id -> (display name, team name or "")."""
     if not developer_ids:
         return {}
-    found = Developer.objects.filter(pk__in=developer_ids).values_list("pk", "name", "email", "team__name")
-    return {pk: (name or email, team or "") for pk, name, email, team in found}
+    found = Developer.objects.values_list("pk", "name", "email", "team__name")
+    if len(developer_ids) <= NAMES_BY_ID:
+        found = found.filter(pk__in=developer_ids)
+    return {pk: (name or email, team or "") for pk, name, email, team in found if pk in developer_ids}
 
 
 def developer_day_totals(scope: Scope) -> QuerySet:
