@@ -321,14 +321,14 @@ def _sessions_of_several(since: date, until: date, developers_a_part: int = 200,
     ).values_list("developer_id", "session_id").order_by():
         found.setdefault(developer, []).append(session)
     conditions: list[Q] = []
-    q, terms, size = Q(pk__in=[]), 0, 0
+    q, terms, size = Q(), 0, 0
     for developer in sorted(found):
         sessions = found[developer]
         for i in range(0, len(sessions), sessions_a_part):
             chunk = sessions[i : i + sessions_a_part]
             if terms and (terms == developers_a_part or size + len(chunk) > sessions_a_part):
                 conditions.append(q)
-                q, terms, size = Q(pk__in=[]), 0, 0
+                q, terms, size = Q(), 0, 0
             q |= Q(developer_id=developer, session_id__in=chunk)
             terms, size = terms + 1, size + len(chunk)
     if terms:

@@ -32,7 +32,7 @@ def _names(developer_ids: set[int]) -> dict[int, tuple[str, str]]:
     """developer id -> (display name, team name or "")."""
     if not developer_ids:
         return {}
-    found = Developer.objects.values_list("pk", "name", "email", "team__name")
+    found = Developer.objects.values_list("pk", "name", "email", "team__name").order_by()  # a dict: no sort
     if len(developer_ids) <= NAMES_BY_ID:
         found = found.filter(pk__in=developer_ids)
     return {pk: (name or email, team or "") for pk, name, email, team in found if pk in developer_ids}
