@@ -263,6 +263,9 @@ class MonthlyCost(models.Model):
     cache_write_1h_tokens = models.BigIntegerField(default=0)
     cache_read_tokens = models.BigIntegerField(default=0)
     web_search_requests = models.IntegerField(default=0)
+    # How many DailyCost rows were summed into this one: a range that reads a partial month as the whole
+    # month less its days outside the range keeps a (developer, model) only where rows are left.
+    daily_rows = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

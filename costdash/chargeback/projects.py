@@ -25,7 +25,7 @@ from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, S
 from django.db.models.functions import Coalesce
 
 from costdash.ingest.parsers.dimensions import UNKNOWN_PROJECT
-from costdash.lib.dates import month_after
+from costdash.lib.dates import month_after, month_end
 from costdash.rollups.models import SessionDay, SessionMonth, SessionSpan, SessionTotal
 from costdash.rollups.scope import Scope
 from costdash.rollups.selectors.repricing import token_sums
@@ -129,6 +129,33 @@ def whole_months(since: date, until: date) -> tuple[date, date] | None:
     if last < first:
         return None
     return first, last.replace(day=1)
+
+
+def months_by_difference(since: date, until: date) -> tuple[date, date, list[tuple[date, date]]] | None:
+    """(first, last, outside) for a monthly rollup whose rows are exact sums of their days (MonthlyCost):
+    the months (first days) to read monthly, the range's whole months widened by the partial month at
+    either end when fewer of its days lie outside the range than inside, and ``outside``: those partial
+    months' days outside the range, as inclusive (from, to) pairs, whose daily rows are subtracted. A
+    year ending on the 7th reads the first month whole less its 7 days before the range (instead of its
+    24 days in it). The other days of the range are read from the daily rows as around whole months.
+    None when no month is read monthly."""
+    whole = whole_months(since, until)
+    first, last = whole if whole else (None, None)
+    outside: list[tuple[date, date]] = []
+    lead = since.replace(day=1)
+    if since.day != 1 and month_after(lead) <= until and (since - lead).days < (month_after(lead) - since).days:
+        first = lead
+        outside.append((lead, since - timedelta(days=1)))
+        last = last or lead
+    tail = until.replace(day=1)
+    end = month_end(until)
+    if until != end and tail > since and (end - until).days < until.day:
+        last = tail
+        first = first or tail
+        outside.append((until + timedelta(days=1), end))
+    if first is None:
+        return None
+    return first, last, outside
 
 
 def _days_around(scope: Scope, first: date, last: date) -> Q:

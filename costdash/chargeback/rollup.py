@@ -191,7 +191,7 @@ def monthly_cost_replace(developer_id: int, months: set[date]) -> None:
     for month in sorted(months):
         sums = (
             DailyCost.objects.filter(developer_id=developer_id, day__gte=month, day__lt=month_after(month))
-            .values("model").annotate(**{f: Sum(f) for f in FIGURES}).order_by()
+            .values("model").annotate(**{f: Sum(f) for f in FIGURES}, daily_rows=Count("pk")).order_by()
         )
         rows += [MonthlyCost(developer_id=developer_id, month=month, **s) for s in sums]
     MonthlyCost.objects.bulk_create(rows, batch_size=1000)

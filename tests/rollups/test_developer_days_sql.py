@@ -139,17 +139,26 @@ def test_the_lazy_table_fills_what_the_full_table_has(db):
 @pytest.mark.parametrize("seed", range(2))
 def test_cache_and_main_model_from_whole_months_equal_the_daily_rows(db, seed, monkeypatch):
     """The Developers table's cache hit rate and main model read whole months from chargeback.MonthlyCost and
-    the days around from DailyCost: the same as grouping every DailyCost row, with and without a model."""
+    the days around from DailyCost, and a partial month with fewer days outside the range than in it as the
+    month less those days: the same as grouping every DailyCost row, with and without a model. A developer
+    or model of the subtracted days alone is left out, as the daily rows leave them out."""
     from costdash.rollups.selectors import developers
 
     _team(200 + seed, developers=5, days=75)
+    only_outside = DeveloperFactory(email="outside@example.com", name="Outside")  # 2 May and 30 June only
+    DailyCostFactory(developer=only_outside, day=date(2026, 5, 2), model=MODELS[0], cost=D("3.00"), requests=2)
+    DailyCostFactory(developer=only_outside, day=date(2026, 6, 30), model=MODELS[1], cost=D("4.00"), requests=2)
     scopes = [Scope(Developer.objects.all(), since, until) for since, until in (
-        (date(2026, 5, 1), date(2026, 7, 14)), (date(2026, 5, 9), date(2026, 7, 2)), (date(2026, 4, 20), date(2026, 6, 3)))]
-    scopes += [replace(scopes[0], model="claude-opus-4-6")]
-    found = [developers._model_figures(scope) for scope in scopes]
+        (date(2026, 5, 1), date(2026, 7, 14)), (date(2026, 5, 9), date(2026, 7, 2)), (date(2026, 4, 20), date(2026, 6, 3)),
+        (date(2026, 5, 5), date(2026, 6, 25)), (date(2026, 5, 3), date(2026, 6, 29)))]
+    scopes += [replace(scopes[0], model="claude-opus-4-6"), replace(scopes[3], model="claude-opus-4-6")]
+    with CaptureQueriesContext(connection) as queries:
+        found = [developers._model_figures(scope) for scope in scopes]
+    assert sum("HAVING SUM(n) > 0" in q["sql"] for q in queries.captured_queries) == 4  # May 5 / May 3 on
+    assert only_outside.pk in found[0] and not any(only_outside.pk in f for f in found[3:5])
     some = [developers._model_figures(scope, developer_ids=list(Developer.objects.values_list("pk", flat=True)[:2]))
             for scope in scopes]
-    monkeypatch.setattr(in_sql, "_whole_months", lambda scope: None)
+    monkeypatch.setattr(developers, "_by_model_with_months", lambda scope, developer_ids: None)
     assert found == [developers._model_figures(scope) for scope in scopes]
     assert some == [developers._model_figures(scope, developer_ids=list(Developer.objects.values_list("pk", flat=True)[:2]))
                     for scope in scopes]

@@ -74,8 +74,9 @@ def usage(db):
 
 
 def daily_only(monkeypatch):
-    """Force the daily path (no whole month is read monthly)."""
+    """Force the daily path (no month is read monthly, whole or less its days outside the range)."""
     monkeypatch.setattr(projects, "whole_months", lambda since, until: None)
+    monkeypatch.setattr(projects, "months_by_difference", lambda since, until: None)
 
 
 def scopes(usage, since, until):
@@ -117,13 +118,14 @@ def test_the_month_rows_are_read_except_where_a_price_changes_inside_a_month(usa
     periods = {(r["model"], r["period"]) for r in rows}
     assert periods == {(SONNET, since), (SONNET, date(2026, 3, 15)), (OPUS, since), (OPUS, date(2026, 4, 1)),
                        (HAIKU, since), (MYSTERY, since)}
-    monthly, daily = _month_split(table, since, until, ())
+    monthly, daily, minus = _month_split(table, since, until, ())
+    assert minus is None
     months = MonthlyCost.objects.filter(monthly)
     assert sorted(set(months.values_list("month", "model"))) == [
         (date(2026, m, 1), model) for m in (2, 3, 4) for model in sorted((SONNET, OPUS, HAIKU, MYSTERY))
         if not (m == 3 and model == SONNET)]
     # Priced as sonnet (the what-if's target): March's rows of every model come from the days.
-    monthly, daily = _month_split(table, since, until, (SONNET,))
+    monthly, daily, minus = _month_split(table, since, until, (SONNET,))
     assert {m for m, in MonthlyCost.objects.filter(monthly).values_list("month").distinct()} == {
         date(2026, 2, 1), date(2026, 4, 1)}
 
@@ -134,6 +136,7 @@ def test_month_rows_are_their_days_summed_and_follow_the_recompute(client, db, t
     from django.db.models import Sum
 
     from costdash.ingest.services import usage_import
+    from costdash.lib.dates import month_after
     from costdash.rollups.models import DailyCost
     from costdash.rollups.services import daily_cost_recompute_dirty
     from tests.ingest.transcripts import assistant_line, write_jsonl
@@ -161,11 +164,20 @@ def test_month_rows_are_their_days_summed_and_follow_the_recompute(client, db, t
         return {(r.month, r.model): (r.cost, r.input_tokens, r.cache_read_tokens, r.requests)
                 for r in MonthlyCost.objects.filter(developer=developer)}
 
+    def rows_counted():  # MonthlyCost.daily_rows: the DailyCost rows of its month and model
+        counted = {(r.month, r.model): r.daily_rows for r in MonthlyCost.objects.filter(developer=developer)}
+        days = DailyCost.objects.filter(developer=developer)
+        assert counted == {key: days.filter(day__gte=key[0], day__lt=month_after(key[0]), model=key[1]).count()
+                           for key in counted}
+        return counted
+
     imported("a", [("2026-03-31T12:00:00Z", SONNET), ("2026-04-01T12:00:00Z", SONNET),
                    ("2026-04-20T12:00:00Z", OPUS)])
     assert month_rows() == months_of_days() and len(month_rows()) == 3
+    assert rows_counted()[(date(2026, 4, 1), SONNET)] == 1
     imported("b", [("2026-04-21T12:00:00Z", SONNET)])
     assert month_rows() == months_of_days() and month_rows()[(date(2026, 4, 1), SONNET)][3] == 2
+    assert rows_counted()[(date(2026, 4, 1), SONNET)] == 2
     developer.delete()
     assert not MonthlyCost.objects.exists()
 
@@ -173,8 +185,8 @@ def test_month_rows_are_their_days_summed_and_follow_the_recompute(client, db, t
 def test_a_year_reads_a_tenth_of_the_rows(usage, table):
     """Not a timing: the daily part of a year ending mid-month is the days around its whole months."""
     until = date(2026, 5, 10)
-    monthly, daily = _month_split(table, until - timedelta(days=364), until, ())
-    assert monthly is not None
+    monthly, daily, minus = _month_split(table, until - timedelta(days=364), until, ())
+    assert monthly is not None and minus is None
     from costdash.rollups.models import DailyCost
 
     days = set(DailyCost.objects.filter(daily).values_list("day", flat=True))
@@ -204,3 +216,85 @@ def test_tokens_add_every_field():
 
     n = len(fields(Tokens))
     assert Tokens(*range(1, n + 1)) + Tokens(*range(10, 10 * (n + 1), 10)) == Tokens(*(11 * i for i in range(1, n + 1)))
+
+
+# Ranges whose partial months at either end are read as the whole month less its days outside the range,
+# or, where a price changes inside the month (sonnet on 15 March), from their days in range.
+PARTIAL = [
+    (date(2026, 1, 10), date(2026, 4, 26)),  # January less 1-9, April less 27-30
+    (date(2026, 1, 10), date(2026, 3, 20)),  # January less 1-9; March's 1-20 from the days (sonnet's change)
+    (date(2026, 2, 5), date(2026, 3, 28)),  # no whole month: February less 1-4; March from the days
+    (date(2026, 3, 10), date(2026, 4, 20)),  # March from the days (cut), April less 21-30
+    (date(2026, 3, 16), date(2026, 4, 26)),  # March less 1-15 (sonnet's change falls before the range), April less 27-30
+]
+
+
+@pytest.fixture
+def outside_only(usage):
+    """Rows on days PARTIAL ranges leave out of their first or last month: Cy only there (5 Jan, 30 Apr), Ana's
+    haiku on 3 Feb and 28 Apr, Bo's opus on 1 Mar. A range without them may not show them, even as zeros."""
+    cy = DeveloperFactory(name="Cy", email="cy@example.com")
+    for developer, day, model in ((cy, date(2026, 1, 5), SONNET), (cy, date(2026, 4, 30), OPUS),
+                                  (usage["ana"], date(2026, 2, 3), HAIKU), (usage["ana"], date(2026, 4, 28), HAIKU),
+                                  (usage["bo"], date(2026, 3, 1), OPUS)):
+        DailyCostFactory(developer=developer, day=day, model=model, input_tokens=5000, output_tokens=700,
+                         cache_read_tokens=90_000, cache_write_5m_tokens=3000, requests=4, cost=Decimal("0.5"))
+    return {**usage, "cy": cy}
+
+
+@pytest.mark.parametrize("since, until", PARTIAL)
+def test_a_partial_month_read_whole_less_its_days_outside_equals_the_daily_sums(outside_only, table, monkeypatch,
+                                                                               since, until):
+    usage = outside_only
+    every = [*scopes(usage, since, until), Scope(Developer.objects.filter(pk=usage["cy"].pk), since, until)]
+
+    def everything(scope):
+        return (key(period_sums(scope, table, ("developer_id", "model"))),
+                key(period_sums(scope, table, ("developer_id",), model=SONNET, priced_as=[OPUS], extra=("cost",))),
+                key(period_sums(scope, table, ("developer_id",), model=HAIKU, priced_as=[SONNET], extra=("cost",))),
+                cache_overview(scope, table), what_if(scope, table, SONNET, OPUS), what_if(scope, table, OPUS, HAIKU))
+
+    with CaptureQueriesContext(connection) as queries:
+        found = [everything(scope) for scope in every]
+    assert any("HAVING SUM" in q["sql"] for q in queries.captured_queries)  # something was subtracted
+    by_pair = {(r["developer_id"], r["model"]) for r in found[0][0]}
+    assert not {pair for pair in by_pair if pair[0] == usage["cy"].pk}
+    assert ((usage["bo"].pk, OPUS) in by_pair) == (since <= date(2026, 3, 1))
+    assert found[-1][0] == [] and found[-1][3]["developers"] == []
+    daily_only(monkeypatch)
+    assert found == [everything(scope) for scope in every]
+
+
+def test_which_partial_months_are_subtracted(usage, table):
+    """January less 1-9 and April less 27-30; March (sonnet's change on the 15th, in range) from its days;
+    under a project filter (MonthlyDimensionCost has no row counts) nothing is subtracted."""
+    from costdash.rollups.models import DailyCost
+
+    monthly, daily, minus = _month_split(table, date(2026, 1, 10), date(2026, 4, 26), (), subtract=True)
+    assert {m for m, in MonthlyCost.objects.filter(monthly).values_list("month").distinct()} == {
+        date(2026, m, 1) for m in (1, 2, 3, 4)}
+    assert set(DailyCost.objects.filter(minus).values_list("day", flat=True)) == {date(2026, 4, 30)}
+    monthly, daily, minus = _month_split(table, date(2026, 3, 10), date(2026, 4, 20), (), subtract=True)
+    assert {m for m, in MonthlyCost.objects.filter(monthly).values_list("month").distinct()} == {date(2026, 4, 1)}
+    assert set(DailyCost.objects.filter(daily).values_list("day", flat=True)) == {
+        date(2026, 3, 14), date(2026, 3, 15), date(2026, 3, 16), date(2026, 3, 31)}
+    assert set(DailyCost.objects.filter(minus).values_list("day", flat=True)) == {date(2026, 4, 30)}
+    assert _month_split(table, date(2026, 1, 10), date(2026, 4, 26), (), subtract=False)[2] is None
+
+
+def test_the_migration_counts_the_daily_rows_of_each_monthly_row(usage):
+    """chargeback 0008 fills MonthlyCost.daily_rows from the rows already there."""
+    import importlib
+
+    from django.apps import apps
+
+    from costdash.rollups.models import DailyCost
+
+    MonthlyCost.objects.update(daily_rows=0)
+    fill = importlib.import_module("costdash.chargeback.migrations.0008_monthly_cost_daily_rows").fill
+    with connection.schema_editor() as editor:
+        fill(apps, editor)
+    counted = dict(((r.developer_id, r.month, r.model), r.daily_rows) for r in MonthlyCost.objects.all())
+    assert sum(counted.values()) == DailyCost.objects.count() and len(counted) > 10
+    bo_sonnet_march = (usage["bo"].pk, date(2026, 3, 1), SONNET)
+    assert counted[bo_sonnet_march] == 5 + 3  # five days, three of them (1, 15 and 31 March) with otel too

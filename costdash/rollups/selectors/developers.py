@@ -18,7 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Value
 
 from costdash.lib.dates import month_after
 from costdash.lib.money import ZERO
@@ -97,30 +97,48 @@ def _model_figures(scope: Scope, developer_ids=None) -> dict[int, dict]:
 def _by_model_with_months(scope: Scope, developer_ids) -> list[dict] | None:
     """_model_figures' (developer, model) sums with a range's whole months read from chargeback.MonthlyCost
     (DailyCost summed per developer, month and model) and the days around them from DailyCost, summed and
-    ordered in the database as the one grouped query orders them; None when the range holds no whole month."""
+    ordered in the database as the one grouped query orders them; None when no month is read monthly.
+    A partial month at either end with fewer days outside the range than in it is read monthly less its
+    daily rows outside the range (``months_by_difference``), and a (developer, model) is kept only where
+    daily rows are left (``MonthlyCost.daily_rows``)."""
     from costdash.chargeback.models import MonthlyCost  # chargeback builds on rollups
+    from costdash.chargeback.projects import months_by_difference
+    from costdash.rollups.models import DailyCost
 
-    months = in_sql._whole_months(scope)
-    if months is None:
+    span = months_by_difference(scope.since, scope.until)
+    if span is None:
         return None
-    first, last = months
+    first, last, outside = span
     columns = ("developer_id", "model", "cost", "requests", *SUM_FIELDS)
     monthly = scope.of_developers(MonthlyCost.objects.filter(month__gte=first, month__lte=last))
     daily = scope.daily_costs().filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
+    minus = Q(pk__in=[])
+    for start, end in outside:
+        minus |= Q(day__gte=start, day__lte=end)
+    subtracted = scope.of_developers(DailyCost.objects.filter(minus))
     if scope.model:
         monthly = monthly.filter(model=scope.model)
+        subtracted = subtracted.filter(model=scope.model)
+    counted = bool(outside)  # then each part says how many daily rows it stands for, the subtracted part negated
     parts, params = [], []
-    for rows in (monthly, daily):
+    for i, (rows, n, sign) in enumerate(((monthly, F("daily_rows"), ""), (daily, Value(1), ""),
+                                         (subtracted, Value(1), "-"))[:3 if counted else 2]):
         if developer_ids is not None:
             rows = rows.filter(developer_id__in=developer_ids)
-        sql, part_params = rows.values_list(*columns).order_by().query.sql_with_params()
+        sql, part_params = (rows.annotate(n=n) if counted else rows).values_list(
+            *columns, *(("n",) if counted else ())).order_by().query.sql_with_params()
+        if counted:
+            figures = ", ".join(f"{sign}{name}" for name in (*columns[2:], "n"))
+            sql = f"SELECT developer_id, model, {figures} FROM ({sql}) AS part{i}"
         parts.append(f"({sql})")
         params.extend(part_params)
     sums = ", ".join(f"SUM({name}) AS {name}" for name in columns[2:])
+    named = ", ".join((*columns, *(("n",) if counted else ())))
+    having = " HAVING SUM(n) > 0" if counted else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT developer_id, model, {sums} FROM ({' UNION ALL '.join(parts)}) AS parts ({', '.join(columns)}) "
-            "GROUP BY developer_id, model ORDER BY developer_id, model",
+            f"SELECT developer_id, model, {sums} FROM ({' UNION ALL '.join(parts)}) AS parts ({named}) "
+            f"GROUP BY developer_id, model{having} ORDER BY developer_id, model",
             params,
         )
         return [

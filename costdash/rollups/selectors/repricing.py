@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, DateField, Q, Sum, Value, When
+from django.db.models import Case, DateField, F, Q, Sum, Value, When
 
 from costdash.lib.money import MTOK, ZERO
 from costdash.pricing.rates import STANDARD, Fees, Rate, RateTable
@@ -145,8 +145,16 @@ def period_sums_query(scope, table: RateTable, by: tuple[str, ...], *, model: st
                       priced_as: Iterable[str] = (), extra: tuple[str, ...] = ()):
     """``period_sums``' query: a grouped queryset where no whole month is read monthly (or on
     SQLite, the embedded default: its sums of a raw union would not be exact decimals), else
-    (sql, params) of PostgreSQL that sums the monthly and the daily part together."""
+    (sql, params) of PostgreSQL that sums the monthly and the daily part together.
+
+    Without a project filter, a partial month at either end of the range is read from MonthlyCost
+    too when fewer of its days lie outside the range than in it, and its daily rows outside the
+    range are subtracted (``chargeback.projects.months_by_difference``): still exact sums, as
+    MonthlyCost's rows are exact sums of their days. A group is kept only where daily rows are left
+    (``MonthlyCost.daily_rows``), so a (developer, model) of those outside days alone is not shown
+    as zeros."""
     from costdash.chargeback.models import MonthlyCost, MonthlyDimensionCost  # chargeback builds on rollups
+    from costdash.rollups.models import DailyCost
 
     columns = (*SUM_FIELDS, *extra)
     since, until = scope.since, scope.until
@@ -154,57 +162,82 @@ def period_sums_query(scope, table: RateTable, by: tuple[str, ...], *, model: st
     daily = scope.costs()
     if model:
         daily = daily.filter(model=model)
-    monthly_q, daily_q = _month_split(table, since, until, priced_as)
+    monthly_q, daily_q, minus_q = _month_split(table, since, until, priced_as, subtract=not scope.project)
     if monthly_q is None or connection.vendor != "postgresql":
         return (daily.annotate(period=rate_period(table, since, until, priced_as=priced_as))
                 .values(*by, "period").annotate(**{name: Sum(name) for name in columns}).order_by())
     monthly = scope.of_developers((MonthlyDimensionCost if scope.project else MonthlyCost).objects.filter(monthly_q))
     if scope.project:
         monthly = monthly.filter(project__in=scope.repositories)
+    minus = None if minus_q is None else scope.of_developers(DailyCost.objects.filter(minus_q))
     for name in filter(None, (scope.model, model)):
         monthly = monthly.filter(model=name)
+        minus = minus if minus is None else minus.filter(model=name)
     daily = daily.filter(daily_q)
-    parts = [
-        rows.annotate(period=rate_period(table, since, until, priced_as=priced_as, field=field))
-        .values(*by, "period", *columns).order_by()
-        for rows, field in ((monthly, "month"), (daily, "day"))
-    ]
+    counted = minus is not None  # then every part carries how many daily rows it stands for
+    parts = [(monthly, "month", 1), (daily, "day", 1)] + ([(minus, "day", -1)] if counted else [])
     qn = connection.ops.quote_name
     keys = ", ".join(qn(name) for name in (*by, "period"))
     sql, params = [], []
-    for part in parts:
+    for i, (rows, field, sign) in enumerate(parts):
+        if counted:
+            rows = rows.annotate(n=F("daily_rows") if field == "month" else Value(1))
+        part = (rows.annotate(period=rate_period(table, since, until, priced_as=priced_as, field=field))
+                .values(*by, "period", *columns, *(("n",) if counted else ())).order_by())
         part_sql, part_params = part.query.sql_with_params()
+        if sign < 0 or counted:  # columns by name, the subtracted part's negated
+            minus_sign = "-" if sign < 0 else ""
+            figures = ", ".join(f"{minus_sign}{qn(name)} AS {qn(name)}" for name in (*columns, "n"))
+            part_sql = f"SELECT {keys}, {figures} FROM ({part_sql}) AS part{i}"
         sql.append(f"({part_sql})")
         params += part_params
+    having = " HAVING SUM(n) > 0" if counted else ""
     return (f"SELECT {keys}, {', '.join(f'SUM({qn(name)}) AS {qn(name)}' for name in columns)} "
-            f"FROM ({' UNION ALL '.join(sql)}) parts GROUP BY {keys}", params)
+            f"FROM ({' UNION ALL '.join(sql)}) parts GROUP BY {keys}{having}", params)
 
 
-def _month_split(table: RateTable, since: date, until: date, priced_as: tuple[str, ...]) -> tuple[Q | None, Q]:
-    """(which monthly rows, which daily rows) make up the range: a whole month's rows of a model
-    from the monthly rollup unless that model's standard price (or a ``priced_as`` model's: then every
-    model's) starts or stops after the month's first day, the other models' and days from the daily
-    rows. (None, every day) when no whole month can be read monthly."""
-    from costdash.chargeback.projects import whole_months  # chargeback builds on rollups
+def _month_split(table: RateTable, since: date, until: date, priced_as: tuple[str, ...], *,
+                 subtract: bool = False) -> tuple[Q | None, Q, Q | None]:
+    """(which monthly rows, which daily rows, which daily rows to subtract) make up the range: a
+    whole month's rows of a model from the monthly rollup unless that model's standard price (or a
+    ``priced_as`` model's: then every model's) starts or stops after the month's first day, the other
+    models' and days from the daily rows. ``subtract``: a partial month at either end whose price
+    holds for every model is read monthly too, less its days outside the range, when those are fewer
+    (``months_by_difference``). (None, every day, None) when no month can be read monthly."""
+    from costdash.chargeback.projects import months_by_difference, whole_months  # chargeback builds on rollups
     from costdash.lib.dates import month_after
 
     everything = Q(day__gte=since, day__lte=until)
     whole = whole_months(since, until)
-    if whole is None:
-        return None, everything
+    span = months_by_difference(since, until) if subtract else None
+    if span is None and whole is None:
+        return None, everything, None
+    first, last, outside = span if span else (*whole, [])
     changes = rate_changes(table, since, until)
     shared = {edge for model in priced_as for edge in changes.get(model, ())}
     by_cut: dict[frozenset | None, list[date]] = {}  # models cut inside the month (None: all) -> months
-    month = whole[0]
-    while month <= whole[1]:
+    partial = Q(pk__in=[])  # the range's days of a partial month that cannot be read monthly
+    minus: Q | None = None
+    month = first
+    while month <= last:
         after = month_after(month)
         cut = frozenset(model for model, edges in changes.items() if any(month < edge < after for edge in edges))
-        by_cut.setdefault(None if any(month < edge < after for edge in shared) else cut, []).append(month)
+        whole_month = since <= month and after <= until + timedelta(days=1)
+        if whole_month:
+            by_cut.setdefault(None if any(month < edge < after for edge in shared) else cut, []).append(month)
+        elif cut or any(month < edge < after for edge in shared):
+            partial |= Q(day__gte=max(month, since), day__lt=min(after, until + timedelta(days=1)))
+        else:
+            by_cut.setdefault(frozenset(), []).append(month)
+            for start, end in outside:
+                if month <= start < after:
+                    days = Q(day__gte=start, day__lte=end)
+                    minus = days if minus is None else minus | days
         month = after
-    if list(by_cut) == [None]:
-        return None, everything
+    if list(by_cut) in ([None], []):
+        return None, everything, None
     monthly = Q(pk__in=[])
-    daily = Q(day__gte=since, day__lt=whole[0]) | Q(day__gte=month_after(whole[1]), day__lte=until)
+    daily = Q(day__gte=since, day__lt=first) | Q(day__gte=month_after(last), day__lte=until) | partial
     for cut, months in by_cut.items():
         in_days = Q(pk__in=[])
         for month in months:
@@ -215,7 +248,7 @@ def _month_split(table: RateTable, since: date, until: date, priced_as: tuple[st
         monthly |= Q(month__in=months) & ~Q(model__in=sorted(cut)) if cut else Q(month__in=months)
         if cut:
             daily |= in_days & Q(model__in=sorted(cut))
-    return monthly, daily
+    return monthly, daily, minus
 
 
 def standard_rate(table: RateTable, model: str, day: date) -> Rate | None:
