@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from costdash.accounts import roles
 from costdash.accounts.models import OrgSettings, Team
@@ -26,6 +27,17 @@ MONTH_TO_DATE = "month_to_date"
 # The one default range of every dashboard page (issue 13): a link between pages that carries no
 # dates opens the same days on the other page, so a figure and the figure its link opens agree.
 DEFAULT_RANGE = MONTH_TO_DATE
+
+
+class Choices(BaseChoiceIterator):
+    """A field's (value, label) choices as given, already in Django's normalised form: assigned as a
+    list, Django walks each of an org's 2,000 developers again on every page (``normalize_choices``)."""
+
+    def __init__(self, pairs: list[tuple]):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
 
 
 def org_today() -> date:
@@ -48,15 +60,15 @@ class DashboardFilterForm(forms.Form):
         self.visible = roles.developers_visible_to(user)
         self.sees_all = roles.sees_all_spend(user)
         developers = list(self.visible.order_by("name", "email").values_list("pk", "name", "email"))
-        self.fields["developer"].choices = [("", "Everyone" if self.sees_all else "Me")] + [
+        self.fields["developer"].choices = Choices([("", "Everyone" if self.sees_all else "Me")] + [
             (pk, name or email) for pk, name, email in developers
-        ]
+        ])
         teams = Team.objects.filter(developers__in=self.visible).distinct().order_by("name")
-        self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
+        self.fields["team"].choices = Choices([("", "All teams")] + [(t.pk, t.name) for t in teams])
         models = models_in_rollups(None if self.sees_all else self.visible)
-        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models]
+        self.fields["model"].choices = Choices([("", "All models")] + [(m, m) for m in models])
         self.project_repositories = dict(project_choices(None if self.sees_all else self.visible))
-        self.fields["project"].choices = [("", "All projects")] + [(p, p) for p in self.project_repositories]
+        self.fields["project"].choices = Choices([("", "All projects")] + [(p, p) for p in self.project_repositories])
 
     def default_range(self, until: date | None = None) -> tuple[date, date]:
         until = until or self.today
