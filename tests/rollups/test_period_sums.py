@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from costdash.accounts.models import Developer
@@ -298,3 +300,32 @@ def test_the_migration_counts_the_daily_rows_of_each_monthly_row(usage):
     assert sum(counted.values()) == DailyCost.objects.count() and len(counted) > 10
     bo_sonnet_march = (usage["bo"].pk, date(2026, 3, 1), SONNET)
     assert counted[bo_sonnet_march] == 5 + 3  # five days, three of them (1, 15 and 31 March) with otel too
+
+
+@settings(max_examples=400, deadline=None)
+@given(since=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)), length=st.integers(0, 420))
+def test_months_by_difference_covers_the_range_exactly(since, length):
+    """The months read monthly, plus the days around them, less the subtracted days, are the range's days,
+    each once; a subtracted month has fewer days outside the range than in it; whole months always read."""
+    from costdash.lib.dates import month_after
+
+    def days(a, b):  # inclusive
+        return {a + timedelta(days=i) for i in range((b - a).days + 1)}
+
+    until = since + timedelta(days=length)
+    span = projects.months_by_difference(since, until)
+    whole = whole_months(since, until)
+    if span is None:
+        assert whole is None
+        return
+    first, last, outside = span
+    in_range = days(since, until)
+    monthly = days(first, month_after(last) - timedelta(days=1))
+    around = {day for day in in_range if day < first or day >= month_after(last)}
+    minus = set().union(*(days(a, b) for a, b in outside)) if outside else set()
+    assert monthly | around == in_range | minus and not monthly & around
+    assert minus <= monthly and not minus & in_range and monthly - minus <= in_range
+    for a, b in outside:  # each subtracted stretch: fewer days than its month has in range
+        assert len(days(a, b)) < len(days(a.replace(day=1), month_after(a) - timedelta(days=1)) & in_range)
+    if whole:
+        assert first <= whole[0] and whole[1] <= last
