@@ -111,18 +111,19 @@ def _by_model_with_months(scope: Scope, developer_ids) -> list[dict] | None:
     first, last, outside = span
     columns = ("developer_id", "model", "cost", "requests", *SUM_FIELDS)
     monthly = scope.of_developers(MonthlyCost.objects.filter(month__gte=first, month__lte=last))
-    daily = scope.daily_costs().filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
-    minus = Q(pk__in=[])
-    for start, end in outside:
-        minus |= Q(day__gte=start, day__lte=end)
-    subtracted = scope.of_developers(DailyCost.objects.filter(minus))
     if scope.model:
         monthly = monthly.filter(model=scope.model)
-        subtracted = subtracted.filter(model=scope.model)
+    daily = scope.daily_costs().filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
+    sources = [(monthly, F("daily_rows"), ""), (daily, Value(1), "")]
+    if outside:  # the partial months' days outside the range, subtracted
+        minus = Q(pk__in=[])
+        for start, end in outside:
+            minus |= Q(day__gte=start, day__lte=end)
+        subtracted = scope.of_developers(DailyCost.objects.filter(minus))
+        sources.append((subtracted.filter(model=scope.model) if scope.model else subtracted, Value(1), "-"))
     counted = bool(outside)  # then each part says how many daily rows it stands for, the subtracted part negated
     parts, params = [], []
-    for i, (rows, n, sign) in enumerate(((monthly, F("daily_rows"), ""), (daily, Value(1), ""),
-                                         (subtracted, Value(1), "-"))[:3 if counted else 2]):
+    for i, (rows, n, sign) in enumerate(sources):
         if developer_ids is not None:
             rows = rows.filter(developer_id__in=developer_ids)
         sql, part_params = (rows.annotate(n=n) if counted else rows).values_list(
