@@ -29,7 +29,7 @@ from costdash.rollups.thresholds import percentile
 from . import developer_days_sql as in_sql
 from .developer_days import active_costs, daily_points, developer_days, developer_rows
 from .overview import day_model_totals, priced_spend_by_day_and_model, unpriced_models_in
-from .repricing import SUM_FIELDS, Tokens, token_sums
+from .repricing import SUM_FIELDS, Tokens, sums_of_parts, token_sums
 from .spend import P90
 
 ACTIVITY_FIELDS = (
@@ -114,34 +114,24 @@ def _by_model_with_months(scope: Scope, developer_ids) -> list[dict] | None:
     if scope.model:
         monthly = monthly.filter(model=scope.model)
     daily = scope.daily_costs().filter(Q(day__lt=first) | Q(day__gte=month_after(last)))
-    sources = [(monthly, F("daily_rows"), ""), (daily, Value(1), "")]
+    sources = [(monthly, F("daily_rows"), False), (daily, Value(1), False)]
     if outside:  # the partial months' days outside the range, subtracted
         minus = Q(pk__in=[])
         for start, end in outside:
             minus |= Q(day__gte=start, day__lte=end)
         subtracted = scope.of_developers(DailyCost.objects.filter(minus))
-        sources.append((subtracted.filter(model=scope.model) if scope.model else subtracted, Value(1), "-"))
-    counted = bool(outside)  # then each part says how many daily rows it stands for, the subtracted part negated
-    parts, params = [], []
-    for i, (rows, n, sign) in enumerate(sources):
+        sources.append((subtracted.filter(model=scope.model) if scope.model else subtracted, Value(1), True))
+    counted = bool(outside)  # then each part says how many daily rows it stands for
+    parts = []
+    for rows, n, negated in sources:
         if developer_ids is not None:
             rows = rows.filter(developer_id__in=developer_ids)
-        sql, part_params = (rows.annotate(n=n) if counted else rows).values_list(
-            *columns, *(("n",) if counted else ())).order_by().query.sql_with_params()
         if counted:
-            figures = ", ".join(f"{sign}{name}" for name in (*columns[2:], "n"))
-            sql = f"SELECT developer_id, model, {figures} FROM ({sql}) AS part{i}"
-        parts.append(f"({sql})")
-        params.extend(part_params)
-    sums = ", ".join(f"SUM({name}) AS {name}" for name in columns[2:])
-    named = ", ".join((*columns, *(("n",) if counted else ())))
-    having = " HAVING SUM(n) > 0" if counted else ""
+            rows = rows.annotate(n=n)
+        parts.append((rows.values(*columns, *(("n",) if counted else ())).order_by(), negated))
+    sql, params = sums_of_parts(parts, columns[:2], columns[2:], counted=counted)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT developer_id, model, {sums} FROM ({' UNION ALL '.join(parts)}) AS parts ({named}) "
-            f"GROUP BY developer_id, model{having} ORDER BY developer_id, model",
-            params,
-        )
+        cursor.execute(f"{sql} ORDER BY developer_id, model", params)
         return [
             {"developer_id": dev, "model": model, "cost": cost, **dict(zip(columns[3:], map(int, counts), strict=True))}
             for dev, model, cost, *counts in cursor.fetchall()

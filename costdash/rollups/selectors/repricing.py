@@ -175,25 +175,37 @@ def period_sums_query(scope, table: RateTable, by: tuple[str, ...], *, model: st
         minus = minus if minus is None else minus.filter(model=name)
     daily = daily.filter(daily_q)
     counted = minus is not None  # then every part carries how many daily rows it stands for
-    parts = [(monthly, "month", 1), (daily, "day", 1)] + ([(minus, "day", -1)] if counted else [])
-    qn = connection.ops.quote_name
-    keys = ", ".join(qn(name) for name in (*by, "period"))
-    sql, params = [], []
-    for i, (rows, field, sign) in enumerate(parts):
+    parts = []
+    for rows, field, subtracted in ((monthly, "month", False), (daily, "day", False), (minus, "day", True)):
+        if rows is None:
+            continue
         if counted:
             rows = rows.annotate(n=F("daily_rows") if field == "month" else Value(1))
-        part = (rows.annotate(period=rate_period(table, since, until, priced_as=priced_as, field=field))
-                .values(*by, "period", *columns, *(("n",) if counted else ())).order_by())
-        part_sql, part_params = part.query.sql_with_params()
-        if sign < 0 or counted:  # columns by name, the subtracted part's negated
-            minus_sign = "-" if sign < 0 else ""
-            figures = ", ".join(f"{minus_sign}{qn(name)} AS {qn(name)}" for name in (*columns, "n"))
-            part_sql = f"SELECT {keys}, {figures} FROM ({part_sql}) AS part{i}"
-        sql.append(f"({part_sql})")
+        parts.append((rows.annotate(period=rate_period(table, since, until, priced_as=priced_as, field=field))
+                      .values(*by, "period", *columns, *(("n",) if counted else ())).order_by(), subtracted))
+    return sums_of_parts(parts, (*by, "period"), columns, counted=counted)
+
+
+def sums_of_parts(parts: list[tuple], keys: tuple[str, ...], columns: tuple[str, ...], *,
+                  counted: bool) -> tuple[str, list]:
+    """(sql, params) of PostgreSQL summing ``columns`` per ``keys`` over ``parts``, (queryset selecting the
+    keys and columns by name, subtracted) pairs: a rollup's months and the daily rows around them, and the
+    daily rows a month read whole has outside the range, negated. ``counted``: every part also selects
+    ``n``, the daily rows a row stands for (``MonthlyCost.daily_rows``, 1 a daily row), and a group is kept
+    only where daily rows are left, so one of subtracted days alone does not show as zeros."""
+    qn = connection.ops.quote_name
+    key_sql = ", ".join(qn(name) for name in keys)
+    named = (*columns, "n") if counted else columns
+    sql, params = [], []
+    for i, (rows, subtracted) in enumerate(parts):
+        part_sql, part_params = rows.query.sql_with_params()
+        sign = "-" if subtracted else ""
+        figures = ", ".join(f"{sign}{qn(name)} AS {qn(name)}" for name in named)
+        sql.append(f"(SELECT {key_sql}, {figures} FROM ({part_sql}) AS part{i})")
         params += part_params
     having = " HAVING SUM(n) > 0" if counted else ""
-    return (f"SELECT {keys}, {', '.join(f'SUM({qn(name)}) AS {qn(name)}' for name in columns)} "
-            f"FROM ({' UNION ALL '.join(sql)}) parts GROUP BY {keys}{having}", params)
+    return (f"SELECT {key_sql}, {', '.join(f'SUM({qn(name)}) AS {qn(name)}' for name in columns)} "
+            f"FROM ({' UNION ALL '.join(sql)}) AS parts GROUP BY {key_sql}{having}", params)
 
 
 def _month_split(table: RateTable, since: date, until: date, priced_as: tuple[str, ...], *,
