@@ -249,7 +249,7 @@ def _parse_part_in_worker(module: str, path: str, name: str, offset: int, size: 
     finally:
         os.close(fd)
     result = PartResult(offset=offset, size=size)
-    part = CsvPart(io.BytesIO(data), ends_part)
+    part = CsvPart(data, ends_part, len(header))
     people: dict[tuple[str, str], int] = {}
     rows = result.rows
     try:
