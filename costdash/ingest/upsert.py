@@ -264,6 +264,7 @@ def _copy_new(rows: list[bytes], keys: Sequence[str] | None = None) -> bool:
     upsert the rows instead. True: every row was inserted. ``keys``: the rows' dedupe keys, in order (read
     from the rows when not given).
     """
+    import psycopg
     from psycopg import errors
 
     if keys is None:
@@ -281,15 +282,19 @@ def _copy_new(rows: list[bytes], keys: Sequence[str] | None = None) -> bool:
             before = cursor.fetchone()[0]
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 copy.write(b"".join(rows))
-            cursor.execute(
-                # LATERAL … LIMIT 1: a probe of one or two months' primary key a row, never a join of whole months.
-                f"SELECT EXISTS (SELECT FROM unnest(%s::text[], %s::timestamptz[]) AS n(k, t) CROSS JOIN LATERAL ("
-                f"SELECT FROM {table} AS u WHERE u.\"dedupe_key\" = n.k "
-                f"AND u.\"timestamp\" BETWEEN n.t - {window} AND n.t + {window} AND u.\"timestamp\" <> n.t "
-                f"LIMIT 1) AS other)",
-                [list(keys), times],
-            )
-            if cursor.fetchone()[0]:
+            # Bound on the server, the arrays sent binary: Django's client-side binding would quote each of
+            # the flush's keys and times into the query text (a regular expression per element, ~1.6 µs a row).
+            with psycopg.Cursor(cursor.cursor.connection) as probe:
+                probe.execute(
+                    # LATERAL … LIMIT 1: a probe of one or two months' primary key a row, never a join of whole months.
+                    f"SELECT EXISTS (SELECT FROM unnest(%b::text[], %b::timestamptz[]) AS n(k, t) CROSS JOIN LATERAL ("
+                    f"SELECT FROM {table} AS u WHERE u.\"dedupe_key\" = n.k "
+                    f"AND u.\"timestamp\" BETWEEN n.t - {window} AND n.t + {window} AND u.\"timestamp\" <> n.t "
+                    f"LIMIT 1) AS other)",
+                    [list(keys), times],
+                )
+                stored_elsewhen = probe.fetchone()[0]
+            if stored_elsewhen:
                 raise _StoredElsewhen
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
     except (errors.UniqueViolation, errors.LockNotAvailable, errors.DeadlockDetected, _StoredElsewhen):
