@@ -30,7 +30,7 @@ error) reads the part with csv.reader as before, so records, line numbers, rejec
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 import csv
 import io
 import itertools
@@ -163,7 +163,8 @@ class CsvPart:
     """The records of a stretch of a CSV file that starts at a record start.
 
     Iterating gives (line the record starts on, counted from 1 at the part's start, cells), as
-    csv.reader counts lines. ``ends_part``: the stretch is a part cut by record_parts that should
+    csv.reader counts lines; cells are a list from csv.reader, a tuple from pyarrow (``width``
+    given and the part as bytes: arrow_records). ``ends_part``: the stretch is a part cut by record_parts that should
     end between records; this is checked, and Misaligned raised after the last record if not.
     ``lines`` is the number of lines read once iteration has ended. UnicodeDecodeError and
     csv.Error propagate as from csv.reader.
@@ -177,7 +178,7 @@ class CsvPart:
         self.width = width  # the header's: with ``stream`` as bytes, lets arrow_records read it
         self.lines = 0
 
-    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+    def __iter__(self) -> Iterator[tuple[int, Sequence[str]]]:
         if self.data is not None and self.width and (read := arrow_records(self.data, self.width, self.ends_part)):
             records, self.lines = read
             yield from records
@@ -206,7 +207,7 @@ class CsvPart:
             raise Misaligned("the part did not end between records")
 
 
-def arrow_records(data: bytes, width: int, ends_part: bool) -> tuple[list[tuple[int, list[str]]], int] | None:
+def arrow_records(data: bytes, width: int, ends_part: bool) -> tuple[list[tuple[int, tuple[str, ...]]], int] | None:
     """(records, lines) of a part as CsvPart gives them from csv.reader, (line, cells) per record,
     read by pyarrow's CSV reader; None where that reading is not known to equal csv.reader's, and
     the part is to be read by csv.reader (module docstring).
@@ -238,7 +239,7 @@ def arrow_records(data: bytes, width: int, ends_part: bool) -> tuple[list[tuple[
     return list(zip(range(1, lines + 1), cells, strict=True)), lines
 
 
-def _arrow_cells(data: bytes, width: int) -> list[list[str]]:
+def _arrow_cells(data: bytes, width: int) -> list[tuple[str, ...]]:
     """Every record of ``data`` as its ``width`` cells (text; empty stays empty), by pyarrow."""
     import pyarrow as pa  # here: only parse workers reading a large CSV load it
     from pyarrow import csv as arrow_csv
@@ -253,4 +254,4 @@ def _arrow_cells(data: bytes, width: int) -> list[list[str]]:
             quoted_strings_can_be_null=False,
         ),
     )
-    return [list(row) for row in zip(*(column.to_pylist() for column in table.columns), strict=True)]
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
