@@ -19,13 +19,14 @@ merged into a longer record, and ``Misaligned`` is raised after the part's recor
 then reads the rest of the file in one pass from the part's start, so the records are always
 exactly those of one csv.reader pass over the whole file.
 
-A part held in memory whose width is known is read by pyarrow's CSV reader instead (C++, several
-times quicker than csv.reader over the ~4.6 KB rows of a SpendLogs export), but only where its
-records are known to be csv.reader's (``arrow_records``): UTF-8 without NUL or a CR that does not end a line, every
-record of the header's width on a line of its own, no part bigger than a line may be. Anything else
-(a blank line, a quoted newline, a short row, a cut inside a quoted field, bad UTF-8, a reader
-error) reads the part with csv.reader as before, so records, line numbers, rejections and
-``Misaligned`` are always those of one csv.reader pass (tests/ingest/test_csv_parts_arrow.py).
+A part held in memory whose width is known is read by pyarrow's CSV reader instead (C++, about
+twice as quick as csv.reader over the ~4.6 KB rows of a SpendLogs export), but only where its
+records are known to be csv.reader's (``arrow_records``): UTF-8 without NUL or a CR that does not
+end a line, every record of the header's width on a line of its own, no part bigger than a line
+may be. Anything else (a blank line, a quoted newline, a short row, a cut inside a quoted field,
+bad UTF-8, a reader error) reads the part with csv.reader as before, so records, line numbers,
+rejections and ``Misaligned`` are always those of one csv.reader pass
+(tests/ingest/test_csv_parts_arrow.py).
 """
 from __future__ import annotations
 
@@ -163,9 +164,10 @@ class CsvPart:
     """The records of a stretch of a CSV file that starts at a record start.
 
     Iterating gives (line the record starts on, counted from 1 at the part's start, cells), as
-    csv.reader counts lines; cells are a list from csv.reader, a tuple from pyarrow (``width``
-    given and the part as bytes: arrow_records). ``ends_part``: the stretch is a part cut by record_parts that should
-    end between records; this is checked, and Misaligned raised after the last record if not.
+    csv.reader counts lines; cells are a list from csv.reader, a tuple from pyarrow (the part
+    given as bytes with its ``width``: arrow_records). ``ends_part``: the stretch is a part cut
+    by record_parts that should end between records; this is checked, and Misaligned raised
+    after the last record if not.
     ``lines`` is the number of lines read once iteration has ended. UnicodeDecodeError and
     csv.Error propagate as from csv.reader.
     """
