@@ -185,6 +185,17 @@ def test_every_write_path_gives_a_copy_the_stored_time(copy_text, new):
     assert UsageEvent.objects.filter(dedupe_key="k1").count() == 2
 
 
+@pytest.mark.parametrize("key", ['k "quoted", {braced}', "back\\slash NULL", "é ü 中", "NULL"])
+def test_the_straight_copy_finds_a_stored_copy_whatever_its_key_holds(key):
+    """The probe after a straight copy sends the flush's keys and times as binary arrays: a key with quotes,
+    commas, braces, a backslash, non-ASCII text or the word NULL is matched exactly, so a copy within the
+    window still replaces the stored row rather than landing beside it."""
+    t0 = partitions.utc(months_ago(1)) + timedelta(days=3)
+    assert write_one(key, t0, 10, new=True) == {key: True}
+    assert write_one(key, t0 + timedelta(hours=5), 20, new=True) == {key: False}
+    assert list(UsageEvent.objects.filter(dedupe_key=key).values_list("timestamp", "output_tokens")) == [(t0, 20)]
+
+
 @pytest.fixture
 def old_and_recent(tmp_path, settings):
     """Ana's requests 14 months ago (two days) and last month, imported and rolled up."""
