@@ -218,16 +218,12 @@ def arrow_records(data: bytes, width: int, ends_part: bool) -> tuple[list[tuple[
     about quotes inside or after a field, ``newlines_in_values``) refuses a record of another width;
     counting newlines shows every record on a line of its own (a record spanning lines, a blank
     line and a cut inside a quoted field all make fewer records than lines: the last only with a
-    newline in its last record's cells, checked; CR LF ends a line in both). A CR elsewhere (where
-    csv.reader ends a record or fails), NUL and bad UTF-8 are left to csv.reader, as is a part larger
-    than a line may be (it could hold a line too long: LineTooLong)."""
+    newline in its last record's cells, checked; CR LF ends a line in both). pyarrow refuses bad
+    UTF-8 (``check_utf8``; a lone surrogate included). A CR elsewhere (where csv.reader ends a record
+    or fails) and NUL are left to csv.reader, as is a part larger than a line may be (it could hold a
+    line too long: LineTooLong)."""
     if not data or len(data) > _max_line() or b"\0" in data or (b"\r" in data and _BARE_CR.search(data)):
         return None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
     ends_line = data.endswith(b"\n")
     if ends_part and not ends_line:
         return None
@@ -252,7 +248,7 @@ def _arrow_cells(data: bytes, width: int) -> list[tuple[str, ...]]:
         read_options=arrow_csv.ReadOptions(column_names=names, use_threads=False, block_size=len(data) + 1),
         parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
         convert_options=arrow_csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+            column_types=dict.fromkeys(names, pa.string()), check_utf8=True, strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )

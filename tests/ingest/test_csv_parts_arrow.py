@@ -2,14 +2,19 @@
 csv.reader everywhere else (csv_parts.arrow_records): the records, their lines, the part's line count and
 how the reading ends (Misaligned, a csv or UTF-8 error) are those of csv.reader for any bytes at all.
 """
+import csv
 import io
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 import pytest
 
-from costdash.ingest import csv_parts
-from costdash.ingest.csv_parts import CsvPart, arrow_records
+from costdash.ingest import csv_parts, parallel
+from costdash.ingest.csv_parts import CsvPart, arrow_records, header_span
+from costdash.ingest.parsers import litellm_spendlogs
+from costdash.ingest.rows import RowBuilder
+from costdash.pricing.services import rate_table
+from tests.ingest.test_parser_litellm_spendlogs import csv_bytes, row
 
 
 def outcome(part: CsvPart) -> tuple:
@@ -90,6 +95,29 @@ def test_rfc_4180_records_on_lines_of_their_own_are_read_by_pyarrow(rows, end):
     read = arrow_records(data, 3, True)
     assert read is not None
     assert as_outcome(read) == by_csv_reader(data, True)
+
+
+@pytest.mark.django_db
+def test_a_parse_worker_reads_a_spendlogs_part_with_pyarrow(tmp_path, monkeypatch):
+    """The workers hand each part to CsvPart as bytes with the header's width, so pyarrow reads it."""
+    data = csv_bytes([row(request_id=f"msg_{i:04d}") for i in range(30)])
+    path = tmp_path / "spendlogs.csv"
+    path.write_bytes(data)
+    span = header_span(data)
+    header = litellm_spendlogs.csv_header(next(csv.reader([data[: span[1]].decode()])))
+    read = []
+
+    def spy(*args):
+        read.append(arrow_records(*args))
+        return read[-1]
+
+    monkeypatch.setattr(csv_parts, "arrow_records", spy)
+    monkeypatch.setattr(parallel, "_builder", RowBuilder(batch_id=1, table=rate_table(), tz_name="UTC",
+                                                         copy_text=True))
+    result = parallel._parse_part_in_worker(litellm_spendlogs.__name__, str(path), "spendlogs.csv", span[1],
+                                            len(data) - span[1], header, False)
+    assert len(read) == 1 and read[0] is not None and len(read[0][0]) == 30
+    assert len(result.rows) == 30 and result.lines == 30 and not result.rejected
 
 
 @pytest.mark.parametrize(("data", "why"), [
